@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the system packages hotfolder needs to build, test, benchmark and run its demo.
+# Idempotent: when everything is present it only checks and returns. Runs as root (or via sudo).
+set -euo pipefail
+
+packages=(
+  libinotifytools0-dev   # the inotify library the watcher links (GPL-2)
+  inotify-tools          # inotifywait: the benchmark baseline and a handy debugging tool
+  libsqlite3-dev         # SQLite for the state database (GRDB)
+  rsync                  # watcher tests exercise rsync's temp-file-then-rename pattern
+  ffmpeg                 # the emulator renders real MP4s; tests check them with ffprobe
+  curl                   # README examples and the benchmark baseline
+  procps                 # ps/pgrep for the benchmark and chaos scripts
+  valgrind               # profiling in scripts/bench.sh (optional but documented)
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all system packages present (${#packages[@]} checked)"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "setup: must run as root (or have sudo) to install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
