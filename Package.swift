@@ -76,6 +76,7 @@ let package = Package(
                 "HotFolderIO",
                 "SeedanceEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
