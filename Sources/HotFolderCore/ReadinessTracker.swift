@@ -45,6 +45,9 @@ public struct ReadinessTracker: Sendable {
 
     private var pending: [String: Candidate] = [:]
     private var reported: [String: FileIdentity] = [:]
+    /// Reported files that a scan found gone, by identity: if the same file shows up under another
+    /// path before the next scan, it was renamed (poll mode has no rename events) and is not new.
+    private var departed: [FileIdentity: (path: String, at: Double)] = [:]
 
     /// Creates a tracker.
     public init(settle: Double = 2, openWriteTimeout: Double = 60) {
@@ -97,7 +100,7 @@ public struct ReadinessTracker: Sendable {
         }
         if settle == 0, !candidate.writing {
             pending[path] = nil
-            return [decide(path: path, stat: stat)]
+            return decide(path: path, stat: stat).map { [$0] } ?? []
         }
         pending[path] = candidate
         nextCheck = min(nextCheck ?? candidate.checkAt, candidate.checkAt)
@@ -131,7 +134,7 @@ public struct ReadinessTracker: Sendable {
                 continue
             }
             pending[path] = nil
-            decisions.append(decide(path: path, stat: current))
+            if let decision = decide(path: path, stat: current) { decisions.append(decision) }
         }
         nextCheck = pending.values.lazy.map(\.checkAt).min()
         return decisions
@@ -170,9 +173,12 @@ public struct ReadinessTracker: Sendable {
     /// After a full scan: forgets reported paths the scan did not see and `stat` confirms are gone.
     ///
     /// Checking with `stat` keeps a file that was only missed by a racing scan from being reported twice.
-    public mutating func pruneReported(seen: Set<String>, stat: (String) -> FileStat?) {
-        for path in reported.keys where !seen.contains(path) && stat(path) == nil {
+    /// A forgotten file that reappears elsewhere within `settle` + 2 s counts as renamed, not new.
+    public mutating func pruneReported(seen: Set<String>, now: Double, stat: (String) -> FileStat?) {
+        departed = departed.filter { now - $0.value.at <= settle + 2 }
+        for (path, identity) in reported where !seen.contains(path) && stat(path) == nil {
             reported[path] = nil
+            departed[identity] = (path, now)
         }
     }
 
@@ -186,8 +192,11 @@ public struct ReadinessTracker: Sendable {
         nextCheck = pending.values.lazy.map(\.checkAt).min()
     }
 
-    private mutating func decide(path: String, stat: FileStat) -> Decision {
+    private mutating func decide(path: String, stat: FileStat) -> Decision? {
         reported[path] = stat.identity
+        if departed.removeValue(forKey: stat.identity) != nil {
+            return nil  // the same file under a new name: a rename seen by a scan
+        }
         return stat.kind == .regular ? .ready(path: path, stat: stat) : .unsupported(path: path, stat: stat)
     }
 

@@ -76,6 +76,8 @@ struct WatchCommand: AsyncParsableCommand {
                     Terminal.error("ignored \(file.relativePath): a \(file.stat.kind.rawValue), not a regular file")
                 case .problem(let problem):
                     Terminal.error("warning: \(problem)")
+                case .scanCompleted:
+                    break
                 }
             }
         }

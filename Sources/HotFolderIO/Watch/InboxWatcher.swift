@@ -57,6 +57,9 @@ public enum WatcherEvent: Sendable, Hashable {
     case unsupported(ReadyFile)
     /// A problem the watcher survived.
     case problem(WatchProblem)
+    /// A full scan (startup, periodic, after an overflow, or each poll) saw `files` entries; `pending`
+    /// files are still waiting to settle.
+    case scanCompleted(files: Int, pending: Int)
 }
 
 /// Watches an inbox tree and reports each file once it is complete.
@@ -156,6 +159,9 @@ public final class InboxWatcher: Sendable {
                     if let problem = Self.problem(in: signal), Self.shouldTell(problem, told: &told) {
                         await onEvent(.problem(problem))
                     }
+                    if case .scanCompleted(let seen) = signal {
+                        await onEvent(.scanCompleted(files: seen.count, pending: tracker.pendingCount))
+                    }
                     deadline.set(tracker.nextCheck)
                 }
                 group.cancelAll()
@@ -170,6 +176,11 @@ public final class InboxWatcher: Sendable {
             source.withLock { $0 = nil }
             InotifyInstance.release()
         }
+    }
+
+    /// Asks for a full rescan now (inotify mode; poll mode scans on its own schedule).
+    public func requestRescan() {
+        source.withLock { $0?.requestRescan() }
     }
 
     /// Test seam: loses the next `events` inotify events and then acts as if the queue overflowed.
@@ -191,7 +202,7 @@ public final class InboxWatcher: Sendable {
         case .renamedTree(let from, let to):
             tracker.renamedTree(from: from, to: to)
         case .scanCompleted(let seen):
-            tracker.pruneReported(seen: seen, stat: FileSystemProbe.lstat)
+            tracker.pruneReported(seen: seen, now: now, stat: FileSystemProbe.lstat)
         case .overflow:
             tracker.forgetWriters(now: now)
         case .tick:

@@ -85,12 +85,30 @@ final class InotifyEventSource: Sendable {
     }
 
     private struct ThreadState {
-        /// Watched folders (no trailing slash) → watch descriptor.
-        var watched: [String: Int32] = [:]
+        /// Watch descriptor → watched folder (no trailing slash). Our own copy: the library cannot
+        /// list its watches and never purges stale ones.
+        private(set) var watched: [Int32: String] = [:]
+        /// The same folders, for quick "already watched?" checks.
+        private(set) var paths: Set<String> = []
         var pendingMove: PendingMove?
         var lastRescan = monotonicSeconds()
         var rootMissing = false
         var reportedLimit = false
+
+        mutating func add(_ wd: Int32, _ path: String) {
+            if let old = watched[wd] { paths.remove(old) }
+            watched[wd] = path
+            paths.insert(path)
+        }
+
+        mutating func remove(_ wd: Int32) {
+            if let old = watched.removeValue(forKey: wd) { paths.remove(old) }
+        }
+
+        mutating func removeAll() {
+            watched = [:]
+            paths = []
+        }
     }
 
     private func loop(_ state: inout ThreadState, sink: @Sendable (WatchSignal) -> Void) {
@@ -124,25 +142,26 @@ final class InotifyEventSource: Sendable {
             recoverFromOverflow(&state, sink: sink)
             return
         }
-        guard let dirPointer = inotifytools_filename_from_wd(event.pointee.wd) else { return }
-        var directory = String(cString: dirPointer)
-        if directory.isEmpty { return }  // a stale watch the library never purged
-        if directory.hasSuffix("/") { directory.removeLast() }
+        let wd = event.pointee.wd
         let name = String(cString: cit_event_name(event))
-        let path = name.isEmpty ? directory : directory + "/" + name
         let isDirectory = mask & UInt32(IN_ISDIR) != 0
 
         if let move = state.pendingMove {
             state.pendingMove = nil
-            if isDirectory, mask & UInt32(IN_MOVED_TO) != 0, event.pointee.cookie == move.cookie {
-                renameTree(from: move.path, to: path, &state, sink: sink)
+            if isDirectory, mask & UInt32(IN_MOVED_TO) != 0, event.pointee.cookie == move.cookie,
+                let parent = state.watched[wd]
+            {
+                renameTree(from: move.path, to: parent + "/" + name, &state, sink: sink)
                 return
             }
             removeTree(move.path, &state, sink: sink)
         }
+        // Events from folders we no longer watch (moved out, deleted) are phantoms: drop them.
+        guard let directory = state.watched[wd] else { return }
+        let path = name.isEmpty ? directory : directory + "/" + name
 
         if mask & UInt32(IN_IGNORED) != 0 {
-            state.watched[directory] = nil
+            state.remove(wd)
             return
         }
         if name.isEmpty {
@@ -204,7 +223,7 @@ final class InotifyEventSource: Sendable {
         walker.walk(
             root,
             visitDirectory: { directory in
-                if state.watched[directory] == nil { watch(directory, &state, sink: sink) }
+                watch(directory, &state, sink: sink)
             },
             visitEntry: { entry in
                 seen.insert(entry.path)
@@ -216,9 +235,10 @@ final class InotifyEventSource: Sendable {
     }
 
     private func watch(_ directory: String, _ state: inout ThreadState, sink: @Sendable (WatchSignal) -> Void) {
-        if state.watched[directory] != nil { return }
+        if state.paths.contains(directory) { return }
         if inotifytools_watch_file(directory, Self.mask) == 1 {
-            state.watched[directory] = inotifytools_wd_from_filename(directory + "/")
+            let wd = inotifytools_wd_from_filename(directory + "/")
+            if wd >= 0 { state.add(wd, directory) }
         } else {
             report(directory, errno: inotifytools_error(), &state, sink: sink)
         }
@@ -246,15 +266,9 @@ final class InotifyEventSource: Sendable {
             return
         }
         inotifytools_replace_filename(old + "/", new + "/")
-        var updated: [String: Int32] = [:]
-        for (path, wd) in state.watched {
-            if path == old || path.hasPrefix(old + "/") {
-                updated[new + path.dropFirst(old.count)] = wd
-            } else {
-                updated[path] = wd
-            }
+        for (wd, path) in state.watched where path == old || path.hasPrefix(old + "/") {
+            state.add(wd, new + path.dropFirst(old.count))
         }
-        state.watched = updated
         sink(.renamedTree(from: old, to: new))
     }
 
@@ -267,9 +281,9 @@ final class InotifyEventSource: Sendable {
     /// folder was deleted, since the kernel already dropped those watches).
     private func forgetWatches(under directory: String, _ state: inout ThreadState, remove: Bool) {
         let prefix = directory + "/"
-        for (path, wd) in state.watched where path == directory || path.hasPrefix(prefix) {
-            if remove, wd >= 0 { _ = inotifytools_remove_watch_by_wd(wd) }
-            state.watched[path] = nil
+        for (wd, path) in state.watched where path == directory || path.hasPrefix(prefix) {
+            if remove { _ = inotifytools_remove_watch_by_wd(wd) }
+            state.remove(wd)
         }
     }
 
@@ -278,7 +292,7 @@ final class InotifyEventSource: Sendable {
         sink(.problem(.overflow(limit: Self.maxQueuedEvents())))
         // Events were lost; start the library afresh to drop any stale state, then rescan everything.
         inotifytools_cleanup()
-        state.watched = [:]
+        state.removeAll()
         state.pendingMove = nil
         if inotifytools_initialize() != 1 {
             sink(.problem(.watchFailed(path: root, errno: inotifytools_error())))
