@@ -55,7 +55,8 @@ public struct RetryPolicy: Sendable, Hashable {
     public func delay<Generator: RandomNumberGenerator>(
         afterAttempts attempts: Int, retryAfter: Duration? = nil, using generator: inout Generator
     ) -> Duration? {
-        let fraction = Double.random(in: 0...1, using: &generator)
+        // The top 53 bits as a fraction in 0..<1: one draw, no rejection loop (a degenerate generator cannot hang it).
+        let fraction = Double(generator.next() >> 11) / Double(UInt64(1) << 53)
         return delay(afterAttempts: attempts, retryAfter: retryAfter) { fraction }
     }
 

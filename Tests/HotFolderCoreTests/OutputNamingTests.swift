@@ -11,7 +11,7 @@ import Testing
         ("--rm -rf", "rm -rf"),
         ("-.-x", "x"),
         ("line1\nline2\r\tend", "line1_line2__end"),
-        ("bell\u{7}del\u{7F}c1\u{85}sep\u{2028}", "bell_del_c1_sep_"),
+        ("bell\u{7}del\u{7F}c1\u{85}sep\u{2028}x\u{2028}", "bell_del_c1_sep_x"),
         ("  spaced out.  ", "spaced out"),
         ("what? a: <b>|\"c\"*\\", "what_ a_ _b___c___"),
         ("", "untitled"),
