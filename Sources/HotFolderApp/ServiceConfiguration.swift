@@ -1,12 +1,132 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import Logging
 
-/// The service's configuration, read from YAML and overridden by environment variables.
-public struct ServiceConfiguration: Sendable {
+/// The service's configuration: every setting of `hotfolder.yaml` with its default, after environment overrides.
+///
+/// Build it with ``ServiceConfigurationLoader``; `etc/hotfolder.example.yaml` documents each setting. Paths are
+/// absolute. The API key is not part of it (see ``ServiceConfigurationLoader/resolveAPIKey(for:)``), so a
+/// configuration can be printed, logged and compared freely.
+public struct ServiceConfiguration: Sendable, Hashable {
+    /// Which API the service talks to.
+    public enum Provider: String, Sendable, Hashable, CaseIterable {
+        /// The Seedance gateway (`/v1/videos/generations`, `/v1/uploads/images`).
+        case gateway
+        /// Volcengine/BytePlus Ark (`/contents/generations/tasks`).
+        case ark
+
+        /// The base URL used when `base_url` is not set.
+        public var defaultBaseURL: String {
+            switch self {
+            case .gateway: "https://gccai.heqingsong.uk"
+            case .ark: "https://ark.ap-southeast.bytepluses.com/api/v3"
+            }
+        }
+    }
+
+    /// How the inbox is watched.
+    public enum WatchMode: String, Sendable, Hashable, CaseIterable {
+        /// inotify on local file systems, polling on network shares.
+        case auto
+        /// Always inotify (plus the periodic rescan).
+        case inotify
+        /// Always poll every `poll_interval`.
+        case poll
+    }
+
+    /// Output token prices in US dollars per million tokens, for cost estimates.
+    public struct Prices: Sendable, Hashable {
+        /// The fast model's price.
+        public var fast: Double
+        /// The quality model's price.
+        public var quality: Double
+
+        /// Creates prices; the defaults are third-party list prices (see `spec/seedance-api.md`).
+        public init(fast: Double = 0.6, quality: Double = 2.2) {
+            self.fast = fast
+            self.quality = quality
+        }
+    }
+
+    /// The configuration file this came from, if any.
+    public var configFile: String?
     /// The folder people drop files into.
     public var inbox: String
+    /// Where videos, metadata and logs go (default `outbox` beside the inbox).
+    public var outbox: String
+    /// Where failed jobs' inputs and error files go (default `failed` beside the inbox).
+    public var failed: String
+    /// Where finished jobs' inputs go (default `archive` beside the inbox).
+    public var archive: String
+    /// What happens to finished jobs' inputs.
+    public var archivePolicy: ArchivePolicy = .move
+    /// Which API to call.
+    public var provider: Provider = .gateway
+    /// The API's base URL (default: the provider's).
+    public var baseURL: String
+    /// A file holding the API key, used when `SEEDANCE_API_KEY` is not set.
+    public var apiKeyFile: String?
+    /// The folder of the state database.
+    public var stateDirectory: String
+    /// Job settings (model, duration, aspect_ratio, resolution, …) below the folder defaults; the drop protocol
+    /// validates them.
+    public var defaults: [String: String] = [:]
+    /// Prices for cost estimates.
+    public var prices = Prices()
+    /// How long a job's files must stay unchanged before it is ready.
+    public var settle: Duration = .seconds(2)
+    /// How the inbox is watched.
+    public var watchMode: WatchMode = .auto
+    /// How often the inbox is scanned in poll mode.
+    public var pollInterval: Duration = .seconds(5)
+    /// How often the whole inbox is rescanned in inotify mode, to catch anything inotify missed.
+    public var rescanInterval: Duration = .seconds(60)
+    /// How long an incomplete group (an image without a prompt) waits before it fails.
+    public var orphanTimeout: Duration = .seconds(600)
+    /// How many remote tasks may run at once.
+    public var maxInFlight = 4
+    /// How many image uploads may run at once.
+    public var maxUploads = 2
+    /// How many video downloads may run at once.
+    public var maxDownloads = 2
+    /// The wait before a new task's first status call.
+    public var pollFirstDelay: Duration = .seconds(5)
+    /// The shortest wait between two status calls for one task.
+    public var pollMinInterval: Duration = .seconds(3)
+    /// The longest wait between two status calls for one task.
+    public var pollMaxInterval: Duration = .seconds(30)
+    /// At most this many status calls per second, over all tasks.
+    public var maxStatusCallsPerSecond: Double = 5
+    /// Attempts per job step (upload, create, download) before a transient error fails the job.
+    public var maxAttempts = 5
+    /// The first retry's delay ceiling; it doubles per attempt.
+    public var backoffBase: Duration = .seconds(2)
+    /// The longest retry delay ceiling.
+    public var backoffMax: Duration = .seconds(300)
+    /// The timeout of one HTTP request.
+    public var requestTimeout: Duration = .seconds(60)
+    /// Whether jobs left `uncertain` by a crash are resubmitted without asking (they may be charged twice).
+    public var resubmitUncertain = false
+    /// How long shutdown waits for in-flight requests.
+    public var shutdownGrace: Duration = .seconds(10)
+    /// The lowest level logged.
+    public var logLevel: Logger.Level = .info
 
-    /// Creates a configuration.
-    public init(inbox: String) {
+    /// Creates a configuration with every default: output folders beside the inbox, the provider's base URL.
+    public init(inbox: String, stateDirectory: String, configFile: String? = nil) {
+        let parent = (inbox as NSString).deletingLastPathComponent
+        self.configFile = configFile
         self.inbox = inbox
+        self.outbox = (parent as NSString).appendingPathComponent("outbox")
+        self.failed = (parent as NSString).appendingPathComponent("failed")
+        self.archive = (parent as NSString).appendingPathComponent("archive")
+        self.baseURL = Provider.gateway.defaultBaseURL
+        self.stateDirectory = stateDirectory
+    }
+
+    /// The retry policy these settings describe.
+    public var retryPolicy: RetryPolicy {
+        RetryPolicy(maxAttempts: maxAttempts, base: backoffBase, maxDelay: backoffMax)
     }
 }

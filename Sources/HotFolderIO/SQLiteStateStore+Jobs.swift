@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import GRDB
+import HotFolderCore
+
+extension SQLiteStateStore {
+    /// Inserts one job with its input files and a `created` event, in one transaction.
+    @discardableResult
+    public func insertJob(_ job: NewJob) throws -> StoredJob {
+        try insertJobs([job])[0]
+    }
+
+    /// Inserts many jobs in one transaction (all or none): a manifest of thousands of rows is one commit.
+    @discardableResult
+    public func insertJobs(_ jobs: [NewJob]) throws -> [StoredJob] {
+        let now = clock()
+        return try write("insert jobs") { db in
+            let insertJob = try db.cachedStatement(
+                sql: """
+                    INSERT INTO job (id, name, lane, state, priority, createdAt, updatedAt, specJSON, attempts, failureMessage)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+                    """)
+            let insertInput = try db.cachedStatement(
+                sql: """
+                    INSERT INTO inputFile (jobId, path, device, inode, size, mtimeNs, sha256)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+            var stored: [StoredJob] = []
+            stored.reserveCapacity(jobs.count)
+            for job in jobs {
+                let id = job.id.lowercasedString
+                let message = job.state == .invalid || job.state == .failed ? job.message : nil
+                do {
+                    try insertJob.execute(arguments: [
+                        id, job.name, job.lane, job.state.rawValue, job.priority, now.timeIntervalSince1970,
+                        now.timeIntervalSince1970, job.specJSON, message,
+                    ])
+                } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                    throw StateStoreError.duplicateJob(job.id)
+                }
+                for input in job.inputs {
+                    try insertInput.execute(arguments: [
+                        id, input.path, Int64(bitPattern: input.identity.device),
+                        Int64(bitPattern: input.identity.inode), input.identity.size, input.identity.mtimeNs,
+                        input.sha256,
+                    ])
+                }
+                try appendEvent(db, jobID: id, at: now, kind: .created, from: nil, to: job.state, message: job.message)
+                stored.append(
+                    StoredJob(
+                        id: job.id, name: job.name, lane: job.lane, state: job.state, failureCategory: nil,
+                        failureMessage: message, priority: job.priority, createdAt: now, updatedAt: now,
+                        specJSON: job.specJSON, attempts: 0, nextAttemptAt: nil, outputPath: nil))
+            }
+            return stored
+        }
+    }
+
+    /// The job with this id, or nil.
+    public func job(_ id: UUID) throws -> StoredJob? {
+        try read("read a job") { db in try Self.fetchJob(db, id) }
+    }
+
+    /// Moves a job from `from` to `to` if, and only if, it is in `from` now (compare-and-set), in one transaction
+    /// that also writes the `transition` event and, optionally, changes the job's active task.
+    ///
+    /// - Parameters:
+    ///   - update: changes other fields (failure category and message, attempts, next attempt, output path,
+    ///     priority). Changes to the id, state and time stamps are ignored.
+    ///   - task: changes the job's active task in the same transaction (e.g. the video URL with `→ downloading`);
+    ///     fails with ``StateStoreError/noActiveTask(job:)`` when there is none.
+    /// - Throws: ``StateStoreError/unexpectedState(job:expected:actual:requested:)`` when the job moved on,
+    ///   ``StateStoreError/illegalTransition(job:from:to:)`` when ``JobState`` forbids the move.
+    @discardableResult
+    public func transition(
+        _ id: UUID, from: JobState, to: JobState, message: String? = nil,
+        update: (inout StoredJob) -> Void = { _ in }, task: ((inout StoredTask) -> Void)? = nil
+    ) throws -> StoredJob {
+        guard from.canTransition(to: to) else {
+            throw StateStoreError.illegalTransition(job: id, from: from, to: to)
+        }
+        let now = clock()
+        return try write("move a job from \(from) to \(to)") { db in
+            guard var job = try Self.fetchJob(db, id) else { throw StateStoreError.jobNotFound(id) }
+            guard job.state == from else {
+                throw StateStoreError.unexpectedState(job: id, expected: from, actual: job.state, requested: to)
+            }
+            let original = job
+            update(&job)
+            job.id = original.id
+            job.createdAt = original.createdAt
+            job.state = to
+            job.updatedAt = now
+            try Self.saveJob(db, job, expectedState: from)
+            if let task {
+                try updateActiveTask(db, jobID: id, now: now, task)
+            }
+            // A task is no longer active once its job has left the in-flight states.
+            if from.isInFlight && !to.isInFlight {
+                try db.execute(sql: "UPDATE task SET active = 0 WHERE jobId = ? AND active = 1", arguments: [id.lowercasedString])
+            }
+            try appendEvent(db, jobID: id.lowercasedString, at: now, kind: .transition, from: from, to: to, message: message)
+            return job
+        }
+    }
+
+    /// Changes a job's fields without changing its state (a retry's `nextAttemptAt`, a reserved output path),
+    /// if it is in `state`; writes an `update` event when `message` is given.
+    @discardableResult
+    public func updateJob(
+        _ id: UUID, in state: JobState, message: String? = nil, update: (inout StoredJob) -> Void
+    ) throws -> StoredJob {
+        let now = clock()
+        return try write("update a job") { db in
+            guard var job = try Self.fetchJob(db, id) else { throw StateStoreError.jobNotFound(id) }
+            guard job.state == state else {
+                throw StateStoreError.unexpectedState(job: id, expected: state, actual: job.state, requested: state)
+            }
+            let original = job
+            update(&job)
+            job.id = original.id
+            job.createdAt = original.createdAt
+            job.state = state
+            job.updatedAt = now
+            try Self.saveJob(db, job, expectedState: state)
+            if let message {
+                try appendEvent(db, jobID: id.lowercasedString, at: now, kind: .update, from: nil, to: nil, message: message)
+            }
+            return job
+        }
+    }
+
+    /// Appends a free-form note to a job's history.
+    public func appendNote(_ id: UUID, _ message: String) throws {
+        let now = clock()
+        try write("append a note") { db in
+            guard try Self.fetchJob(db, id) != nil else { throw StateStoreError.jobNotFound(id) }
+            try appendEvent(db, jobID: id.lowercasedString, at: now, kind: .note, from: nil, to: nil, message: message)
+        }
+    }
+
+    // MARK: - Helpers inside a transaction
+
+    static func fetchJob(_ db: Database, _ id: UUID) throws -> StoredJob? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(jobColumns) FROM job WHERE id = ?"), arguments: [id.lowercasedString])
+        return try row.map(decodeJob)
+    }
+
+    static func saveJob(_ db: Database, _ job: StoredJob, expectedState: JobState) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE job SET name = ?, lane = ?, state = ?, failureCategory = ?, failureMessage = ?, priority = ?,
+                    updatedAt = ?, specJSON = ?, attempts = ?, nextAttemptAt = ?, outputPath = ?
+                WHERE id = ? AND state = ?
+                """
+        ).execute(arguments: [
+            job.name, job.lane, job.state.rawValue, job.failureCategory, job.failureMessage, job.priority,
+            job.updatedAt.timeIntervalSince1970, job.specJSON, job.attempts, seconds(job.nextAttemptAt),
+            job.outputPath, job.id.lowercasedString, expectedState.rawValue,
+        ])
+        // The row was read in this same immediate transaction, so this only trips if the schema misbehaves.
+        guard db.changesCount == 1 else { throw StateStoreError.jobNotFound(job.id) }
+    }
+
+    func appendEvent(
+        _ db: Database, jobID: String, at: Date, kind: StoredEvent.Kind, from: JobState?, to: JobState?,
+        message: String?
+    ) throws {
+        try db.cachedStatement(
+            sql: "INSERT INTO event (jobId, at, kind, fromState, toState, message) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [jobID, at.timeIntervalSince1970, kind.rawValue, from?.rawValue, to?.rawValue, message])
+    }
+}

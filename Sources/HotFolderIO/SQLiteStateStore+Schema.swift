@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import GRDB
+
+extension SQLiteStateStore {
+    /// The schema's migrations, from the first version on. Never edit a shipped migration: add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            // Times are REAL seconds since 1970 (UTC); ids are lowercase UUID text; states are JobState raw values.
+            try db.execute(
+                sql: """
+                    CREATE TABLE job (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        lane TEXT NOT NULL DEFAULT '',
+                        state TEXT NOT NULL,
+                        failureCategory TEXT,
+                        failureMessage TEXT,
+                        priority INTEGER NOT NULL DEFAULT 0,
+                        createdAt REAL NOT NULL,
+                        updatedAt REAL NOT NULL,
+                        specJSON BLOB NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        nextAttemptAt REAL,
+                        outputPath TEXT
+                    );
+                    CREATE INDEX job_queue ON job(state, priority DESC, createdAt);
+                    CREATE INDEX job_due ON job(nextAttemptAt) WHERE nextAttemptAt IS NOT NULL;
+                    CREATE INDEX job_name ON job(name);
+                    CREATE INDEX job_updated ON job(updatedAt);
+
+                    CREATE TABLE inputFile (
+                        id INTEGER PRIMARY KEY,
+                        jobId TEXT NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+                        path TEXT NOT NULL,
+                        device INTEGER NOT NULL,
+                        inode INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        mtimeNs INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL
+                    );
+                    CREATE INDEX inputFile_job ON inputFile(jobId);
+                    CREATE INDEX inputFile_identity ON inputFile(device, inode, size, mtimeNs);
+                    CREATE INDEX inputFile_sha256 ON inputFile(sha256);
+
+                    CREATE TABLE task (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        jobId TEXT NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+                        provider TEXT NOT NULL,
+                        taskId TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        progress INTEGER,
+                        videoURL TEXT,
+                        expiresAt REAL,
+                        estimatedTime INTEGER,
+                        errorMessage TEXT,
+                        resultJSON BLOB,
+                        submittedAt REAL NOT NULL,
+                        updatedAt REAL NOT NULL,
+                        pollCount INTEGER NOT NULL DEFAULT 0,
+                        nextPollAt REAL,
+                        active INTEGER NOT NULL DEFAULT 1,
+                        UNIQUE (provider, taskId)
+                    );
+                    CREATE INDEX task_job ON task(jobId, active);
+                    CREATE INDEX task_poll ON task(active, nextPollAt);
+
+                    CREATE TABLE upload (
+                        sha256 TEXT PRIMARY KEY NOT NULL,
+                        url TEXT NOT NULL,
+                        expiresAt REAL NOT NULL,
+                        createdAt REAL NOT NULL
+                    );
+                    CREATE INDEX upload_expiry ON upload(expiresAt);
+
+                    CREATE TABLE event (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        jobId TEXT NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+                        at REAL NOT NULL,
+                        kind TEXT NOT NULL,
+                        fromState TEXT,
+                        toState TEXT,
+                        message TEXT
+                    );
+                    CREATE INDEX event_job ON event(jobId, id);
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+
+/// Why a state store operation failed; each case reads as one sentence.
+public enum StateStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The database could not be opened or migrated.
+    case openFailed(path: String, reason: String)
+    /// No job has this id.
+    case jobNotFound(UUID)
+    /// A job with this id exists already.
+    case duplicateJob(UUID)
+    /// Compare-and-set failed: the job is not in the state the caller expected (someone else moved it).
+    case unexpectedState(job: UUID, expected: JobState, actual: JobState, requested: JobState)
+    /// The state machine does not allow this move.
+    case illegalTransition(job: UUID, from: JobState, to: JobState)
+    /// The job has no active remote task.
+    case noActiveTask(job: UUID)
+    /// This provider task id is already recorded (for this or another job).
+    case duplicateTask(provider: String, taskID: String)
+    /// A stored value could not be read back.
+    case corruptRow(table: String, column: String, value: String)
+    /// SQLite reported an error.
+    case database(operation: String, path: String, reason: String)
+
+    /// The error as one sentence.
+    public var description: String {
+        switch self {
+        case .openFailed(let path, let reason):
+            "Could not open the state database \(path): \(reason)."
+        case .jobNotFound(let id):
+            "No job \(id.lowercasedString) in the state database."
+        case .duplicateJob(let id):
+            "Job \(id.lowercasedString) is already in the state database."
+        case .unexpectedState(let job, let expected, let actual, let requested):
+            "Job \(job.lowercasedString) is \(actual), not \(expected), so it was not moved to \(requested)."
+        case .illegalTransition(let job, let from, let to):
+            "Job \(job.lowercasedString) cannot move from \(from) to \(to)."
+        case .noActiveTask(let job):
+            "Job \(job.lowercasedString) has no active remote task."
+        case .duplicateTask(let provider, let taskID):
+            "The \(provider) task \(taskID) is already recorded."
+        case .corruptRow(let table, let column, let value):
+            "The state database holds an unreadable \(table).\(column) value '\(value)'."
+        case .database(let operation, let path, let reason):
+            "The state database \(path) failed to \(operation): \(reason)."
+        }
+    }
+}
+
+extension UUID {
+    /// The UUID in lowercase, as the store keeps and the CLI shows it.
+    public var lowercasedString: String { uuidString.lowercased() }
+}
