@@ -88,7 +88,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SeedanceEmulatorTests",
-            dependencies: ["SeedanceEmulator", "HotFolderCore"]
+            dependencies: [
+                "SeedanceEmulator", "HotFolderCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         .testTarget(
             name: "HotFolderAppTests",

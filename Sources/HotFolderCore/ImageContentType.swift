@@ -14,9 +14,9 @@ public enum ImageContentType: String, Sendable, CaseIterable, Codable {
     public static func sniff(_ prefix: some Collection<UInt8>) -> ImageContentType? {
         let b = Array(prefix.prefix(12))
         if b.count >= 3, b[0] == 0xFF, b[1] == 0xD8, b[2] == 0xFF { return .jpeg }
-        if b.count >= 8, b[0..<8] == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] { return .png }
-        if b.count >= 6, b[0..<4] == Array("GIF8".utf8), b[5] == UInt8(ascii: "a") { return .gif }
-        if b.count >= 12, b[0..<4] == Array("RIFF".utf8), b[8..<12] == Array("WEBP".utf8) { return .webp }
+        if b.count >= 8, b[0..<8].elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
+        if b.count >= 6, b[0..<4].elementsEqual("GIF8".utf8), b[5] == UInt8(ascii: "a") { return .gif }
+        if b.count >= 12, b[0..<4].elementsEqual("RIFF".utf8), b[8..<12].elementsEqual("WEBP".utf8) { return .webp }
         return nil
     }
 }

@@ -41,7 +41,7 @@ struct HTTPTransport: Sendable {
         let seconds = timeout ?? configuration.requestTimeout
         let started = ContinuousClock.now
         do {
-            let answer = try await withTimeout(seconds) { [client, configuration] in
+            let answer = try await withTimeout(seconds) { [client, configuration, request] in
                 let response = try await client.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
                 let bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
                 return Answer(status: Int(response.status.code), headers: response.headers, body: bytes)

@@ -26,10 +26,9 @@ struct VideoDownloader: Sendable {
         let directory = destinationPath.removingLastComponent()
         let temporary = directory.appending(".\(destinationPath.lastComponent?.string ?? "video").\(UUID().uuidString.prefix(8)).part")
         // Result URLs are pre-signed CDN links: they get no Authorization header, so the key never leaves for them.
-        var request = HTTPClientRequest(url: url)
-        request.method = .GET
+        let request = HTTPClientRequest(url: url)
         do {
-            let bytes = try await withTimeout(configuration.downloadTimeout) { [transport] in
+            let bytes = try await withTimeout(configuration.downloadTimeout) { [transport, request] in
                 let response = try await transport.client.execute(
                     request, timeout: .milliseconds(Int64(configuration.downloadTimeout * 1000)))
                 try VideoDownloader.check(response, url: shownURL, limit: configuration.maxDownloadBytes)

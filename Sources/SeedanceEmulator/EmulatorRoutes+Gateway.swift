@@ -62,7 +62,7 @@ extension EmulatorRoutes {
         }
         if state.roll(.insufficientBalance) {
             return EmulatorRoutes.error(
-                .paymentRequired, code: "insufficient_balance",
+                .init(code: 402, reasonPhrase: "Payment Required"), code: "insufficient_balance",
                 message: "Insufficient account balance, please top up and try again.", type: "insufficient_quota")
         }
         let valid: ValidatedRequest

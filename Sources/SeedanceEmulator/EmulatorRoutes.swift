@@ -113,7 +113,7 @@ struct EmulatorRoutes: Sendable {
 
     /// `http://host:port` as the client addressed us, for absolute result and upload URLs.
     func baseURL(_ request: Request) -> String {
-        let host = request.head.authority ?? request.headers[.host] ?? "\(state.configuration.host):\(state.configuration.port)"
+        let host = request.head.authority ?? "\(state.configuration.host):\(state.configuration.port)"
         return "http://\(host)"
     }
 

@@ -50,8 +50,9 @@ final class EmulatorState: Sendable {
     }
 
     /// A random pick, from the same reproducible generator.
-    func pick<T>(_ choices: [T]) -> T {
-        storage.withLock { choices[Int($0.random.next() % UInt64(choices.count))] }
+    func pick<T: Sendable>(_ choices: [T]) -> T {
+        let index = storage.withLock { Int($0.random.next() % UInt64(choices.count)) }
+        return choices[index]
     }
 
     // MARK: Records and counters

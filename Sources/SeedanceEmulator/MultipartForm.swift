@@ -6,7 +6,7 @@ import Foundation
     import Darwin
 #endif
 
-/// Just enough multipart/form-data parsing to find one file field, using `memmem` so a 20 MB body is cheap.
+/// Just enough multipart/form-data parsing to find one file field, using `memchr` so a 20 MB body is cheap.
 enum MultipartForm {
     /// A file field's name and byte range within the body.
     struct FilePart {
@@ -18,7 +18,7 @@ enum MultipartForm {
     static func boundary(contentType: String) -> String? {
         guard contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
         for parameter in contentType.split(separator: ";").dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t\"") }
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"")) }
             if pair.count == 2, pair[0].lowercased() == "boundary", !pair[1].isEmpty { return pair[1] }
         }
         return nil
@@ -48,7 +48,7 @@ enum MultipartForm {
 
     private static func parameter(_ name: String, in header: String) -> String? {
         for piece in header.split(separator: ";").dropFirst() {
-            let pair = piece.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t\"") }
+            let pair = piece.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"")) }
             if pair.count == 2, pair[0].lowercased() == name { return pair[1] }
         }
         return nil
@@ -58,10 +58,17 @@ enum MultipartForm {
         guard offset < haystack.count else { return nil }
         return haystack.withUnsafeBytes { hay in
             needle.withUnsafeBytes { pin in
-                guard let found = memmem(hay.baseAddress! + offset, hay.count - offset, pin.baseAddress!, pin.count) else {
-                    return nil
+                // memchr finds candidates for the first byte at C speed; memcmp confirms them.
+                let base = hay.baseAddress!
+                let first = Int32(needle[0])
+                var start = offset
+                while hay.count - start >= needle.count {
+                    guard let hit = memchr(base + start, first, hay.count - start - needle.count + 1) else { return nil }
+                    let index = base.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(hit, pin.baseAddress!, needle.count) == 0 { return index }
+                    start = index + 1
                 }
-                return hay.baseAddress!.distance(to: UnsafeRawPointer(found))
+                return nil
             }
         }
     }

@@ -138,7 +138,7 @@ actor VideoRenderer {
 
     /// Runs a program to completion without blocking a thread: the termination handler resumes the caller.
     static func run(_ path: String, _ arguments: [String], log: URL) async -> (Int32, String) {
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let status: Int32 = await withCheckedContinuation { continuation in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: path)

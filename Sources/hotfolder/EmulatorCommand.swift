@@ -60,12 +60,13 @@ struct EmulatorCommand: AsyncParsableCommand {
             }
         }
         let faultList = configuration.faults.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: " ")
+        let seed = configuration.seed
         try await SeedanceEmulator.runUntilSignalled(configuration) { baseURL, source in
             print("Seedance emulator listening on \(baseURL)")
             print("  gateway: POST \(baseURL)/v1/uploads/images, POST \(baseURL)/v1/videos/generations, GET \(baseURL)/v1/tasks/{id}")
             print("  ark:     \(baseURL)/api/v3/contents/generations/tasks[/{id}]   stats: GET \(baseURL)/_emulator/stats")
             print("  videos:  \(source == "ffmpeg" ? "rendered by ffmpeg" : "bundled 160x90 clip (ffmpeg not found or --bundled-video)")")
-            if !faultList.isEmpty { print("  faults:  \(faultList) (seed \(configuration.seed))") }
+            if !faultList.isEmpty { print("  faults:  \(faultList) (seed \(seed))") }
             print("Press Ctrl-C to stop.")
         }
     }
