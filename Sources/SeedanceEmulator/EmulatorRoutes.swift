@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// The request context: Hummingbird's basics plus the channel, which the `reset` and `truncate` faults close.
 struct EmulatorContext: RequestContext {
@@ -62,7 +63,10 @@ struct EmulatorRoutes: Sendable {
             return Response(status: .ok)
         }
         if state.roll(.stall) {
-            try await Task.sleep(for: .milliseconds(Int64(state.configuration.stallSeconds * 1000)))
+            // Hold the answer, but let a shutdown end the wait instead of blocking it.
+            try? await cancelWhenGracefulShutdown {
+                try await Task.sleep(for: .milliseconds(Int64(state.configuration.stallSeconds * 1000)))
+            }
         }
         if state.roll(.rateLimit) {
             var response = EmulatorRoutes.error(

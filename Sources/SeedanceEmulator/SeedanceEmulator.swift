@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// A local Seedance server speaking the gateway and Ark protocols, for tests, benchmarks and the demo.
 ///
@@ -24,11 +25,15 @@ public final class SeedanceEmulator: Sendable {
     public let videoSource: String
 
     private let state: EmulatorState
+    private let group: ServiceGroup
     // The one stored unstructured task: `start`/`shutdown` must outlive the caller's scope (the demo keeps an
     // emulator running beside the service). Scoped callers should prefer `withRunning`.
     private let server: Task<Void, Never>
 
-    private init(baseURL: String, port: Int, state: EmulatorState, videoSource: String, server: Task<Void, Never>) {
+    private init(
+        baseURL: String, port: Int, state: EmulatorState, videoSource: String, group: ServiceGroup, server: Task<Void, Never>
+    ) {
+        self.group = group
         self.baseURL = baseURL
         self.port = port
         self.configuration = state.configuration
@@ -50,9 +55,10 @@ public final class SeedanceEmulator: Sendable {
     public static func start(_ configuration: EmulatorConfiguration, logger: Logger = Logger(label: "seedance-emulator")) async throws -> SeedanceEmulator {
         let (application, state, renderer) = try prepare(configuration, logger: logger)
         let (bound, continuation) = AsyncStream.makeStream(of: Result<Int, any Error>.self)
+        let group = ServiceGroup(services: [application(continuation)], logger: logger)
         let server = Task {
             do {
-                try await application(continuation).runService(gracefulShutdownSignals: [])
+                try await group.run()
             } catch {
                 continuation.yield(.failure(error))
             }
@@ -64,7 +70,7 @@ public final class SeedanceEmulator: Sendable {
         case .success(let port):
             return SeedanceEmulator(
                 baseURL: "http://\(urlHost(configuration.host)):\(port)", port: port, state: state,
-                videoSource: renderer.ffmpegPath == nil ? "bundled" : "ffmpeg", server: server)
+                videoSource: renderer.ffmpegPath == nil ? "bundled" : "ffmpeg", group: group, server: server)
         case .failure(let error):
             throw EmulatorError.cannotBind(host: configuration.host, port: configuration.port, reason: "\(error)")
         case nil:
@@ -112,9 +118,9 @@ public final class SeedanceEmulator: Sendable {
         }
     }
 
-    /// Stops the server; in-flight stalled requests are cancelled.
+    /// Stops the server gracefully: it stops accepting, ends stalled requests, finishes the others.
     public func shutdown() async {
-        server.cancel()
+        await group.triggerGracefulShutdown()
         await server.value
     }
 
