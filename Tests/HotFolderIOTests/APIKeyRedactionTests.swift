@@ -44,7 +44,7 @@ import Testing
                     }
                 }
                 // A wrong key, too: the server's refusal must not echo either key.
-                let wrong = await apiError { _ = try await fixture.gateway(key: "test-other-MARKER-99").createTask(request) }
+                let wrong = await apiError { _ = try await fixture.gateway(key: "test-other-MARKER-99", timeout: 0.5).createTask(request) }
                 found.append("\(String(describing: wrong))")
                 return found + fixture.log.all
             }

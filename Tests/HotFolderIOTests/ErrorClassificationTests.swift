@@ -130,7 +130,7 @@ import Testing
     @Test func connectionRefusedIsTransient() async throws {
         try await Fixture.with { fixture in
             var configuration = VideoAPIConfiguration(baseURL: "http://127.0.0.1:1", apiKey: APIKey(testKey))
-            configuration.requestTimeout = 2
+            configuration.requestTimeout = 0.5
             let api = GatewayVideoAPI(httpClient: fixture.http, configuration: configuration)
             let error = await apiError { _ = try await api.task(id: "task_x") }
             #expect(error?.category == .transient)
