@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import ArgumentParser
+import Foundation
 import Logging
 import SeedanceEmulator
 
@@ -68,6 +69,8 @@ struct EmulatorCommand: AsyncParsableCommand {
             print("  videos:  \(source == "ffmpeg" ? "rendered by ffmpeg" : "bundled 160x90 clip (ffmpeg not found or --bundled-video)")")
             if !faultList.isEmpty { print("  faults:  \(faultList) (seed \(seed))") }
             print("Press Ctrl-C to stop.")
+            // stdout is a pipe or file under systemd and scripts: flush so the URL shows at once.
+            fflush(stdout)
         }
     }
 }
