@@ -63,14 +63,14 @@ struct EmulatorCommand: AsyncParsableCommand {
         let faultList = configuration.faults.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: " ")
         let seed = configuration.seed
         try await SeedanceEmulator.runUntilSignalled(configuration) { baseURL, source in
-            print("Seedance emulator listening on \(baseURL)")
-            print("  gateway: POST \(baseURL)/v1/uploads/images, POST \(baseURL)/v1/videos/generations, GET \(baseURL)/v1/tasks/{id}")
-            print("  ark:     \(baseURL)/api/v3/contents/generations/tasks[/{id}]   stats: GET \(baseURL)/_emulator/stats")
-            print("  videos:  \(source == "ffmpeg" ? "rendered by ffmpeg" : "bundled 160x90 clip (ffmpeg not found or --bundled-video)")")
-            if !faultList.isEmpty { print("  faults:  \(faultList) (seed \(seed))") }
-            print("Press Ctrl-C to stop.")
-            // stdout is a pipe or file under systemd and scripts: flush so the URL shows at once.
-            fflush(stdout)
+            var lines = ["Seedance emulator listening on \(baseURL)"]
+            lines.append("  gateway: POST \(baseURL)/v1/uploads/images, POST \(baseURL)/v1/videos/generations, GET \(baseURL)/v1/tasks/{id}")
+            lines.append("  ark:     \(baseURL)/api/v3/contents/generations/tasks[/{id}]   stats: GET \(baseURL)/_emulator/stats")
+            lines.append("  videos:  \(source == "ffmpeg" ? "rendered by ffmpeg" : "bundled 160x90 clip (ffmpeg not found or --bundled-video)")")
+            if !faultList.isEmpty { lines.append("  faults:  \(faultList) (seed \(seed))") }
+            lines.append("Press Ctrl-C to stop.")
+            // Unbuffered: under systemd or a script stdout is a pipe, and the URL must show at once.
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
     }
 }
