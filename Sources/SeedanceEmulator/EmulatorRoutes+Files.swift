@@ -3,6 +3,7 @@ import Foundation
 import HotFolderCore
 import Hummingbird
 import NIOCore
+import _NIOFileSystem
 
 /// Result videos under `/files/{task}.mp4` and uploaded images under `/uploads/{name}`: pre-signed links,
 /// so no key is checked, but they expire.
@@ -23,7 +24,8 @@ extension EmulatorRoutes {
             size: task.size, duration: task.duration, prompt: task.prompt,
             firstFrame: task.images[.firstFrame].flatMap(localImage), lastFrame: task.images[.lastFrame].flatMap(localImage))
         let file = await renderer.video(for: spec)
-        let bytes = ByteBuffer(bytes: try Data(contentsOf: file))
+        // NIOFileSystem reads on its own thread pool, never on the event loop.
+        let bytes = try await ByteBuffer(contentsOf: FilePath(file.path), maximumSizeAllowed: .gibibytes(1))
         state.bump { $0.videosServed += 1 }
         var headers: HTTPFields = [.contentType: "video/mp4", .contentLength: "\(bytes.readableBytes)"]
         headers[.cacheControl] = "private, max-age=86400"
@@ -51,9 +53,8 @@ extension EmulatorRoutes {
         guard state.now <= upload.createdAt + state.configuration.uploadLifetime else {
             return EmulatorRoutes.error(.forbidden, code: "AccessDenied", message: "Request has expired.", type: "expired")
         }
-        let data = try Data(contentsOf: URL(fileURLWithPath: upload.path))
-        return Response(
-            status: .ok, headers: [.contentType: upload.contentType], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let bytes = try await ByteBuffer(contentsOf: FilePath(upload.path), maximumSizeAllowed: .mebibytes(64))
+        return Response(status: .ok, headers: [.contentType: upload.contentType], body: .init(byteBuffer: bytes))
     }
 
     /// The local file behind an image URL a task was given: one of our uploads, or a decoded data URL.

@@ -3,6 +3,7 @@ import Foundation
 import HotFolderCore
 import Hummingbird
 import NIOCore
+import _NIOFileSystem
 
 /// The gateway protocol (`spec/seedance-api.md` §2–4): upload, create, status.
 extension EmulatorRoutes {
@@ -41,7 +42,8 @@ extension EmulatorRoutes {
         let now = state.now
         let name = "\(UUID().uuidString.lowercased()).\(format.fileExtension)"
         let path = state.directory.appendingPathComponent("upload-\(name)").path
-        try Data(bytes[part.range]).write(to: URL(fileURLWithPath: path))
+        let file = body.getSlice(at: body.readerIndex + part.range.lowerBound, length: part.range.count)!
+        try await file.write(toFileAt: FilePath(path))
         state.storeUpload(name: name, .init(path: path, contentType: format.mimeType, createdAt: now))
         return EmulatorRoutes.json(
             .ok,
