@@ -82,10 +82,11 @@ struct HTTPTransport: Sendable {
     }
 
     private func log(_ operation: VideoAPIOperation, _ method: HTTPMethod, _ path: String, status: Int, started: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - started
+        let elapsed = (ContinuousClock.now - started).components
+        let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
         logger.debug(
             "\(provider) API \(method.rawValue) \(path) -> \(status)",
-            metadata: ["operation": "\(operation.rawValue)", "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
+            metadata: ["operation": "\(operation.rawValue)", "ms": "\(milliseconds)"])
     }
 }
 

@@ -15,6 +15,9 @@ public protocol VideoAPI: Sendable {
     func prepareImage(at path: String) async throws -> PreparedImage
 
     /// Submits a generation and returns the provider's task id.
+    ///
+    /// A `timedOut` or `connectionFailed` error here leaves the outcome unknown: the task may exist and be billed,
+    /// so the service should mark the job uncertain rather than resubmit blindly.
     func createTask(_ request: GenerationRequest) async throws -> String
 
     /// Asks where a task stands.
