@@ -10,6 +10,7 @@ packages=(
   rsync                  # watcher tests exercise rsync's temp-file-then-rename pattern
   ffmpeg                 # the emulator renders real MP4s; tests check them with ffprobe
   curl                   # README examples and the benchmark baseline
+  wrk                    # HTTP load generator: emulator throughput (scripts/emulator-load.lua)
   procps                 # ps/pgrep for the benchmark and chaos scripts
   valgrind               # profiling in scripts/bench.sh (optional but documented)
 )

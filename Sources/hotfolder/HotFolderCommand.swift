@@ -9,6 +9,7 @@ struct HotFolderCommand: AsyncParsableCommand {
         abstract: "Turn files dropped into a folder into Seedance videos.",
         subcommands: [
             WatchCommand.self,
+            EmulatorCommand.self,
         ]
     )
 }

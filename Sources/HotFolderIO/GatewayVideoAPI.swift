@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import AsyncHTTPClient
+import Foundation
+import HotFolderCore
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import _NIOFileSystem
+
+/// The Seedance gateway (`spec/seedance-api.md` §1–4): uploads, `POST /v1/videos/generations`,
+/// `GET /v1/tasks/{id}`, no cancel.
+public struct GatewayVideoAPI: VideoAPI {
+    /// Always `gateway`.
+    public var providerName: String { "gateway" }
+
+    private let transport: HTTPTransport
+    private let uploadCache: any UploadCache
+    private let now: @Sendable () -> Date
+
+    /// Creates a client; `httpClient` is shared and owned by the caller, who shuts it down.
+    public init(
+        httpClient: HTTPClient, configuration: VideoAPIConfiguration,
+        uploadCache: any UploadCache = InMemoryUploadCache(), logger: Logger = Logger(label: "hotfolder.gateway"),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        transport = HTTPTransport(client: httpClient, configuration: configuration, logger: logger, provider: "gateway")
+        self.uploadCache = uploadCache
+        self.now = now
+    }
+
+    /// Uploads the image (multipart field `file`, streamed from disk) unless the same content was uploaded
+    /// before and its URL is still valid.
+    public func prepareImage(at path: String) async throws -> PreparedImage {
+        let configuration = transport.configuration
+        let image = try await LocalImage.inspect(path: path, maxBytes: configuration.maxImageBytes)
+        let margin = now().addingTimeInterval(configuration.uploadReuseMargin)
+        if let cached = await uploadCache.upload(sha256: image.sha256, validAt: margin) {
+            transport.logger.debug("reusing upload", metadata: ["sha256": "\(image.sha256)"])
+            return PreparedImage(url: cached.url, sha256: image.sha256, reused: true, expiresAt: cached.expiresAt)
+        }
+        let boundary = "hotfolder-\(UUID().uuidString)"
+        let fileName = "\(image.sha256.prefix(16)).\(image.format.fileExtension)"
+        let answer: HTTPTransport.Answer
+        do {
+            answer = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+                let body = MultipartFileBody(
+                    boundary: boundary, fileName: fileName, contentType: image.format.mimeType,
+                    chunks: handle.readChunks(chunkLength: .kibibytes(256)))
+                return try await transport.send(
+                    .upload, method: .POST, path: "/v1/uploads/images",
+                    body: .stream(body, length: .known(body.length(fileSize: image.size))),
+                    contentType: "multipart/form-data; boundary=\(boundary)", timeout: configuration.uploadTimeout)
+            }
+        } catch let error as VideoAPIError {
+            throw error
+        } catch {
+            throw VideoAPIError.unusableImage(path: path, reason: "it cannot be read (\(error)).")
+        }
+        let uploaded = try decode(GatewayResponses.Uploaded.self, answer, .upload)
+        guard let url = uploaded.url, !url.isEmpty else {
+            throw VideoAPIError.malformedResponse(operation: .upload, reason: "the answer has no url.")
+        }
+        let expiresAt = uploaded.expiresAt ?? now().addingTimeInterval(configuration.uploadLifetime)
+        await uploadCache.store(CachedUpload(sha256: image.sha256, url: url, expiresAt: expiresAt))
+        return PreparedImage(url: url, sha256: image.sha256, reused: false, expiresAt: expiresAt)
+    }
+
+    /// `POST /v1/videos/generations`; returns `data[0].task_id`.
+    public func createTask(_ request: GenerationRequest) async throws -> String {
+        let json = try JSONEncoder().encode(request)
+        let answer = try await transport.send(.create, method: .POST, path: "/v1/videos/generations", json: json)
+        let created = try decode(GatewayResponses.Created.self, answer, .create)
+        try checkBodyCode(created.code, answer, .create)
+        guard let id = created.taskID, !id.isEmpty else {
+            throw VideoAPIError.malformedResponse(operation: .create, reason: "the answer has no data[0].task_id.")
+        }
+        return id
+    }
+
+    /// `GET /v1/tasks/{id}`.
+    public func task(id: String) async throws -> RemoteTask {
+        let answer = try await transport.send(.status, method: .GET, path: "/v1/tasks/\(pathComponent(id))")
+        let info = try decode(GatewayResponses.TaskInfo.self, answer, .status)
+        try checkBodyCode(info.code, answer, .status)
+        let status = try TaskStatusWord.status(
+            word: info.status, progress: info.progress, videoURL: info.videoURL, expiresAt: info.expiresAt,
+            error: info.error)
+        return RemoteTask(id: info.id ?? id, status: status, estimatedSeconds: info.estimatedTime.map { Int($0) })
+    }
+
+    /// The gateway documents no cancel endpoint; always throws ``VideoAPIError/unsupported(operation:provider:)``.
+    public func cancelTask(id: String) async throws {
+        throw VideoAPIError.unsupported(operation: .cancel, provider: providerName)
+    }
+
+    /// Streams the video to a temporary file beside `destination` and renames it into place when complete.
+    @discardableResult
+    public func download(from url: String, to destination: String) async throws -> Int64 {
+        try await VideoDownloader(transport: transport).download(from: url, to: destination)
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ answer: HTTPTransport.Answer, _ operation: VideoAPIOperation) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: answer.body)
+        } catch {
+            throw VideoAPIError.malformedResponse(operation: operation, reason: "the body is not the expected JSON.")
+        }
+    }
+
+    /// The gateway also reports errors in the body's `code`, sometimes with HTTP 200.
+    private func checkBodyCode(_ code: Int?, _ answer: HTTPTransport.Answer, _ operation: VideoAPIOperation) throws {
+        guard let code, code != 200, code != 0 else { return }
+        let status = (400..<600).contains(code) ? code : 500
+        let (category, message) = ErrorClassifier.classify(status: status, headers: answer.headers, body: answer.body)
+        throw VideoAPIError.rejected(
+            operation: operation, status: code, category: category,
+            message: transport.configuration.apiKey.redact(message))
+    }
+}
+
+/// Percent-encodes a task id for use as one path segment.
+func pathComponent(_ id: String) -> String {
+    id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? id
+}

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+
+/// The asynchronous video API the service talks to: prepare images, create a task, poll it, cancel it,
+/// download the result. Implemented by ``GatewayVideoAPI`` and ``ArkVideoAPI``.
+///
+/// Every method throws ``VideoAPIError`` only; its ``VideoAPIError/category`` says what the service should do.
+public protocol VideoAPI: Sendable {
+    /// A short name for logs and metadata (`gateway`, `ark`).
+    var providerName: String { get }
+
+    /// Turns a local image into a URL the `image_with_roles` of a request may carry
+    /// (an upload URL on the gateway, reused for the same content until it expires; a data URL on Ark).
+    func prepareImage(at path: String) async throws -> PreparedImage
+
+    /// Submits a generation and returns the provider's task id.
+    ///
+    /// A `timedOut` or `connectionFailed` error here leaves the outcome unknown: the task may exist and be billed,
+    /// so the service should mark the job uncertain rather than resubmit blindly.
+    func createTask(_ request: GenerationRequest) async throws -> String
+
+    /// Asks where a task stands.
+    func task(id: String) async throws -> RemoteTask
+
+    /// Cancels a task that has not started yet (Ark); the gateway has no cancel and throws `unsupported`.
+    func cancelTask(id: String) async throws
+
+    /// Downloads a result video to `destination`, through a temporary file in the same folder that is
+    /// renamed into place only when complete; nothing is left behind when it fails. Returns the byte count.
+    @discardableResult
+    func download(from url: String, to destination: String) async throws -> Int64
+}
+
+/// A local image made ready for a request.
+public struct PreparedImage: Sendable, Hashable {
+    /// What to put in `image_with_roles[].url`.
+    public var url: String
+    /// SHA-256 of the image content, lowercase hex.
+    public var sha256: String
+    /// Whether an earlier upload was reused instead of uploading again.
+    public var reused: Bool
+    /// When `url` stops working, if it does.
+    public var expiresAt: Date?
+
+    /// Creates a value.
+    public init(url: String, sha256: String, reused: Bool, expiresAt: Date?) {
+        self.url = url
+        self.sha256 = sha256
+        self.reused = reused
+        self.expiresAt = expiresAt
+    }
+}
+
+/// The API call an error happened in, for messages and metrics.
+public enum VideoAPIOperation: String, Sendable, Hashable, Codable {
+    case upload, create, status, cancel, download
+
+    /// A phrase that completes "… while …".
+    var phrase: String {
+        switch self {
+        case .upload: "uploading an image"
+        case .create: "creating a task"
+        case .status: "asking for a task's status"
+        case .cancel: "cancelling a task"
+        case .download: "downloading a video"
+        }
+    }
+}
