@@ -162,23 +162,6 @@ public struct InFlightTask: Sendable, Hashable {
     public var outputPath: String?
 }
 
-/// An uploaded image's URL, reused for the same content until it expires.
-public struct CachedUpload: Sendable, Hashable {
-    /// The content's SHA-256, lowercase hex.
-    public var sha256: String
-    /// The URL the API can fetch.
-    public var url: String
-    /// When the URL stops working.
-    public var expiresAt: Date
-
-    /// Creates a cache entry.
-    public init(sha256: String, url: String, expiresAt: Date) {
-        self.sha256 = sha256
-        self.url = url
-        self.expiresAt = expiresAt
-    }
-}
-
 /// One entry of a job's append-only history.
 public struct StoredEvent: Sendable, Hashable {
     /// What kind of entry this is.

@@ -44,3 +44,16 @@ extension SQLiteStateStore {
         }
     }
 }
+
+/// The state database is the gateway client's upload cache, so a retry after a restart reuses uploads.
+extension SQLiteStateStore: UploadCache {
+    /// The cached upload for this content, if its URL is still valid at `now`.
+    public func upload(sha256: String, validAt now: Date) async -> CachedUpload? {
+        try? cachedUpload(sha256: sha256, now: now, margin: 0)
+    }
+
+    /// Remembers an upload (best effort: a failure only costs a second upload later).
+    public func store(_ upload: CachedUpload) async {
+        try? cacheUpload(upload)
+    }
+}

@@ -4,8 +4,7 @@ import HotFolderCore
 import HotFolderIO
 import Testing
 
-/// Bulk figures: the bounds hold in a debug build on a busy two-core machine; a release build is much faster
-/// (the figures printed here go into the report).
+/// Bulk behaviour with realistic volumes: 10,000 jobs, 5,000 tasks in flight (timings are printed, not asserted).
 @Suite struct StateStorePerformanceTests {
     @Test func tenThousandJobsInBatchesAndFiveThousandTasksInFlight() throws {
         let directory = try TemporaryDirectory("perf")
@@ -39,9 +38,8 @@ import Testing
         #expect(loaded.count == 5_000)
         let queue = try clock.measure { _ = try store.nextQueued(limit: 100) }
 
+        // Timing targets belong to scripts/bench.sh; here the figures are only printed.
         print("state store: inserted 10,000 jobs (10 batches) in \(insert), loaded 5,000 in-flight tasks in \(load), read the queue head in \(queue)")
-        #expect(insert < .seconds(5))
-        #expect(load < .seconds(2))
-        #expect(queue < .milliseconds(200))
+        #expect(try store.nextQueued(limit: 100).count == 100)
     }
 }

@@ -5,23 +5,6 @@ import HotFolderCore
 import HotFolderIO
 import Testing
 
-/// A temporary folder for one test, removed afterwards.
-struct TemporaryDirectory: ~Copyable {
-    let path: String
-
-    init(_ label: String = "hotfolder") throws {
-        var template = Array((NSTemporaryDirectory() + "\(label)-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
-        path = String(cString: made)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    func sub(_ relative: String) -> String { path + "/" + relative }
-}
-
 /// Records what a watcher reports and lets a test await conditions on it.
 actor WatchLog {
     /// Everything reported so far.
@@ -117,8 +100,8 @@ func withWatcher(
     _ body: (_ inbox: String, _ outside: String, _ log: WatchLog, _ watcher: InboxWatcher) async throws -> Void
 ) async throws {
     let temp = try TemporaryDirectory("watch")
-    let inbox = temp.sub("inbox")
-    let outside = temp.sub("outside")
+    let inbox = temp.file("inbox")
+    let outside = temp.file("outside")
     try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
     try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
     try prepare(inbox)
