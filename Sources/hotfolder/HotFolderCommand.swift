@@ -8,7 +8,14 @@ struct HotFolderCommand: AsyncParsableCommand {
         commandName: "hotfolder",
         abstract: "Turn files dropped into a folder into Seedance videos.",
         subcommands: [
+            RunCommand.self,
+            StatusCommand.self,
             WatchCommand.self,
+            RetryCommand.self,
+            CancelCommand.self,
+            InitCommand.self,
+            DoctorCommand.self,
+            DemoCommand.self,
         ]
     )
 }
