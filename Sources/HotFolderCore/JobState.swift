@@ -82,8 +82,9 @@ public enum JobState: String, Sendable, Hashable, CaseIterable, Codable, CustomS
         .ready: [.uploading, .submitting, .held, .invalid, .failed, .cancelled],
         .uploading: [.ready, .submitting, .held, .invalid, .failed, .cancelled],
         .submitting: [.submitted, .ready, .uncertain, .invalid, .failed, .cancelled],
-        .submitted: [.running, .downloading, .failed, .cancelled],
-        .running: [.downloading, .failed, .cancelled],
+        // A task that failed on the provider's side for a passing reason is retried as a new task.
+        .submitted: [.running, .downloading, .ready, .failed, .cancelled],
+        .running: [.downloading, .ready, .failed, .cancelled],
         .downloading: [.done, .failed, .cancelled],
         .done: [],
         .invalid: [],

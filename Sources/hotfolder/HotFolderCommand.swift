@@ -7,8 +7,19 @@ struct HotFolderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hotfolder",
         abstract: "Turn files dropped into a folder into Seedance videos.",
+        discussion: """
+            Quick start (no API key needed): hotfolder demo
+            Then drop a prompt file into demo/inbox and watch the video appear in demo/outbox.
+            """,
         subcommands: [
+            RunCommand.self,
+            StatusCommand.self,
             WatchCommand.self,
+            RetryCommand.self,
+            CancelCommand.self,
+            InitCommand.self,
+            DoctorCommand.self,
+            DemoCommand.self,
             EmulatorCommand.self,
         ]
     )

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+import Logging
+import ServiceLifecycle
+
+/// The hot folder service: watches the inbox, plans jobs, submits them, tracks their tasks and writes
+/// the results, surviving restarts (even `kill -9`) without losing or silently repeating a job.
+///
+/// Run it under a `ServiceGroup`: on SIGTERM/SIGINT it stops taking new jobs, lets requests already
+/// under way finish (at most `shutdown_grace`), and returns.
+public struct HotFolderService: Service {
+    let context: ServiceContext
+
+    /// Creates the service from a loaded configuration, an API client and an open store.
+    public init(configuration: ServiceConfiguration, api: any VideoAPI, store: SQLiteStateStore, logger: Logger, onQueued: @escaping @Sendable () -> Void = {}) {
+        let inbox = Self.absolute(configuration.inbox)
+        let serviceFolders = [configuration.outbox, configuration.failed, configuration.archive].map(Self.absolute)
+        let excluded = serviceFolders.compactMap { folder -> String? in
+            folder.hasPrefix(inbox + "/") ? String(folder.dropFirst(inbox.count + 1)) : nil
+        }
+        let options = PlannerOptions(
+            config: configuration.defaults, configSource: configuration.configFile ?? "config",
+            prices: PriceTable(fast: configuration.prices.fast, quality: configuration.prices.quality),
+            orphanTimeout: configuration.orphanTimeout.seconds)
+        context = ServiceContext(
+            inbox: inbox, excludedRelative: excluded, store: store,
+            outbox: OutboxWriter(outbox: serviceFolders[0], failed: serviceFolders[1], archive: serviceFolders[2]),
+            api: api, planner: DropPlanner(options: options), configuration: configuration, logger: logger,
+            groupSettle: min(1, configuration.settle.seconds / 2), onQueued: onQueued)
+    }
+
+    /// Runs until cancelled or a graceful shutdown is requested.
+    public func run() async throws {
+        let context = self.context
+        let logger = context.logger
+        let intake = JobIntake(context: context)
+        let runner = JobRunner(context: context, intake: intake)
+        try await recover(runner: runner, intake: intake)
+
+        var watcherConfiguration = WatcherConfiguration(root: context.inbox)
+        watcherConfiguration.settle = context.configuration.settle.seconds
+        watcherConfiguration.mode = context.configuration.watchMode
+        watcherConfiguration.pollInterval = context.configuration.pollInterval.seconds
+        watcherConfiguration.rescanInterval = context.configuration.rescanInterval.seconds
+        watcherConfiguration.excluded = context.excludedRelative.map { context.inbox + "/" + $0 }
+        let watcher = InboxWatcher(configuration: watcherConfiguration)
+        try watcher.validate()
+        logger.info("hotfolder: inbox \(context.inbox), outbox \(context.outbox.outbox), provider \(context.api.providerName), up to \(context.configuration.maxInFlight) tasks in flight")
+
+        let grace = context.configuration.shutdownGrace.seconds
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await cancelWhenGracefulShutdown {
+                    try await watcher.run { event in
+                        switch event {
+                        case .ready(let file):
+                            await intake.noteReady(file)
+                        case .unsupported(let file):
+                            logger.warning("ignored \(file.relativePath): a \(file.stat.kind.rawValue), not a regular file")
+                        case .problem(let problem):
+                            logger.warning("\(problem)")
+                        case .started(let mode, let fileSystem):
+                            logger.info("watching the inbox with \(mode.rawValue) (\(fileSystem))")
+                        case .scanCompleted:
+                            break
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                await withGracefulShutdownHandler {
+                    await intake.run()
+                } onGracefulShutdown: {
+                    Task { await intake.stop() }
+                }
+            }
+            group.addTask {
+                await withGracefulShutdownHandler {
+                    await withTaskGroup(of: Void.self) { loops in
+                        loops.addTask { await runner.runDispatcher() }
+                        loops.addTask { await runner.runPoller() }
+                    }
+                } onGracefulShutdown: {
+                    logger.info("shutting down: no new jobs; waiting up to \(Int(grace)) s for requests under way")
+                    Task { await runner.stop() }
+                }
+            }
+            group.addTask {
+                // Bounds the shutdown: requests still running after the grace period are cancelled.
+                try? await gracefulShutdown()
+                try await Task.sleep(for: .seconds(grace))
+                throw CancellationError()
+            }
+            // The first loop to end (all of them on shutdown) ends the service.
+            do {
+                for _ in 0..<3 { try await group.next() }
+            } catch is CancellationError {
+                logger.warning("shutdown grace period over: cancelling requests still under way (their jobs resume at the next start)")
+            }
+            group.cancelAll()
+        }
+        try? context.store.close()
+        logger.info("hotfolder stopped")
+    }
+
+    /// Brings the store back to a consistent state after a stop or a crash.
+    private func recover(runner: JobRunner, intake: JobIntake) async throws {
+        let store = context.store
+        let logger = context.logger
+        // Leftover temporary downloads from a crash.
+        OutboxCleaner.removeTemporaryFiles(under: context.outbox.outbox)
+        for job in try store.jobs(inStates: [.uploading]) {
+            try store.transition(job.id, from: .uploading, to: .ready, message: "restarted before the create call; uploading again")
+        }
+        for job in try store.jobs(inStates: [.submitting]) {
+            let reservation = job.outputPath.map { context.outbox.reservation(stemPath: $0) }
+            await runner.markUncertain(job, reason: "the service stopped during the call", reservation: reservation)
+        }
+        let uncertain = try store.jobs(inStates: [.uncertain]).count
+        if uncertain > 0 {
+            logger.warning("\(uncertain) job(s) are uncertain: their create call may have succeeded; see `hotfolder status` and `hotfolder retry --uncertain`")
+        }
+        try await intake.load()
+        try await runner.restoreCounts()
+        let inFlight = try store.inFlightTasks().count
+        if inFlight > 0 { logger.info("resuming \(inFlight) task(s) in flight") }
+    }
+
+    static func absolute(_ path: String) -> String {
+        var result = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        while result.count > 1, result.hasSuffix("/") { result.removeLast() }
+        return (result as NSString).standardizingPath
+    }
+}
+
+/// Removes hidden temporary files a crash left in the outbox.
+enum OutboxCleaner {
+    static func removeTemporaryFiles(under root: String) {
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return }
+        while let relative = enumerator.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            if name.hasPrefix("."), name.contains(".tmp") || name.contains(".part") || name.contains(".download") {
+                try? FileManager.default.removeItem(atPath: root + "/" + relative)
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+
+/// What `hotfolder retry` and `hotfolder cancel` do to jobs, safely while the service runs.
+///
+/// Both only change the store and move files; the running service notices through the store and the
+/// watcher (a failed job is retried by moving its files back into the inbox, exactly as a person would).
+public struct JobControl: Sendable {
+    let store: SQLiteStateStore
+    let configuration: ServiceConfiguration
+
+    /// Creates a controller.
+    public init(store: SQLiteStateStore, configuration: ServiceConfiguration) {
+        self.store = store
+        self.configuration = configuration
+    }
+
+    /// The result of a retry or cancel, one line per job.
+    public struct Outcome: Sendable {
+        /// What happened, one sentence per job.
+        public var lines: [String] = []
+        /// Whether any job could not be handled.
+        public var hadErrors = false
+    }
+
+    /// Finds jobs by id, id prefix or name; every query must match at least one job.
+    public func find(_ queries: [String]) throws -> (jobs: [StoredJob], unknown: [String]) {
+        var jobs: [StoredJob] = []
+        var unknown: [String] = []
+        for query in queries {
+            let found = try store.findJobs(query)
+            if found.isEmpty { unknown.append(query) }
+            jobs += found.filter { job in !jobs.contains { $0.id == job.id } }
+        }
+        return (jobs, unknown)
+    }
+
+    /// Retries jobs: uncertain and cancelled ones go back to the queue (an uncertain one may be billed
+    /// twice); failed and invalid ones have their files moved back from `failed/` into the inbox.
+    public func retry(_ jobs: [StoredJob]) -> Outcome {
+        var outcome = Outcome()
+        for job in jobs {
+            do {
+                switch job.state {
+                case .uncertain:
+                    try store.transition(job.id, from: .uncertain, to: .ready, message: "retried by an operator (a second charge is possible)") {
+                        $0.nextAttemptAt = nil
+                    }
+                    outcome.lines.append("\(job.displayName): queued again (its first create call may also have been billed)")
+                case .failed, .invalid, .cancelled:
+                    let moved = try moveBack(job)
+                    outcome.lines.append("\(job.displayName): \(moved) file(s) moved back into the inbox; the service picks them up as a new drop")
+                default:
+                    outcome.lines.append("\(job.displayName): is \(job.state.rawValue), nothing to retry")
+                }
+            } catch {
+                outcome.hadErrors = true
+                outcome.lines.append("\(job.displayName): \(error)")
+            }
+        }
+        return outcome
+    }
+
+    /// Cancels jobs that have not finished; their files go to `failed/` with a note, to be moved back to retry.
+    public func cancel(_ jobs: [StoredJob], api: (any VideoAPI)?) async -> Outcome {
+        var outcome = Outcome()
+        for job in jobs {
+            guard !job.state.isTerminal else {
+                outcome.lines.append("\(job.displayName): already \(job.state.rawValue)")
+                continue
+            }
+            do {
+                if job.state.isInFlight, let task = try store.task(forJob: job.id), let api {
+                    do {
+                        try await api.cancelTask(id: task.taskID)
+                    } catch {
+                        outcome.lines.append("\(job.displayName): the provider could not cancel task \(task.taskID) (\(error)); it may still run and be billed")
+                    }
+                }
+                try store.transition(job.id, from: job.state, to: .cancelled, message: "cancelled by an operator")
+                let outbox = OutboxWriter(outbox: configuration.outbox, failed: configuration.failed, archive: configuration.archive)
+                if let spec = try? JSONDecoder.iso.decode(JobSpec.self, from: job.specJSON) {
+                    let shared = Set(try store.inputsSharedWithLiveJobs(job.id))
+                    let inbox = HotFolderService.absolute(configuration.inbox)
+                    let folder = try outbox.moveToFailed(
+                        inputs: spec.inputFiles.filter { !shared.contains($0) }.map { inbox + "/" + $0 },
+                        lane: spec.lane, name: spec.outputName,
+                        errorText: "Job: \(job.displayName)\nCategory: cancelled — an operator cancelled it.\n\nWhat to do: move this folder back into the inbox to run it after all.\n",
+                        log: job.outputPath.map { outbox.reservation(stemPath: $0) })
+                    try store.releaseInputs(ofJob: job.id)
+                    try store.updateJob(job.id, in: .cancelled) { $0.outputPath = folder.path }
+                    outcome.lines.append("\(job.displayName): cancelled; files in \(folder.path)")
+                } else {
+                    outcome.lines.append("\(job.displayName): cancelled")
+                }
+            } catch {
+                outcome.hadErrors = true
+                outcome.lines.append("\(job.displayName): \(error)")
+            }
+        }
+        return outcome
+    }
+
+    /// Moves a failed job's files (not its error file or log) from its `failed/` folder back into the inbox lane.
+    private func moveBack(_ job: StoredJob) throws -> Int {
+        guard let folder = job.outputPath, folder.hasPrefix(HotFolderService.absolute(configuration.failed)),
+            FileManager.default.fileExists(atPath: folder)
+        else {
+            throw JobControlError.noFailedFolder(job: job.displayName)
+        }
+        let inbox = HotFolderService.absolute(configuration.inbox)
+        let lane = job.lane.isEmpty ? inbox : inbox + "/" + job.lane
+        try FileManager.default.createDirectory(atPath: lane, withIntermediateDirectories: true)
+        var moved = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder)
+        where !name.hasSuffix(".error.txt") && !name.hasSuffix(".log") {
+            let target = lane + "/" + name
+            guard !FileManager.default.fileExists(atPath: target) else { continue }
+            try FileManager.default.moveItem(atPath: folder + "/" + name, toPath: target)
+            moved += 1
+        }
+        return moved
+    }
+}
+
+/// Why a retry or cancel could not be done.
+public enum JobControlError: Error, CustomStringConvertible {
+    /// The job's files are not in a `failed/` folder any more.
+    case noFailedFolder(job: String)
+
+    /// One sentence.
+    public var description: String {
+        switch self {
+        case .noFailedFolder(let job):
+            "the files of \(job) are no longer in the failed folder; drop them into the inbox again to retry"
+        }
+    }
+}

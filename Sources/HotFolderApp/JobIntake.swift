@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+import Logging
+
+/// Turns ready files into recorded jobs: plans the folders that changed with the drop protocol, skips
+/// inputs that already belong to a job, records valid jobs in the queue and moves invalid drops to
+/// `failed/` with an error file.
+actor JobIntake {
+    private let context: ServiceContext
+    private let wake = WakeSignal()
+    /// Folders (relative to the inbox) to plan at the next pass.
+    private var dirty: Set<String> = []
+    /// Folders holding jobs that wait for a prompt, with the time they should be planned again.
+    private var waiting: [String: Date] = [:]
+    /// Inputs that belong to a job (by identity) and so never start another one.
+    private var held: [FileIdentity: UUID] = [:]
+    private var lastReady = Date.distantPast
+    private var stopping = false
+
+    init(context: ServiceContext) {
+        self.context = context
+    }
+
+    /// Loads the inputs that already belong to jobs (after a restart nothing is made into a job twice).
+    func load() throws {
+        for (jobID, input) in try context.store.heldInputs() {
+            held[input.identity.fileIdentity] = jobID
+        }
+    }
+
+    /// Notes a ready file from the watcher.
+    func noteReady(_ file: ReadyFile) {
+        let folder = (file.relativePath as NSString).deletingLastPathComponent
+        dirty.insert(folder)
+        // A manifest one level up may name images in this folder.
+        if !folder.isEmpty { dirty.insert((folder as NSString).deletingLastPathComponent) }
+        lastReady = Date()
+        wake.signal()
+    }
+
+    /// Notes that a job gave its inputs back (failed, invalid, cancelled: moved to `failed/`), so the
+    /// same files dropped again make a new job.
+    func release(jobID: UUID) {
+        held = held.filter { $0.value != jobID }
+    }
+
+    /// Stops planning new jobs (graceful shutdown).
+    func stop() {
+        stopping = true
+        wake.signal()
+    }
+
+    /// Plans changed folders until stopped.
+    func run() async {
+        while !stopping, !Task.isCancelled {
+            let nextOrphanCheck = waiting.values.min().map { max(0.05, $0.timeIntervalSinceNow) } ?? 30
+            await wake.wait(timeout: min(30, nextOrphanCheck))
+            if stopping || Task.isCancelled { break }
+            // Files that belong together arrive within moments of each other: let the group settle.
+            let quiet = context.groupSettle
+            while quiet > 0, Date().timeIntervalSince(lastReady) < quiet, !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(quiet - Date().timeIntervalSince(lastReady) + 0.01))
+            }
+            let now = Date()
+            for (folder, due) in waiting where due <= now {
+                dirty.insert(folder)
+                waiting[folder] = nil
+            }
+            guard !dirty.isEmpty else { continue }
+            let scopes = dirty
+            dirty = []
+            planOnce(scopes: scopes, now: now)
+        }
+    }
+
+    /// Plans the given folders once and records what came out.
+    func planOnce(scopes: Set<String>?, now: Date) {
+        let source = ScopedDropSource(
+            base: FileSystemDropSource(root: context.inbox), scopes: scopes.map(Self.minimal),
+            excluded: context.excludedRelative)
+        let plan: Plan
+        do {
+            plan = try context.planner.plan(source, now: now)
+        } catch {
+            context.logger.error("cannot read the inbox: \(error)")
+            return
+        }
+        var newJobs: [(NewJob, JobSpec)] = []
+        var invalid: [(NewJob, JobSpec)] = []
+        for spec in plan.jobs {
+            let inputs = spec.inputFiles.map { context.inbox + "/" + $0 }
+            let stats = inputs.map { FileSystemProbe.lstat($0) }
+            let identities = stats.compactMap { $0?.identity }
+            if identities.contains(where: { held[$0] != nil }) { continue }  // already a job (or part of one)
+            if spec.status == .waiting {
+                let folder = spec.lane
+                let due = spec.newestModification.addingTimeInterval(context.planner.options.orphanTimeout + 0.5)
+                waiting[folder] = min(waiting[folder] ?? due, due)
+                continue
+            }
+            guard stats.allSatisfy({ $0 != nil }) else { continue }  // a file vanished meanwhile
+            var stored: [StoredInput] = []
+            for (path, stat) in zip(spec.inputFiles, stats) {
+                guard let stat else { continue }
+                let digest = (try? FileDigest.sha256(ofFile: context.inbox + "/" + path)) ?? ""
+                stored.append(StoredInput(path: path, identity: InputIdentity(stat.identity), sha256: digest))
+            }
+            let specJSON = (try? JSONEncoder.sorted.encode(spec)) ?? Data()
+            let state: JobState = spec.status == .valid ? .ready : .invalid
+            let message = spec.status == .valid ? "planned as \(spec.mode.rawValue)" : spec.errors.map(\.message).joined(separator: "; ")
+            let job = NewJob(
+                name: spec.name, lane: spec.lane, state: state, priority: spec.priority, specJSON: specJSON,
+                inputs: stored, message: message)
+            if state == .ready { newJobs.append((job, spec)) } else { invalid.append((job, spec)) }
+        }
+        guard !newJobs.isEmpty || !invalid.isEmpty else { return }
+        do {
+            try context.store.insertJobs(newJobs.map(\.0) + invalid.map(\.0))
+        } catch {
+            context.logger.error("cannot record \(newJobs.count + invalid.count) new jobs: \(error)")
+            return
+        }
+        for (job, _) in newJobs + invalid {
+            for input in job.inputs { held[input.identity.fileIdentity] = job.id }
+        }
+        for (job, spec) in newJobs {
+            context.logger.info("job \(spec.lane.isEmpty ? "" : spec.lane + "/")\(spec.name): queued (\(spec.mode.rawValue), \(spec.estimate.map { "\($0.tokens) tokens" } ?? "no estimate"))", metadata: ["job": "\(job.id)"])
+        }
+        if !newJobs.isEmpty { context.jobsQueued() }
+        for (job, spec) in invalid {
+            context.logger.warning("job \(spec.lane.isEmpty ? "" : spec.lane + "/")\(spec.name): invalid — \(spec.errors.first?.message ?? "see the error file")")
+            failInvalid(job: job, spec: spec)
+        }
+    }
+
+    /// Moves an invalid drop's files into `failed/` with an error file that says what to fix.
+    private func failInvalid(job: NewJob, spec: JobSpec) {
+        let text = ErrorReport.invalidDrop(spec: spec, inboxLabel: context.planner.options.inboxLabel)
+        let shared = Set(spec.inputFiles.filter { path in
+            // Inputs that other live jobs still need (a manifest, an image shared by variants) are copied.
+            guard let stat = FileSystemProbe.lstat(context.inbox + "/" + path) else { return false }
+            return held.contains { $0.key == stat.identity && $0.value != job.id }
+        })
+        do {
+            let folder = try context.outbox.moveToFailed(
+                inputs: spec.inputFiles.filter { !shared.contains($0) }.map { context.inbox + "/" + $0 },
+                lane: spec.lane, name: spec.name, errorText: text)
+            for path in shared {
+                try? FileManager.default.copyItem(
+                    atPath: context.inbox + "/" + path,
+                    toPath: folder.path + "/" + (path as NSString).lastPathComponent)
+            }
+            release(jobID: job.id)
+            try context.store.releaseInputs(ofJob: job.id)
+            try context.store.updateJob(job.id, in: .invalid, message: "moved to \(folder.path)") { $0.outputPath = folder.path }
+        } catch {
+            context.logger.error("job \(spec.name): cannot move its files to the failed folder: \(error)")
+        }
+    }
+
+    private static func minimal(_ scopes: Set<String>) -> Set<String> {
+        if scopes.contains("") { return [""] }
+        return scopes
+    }
+}
+
+extension InputIdentity {
+    init(_ identity: FileIdentity) {
+        self.init(device: identity.device, inode: identity.inode, size: identity.size, mtimeNs: identity.mtimeNanoseconds)
+    }
+
+    var fileIdentity: FileIdentity {
+        FileIdentity(device: device, inode: inode, size: size, mtimeNanoseconds: mtimeNs)
+    }
+}
+
+extension JSONEncoder {
+    /// An encoder with sorted keys and no escaped slashes: stable, readable JSON.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+}

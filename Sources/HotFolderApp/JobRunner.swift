@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+import Logging
+
+/// Moves queued jobs through the API: upload → submit → poll → download → outbox → archive.
+///
+/// Two loops share the work: the dispatcher takes queued jobs (priority, then age) while there are free
+/// slots (`max_in_flight`) and the queue is not paused; the poller asks for the status of every task
+/// whose next poll is due, at most `max_status_calls_per_second`, and finishes the ones that are done.
+/// Every state change is committed to the store *before* the side effect it allows.
+actor JobRunner {
+    let context: ServiceContext
+    let intake: JobIntake
+    nonisolated var dispatchWake: WakeSignal { context.dispatchWake }
+    nonisolated var pollWake: WakeSignal { context.pollWake }
+    let uploads: AsyncLimiter
+    let downloads: AsyncLimiter
+
+    /// Jobs holding a slot: uploading, submitting or with a remote task.
+    private(set) var inFlight = 0
+    /// Jobs a child task is working on right now.
+    private var busy: Set<UUID> = []
+    /// Why the queue is paused (auth or quota), and when to let one job through to probe.
+    private(set) var pause: QueuePause?
+    /// The whole queue slows down after a 429.
+    private var rateLimitedUntil: Date?
+    private var stopping = false
+    private var statusTokens: Double
+    private var statusTokensAt = Date()
+
+    init(context: ServiceContext, intake: JobIntake) {
+        self.context = context
+        self.intake = intake
+        uploads = AsyncLimiter(limit: max(1, context.configuration.maxUploads))
+        downloads = AsyncLimiter(limit: max(1, context.configuration.maxDownloads))
+        statusTokens = max(1, context.configuration.maxStatusCallsPerSecond)
+    }
+
+    /// Stops taking new jobs and new polls; work already started finishes.
+    func stop() {
+        stopping = true
+        dispatchWake.signal()
+        pollWake.signal()
+    }
+
+    /// Wakes the dispatcher (new jobs were queued).
+    nonisolated func jobsQueued() {
+        context.jobsQueued()
+    }
+
+    // MARK: - Dispatcher
+
+    /// Submits queued jobs until stopped.
+    func runDispatcher() async {
+        await withDiscardingTaskGroup { group in
+            while !stopping, !Task.isCancelled {
+                let now = Date()
+                var timeout = 1.0
+                let free = max(0, context.configuration.maxInFlight - inFlight)
+                var allowed = free
+                if let until = rateLimitedUntil, until > now {
+                    allowed = 0
+                    timeout = min(timeout, until.timeIntervalSince(now))
+                }
+                if var pause {
+                    if pause.nextProbe <= now, allowed > 0 {
+                        allowed = 1  // half-open: one job finds out whether the account works again
+                        pause.nextProbe = now.addingTimeInterval(QueuePause.probeInterval)
+                        self.pause = pause
+                        savePause()
+                    } else {
+                        allowed = 0
+                        timeout = min(timeout, max(0.05, pause.nextProbe.timeIntervalSince(now)))
+                    }
+                }
+                if allowed > 0 {
+                    let jobs = (try? context.store.nextQueued(limit: allowed + busy.count, now: now)) ?? []
+                    var started = 0
+                    for job in jobs where !busy.contains(job.id) && started < allowed {
+                        busy.insert(job.id)
+                        inFlight += 1
+                        started += 1
+                        group.addTask { await self.submit(job) }
+                    }
+                    if started == allowed { timeout = 0.001 }  // more may be waiting
+                }
+                await dispatchWake.wait(timeout: timeout)
+            }
+        }
+    }
+
+    // MARK: - Poller
+
+    /// Polls tasks in flight and finishes them until stopped.
+    func runPoller() async {
+        await withDiscardingTaskGroup { group in
+            while !stopping, !Task.isCancelled {
+                let due = (try? context.store.tasksDue(now: Date(), limit: busy.count + 500)) ?? []
+                var waitingForTokens = false
+                for item in due where !busy.contains(item.task.jobID) {
+                    if item.jobState != .downloading {
+                        guard takeStatusToken() else {
+                            waitingForTokens = true
+                            break
+                        }
+                    }
+                    busy.insert(item.task.jobID)
+                    group.addTask { await self.advance(item) }
+                }
+                let rate = max(0.1, context.configuration.maxStatusCallsPerSecond)
+                await pollWake.wait(timeout: waitingForTokens ? 1 / rate : 0.25)
+            }
+        }
+    }
+
+    private func takeStatusToken() -> Bool {
+        let rate = max(0.1, context.configuration.maxStatusCallsPerSecond)
+        let now = Date()
+        statusTokens = min(rate, statusTokens + now.timeIntervalSince(statusTokensAt) * rate)
+        statusTokensAt = now
+        guard statusTokens >= 1 else { return false }
+        statusTokens -= 1
+        return true
+    }
+
+    // MARK: - Bookkeeping called by the work functions
+
+    /// A child task finished with a job; `leftSlot` when the job no longer holds an in-flight slot.
+    func finished(_ jobID: UUID, leftSlot: Bool) {
+        busy.remove(jobID)
+        if leftSlot {
+            inFlight = max(0, inFlight - 1)
+            dispatchWake.signal()
+        }
+    }
+
+    /// A submission succeeded: the account works, so a pause ends.
+    func accountWorks() {
+        guard let pause else { return }
+        context.logger.notice("the queue resumes: the API accepted a job again (it was paused: \(pause.reason))")
+        self.pause = nil
+        savePause()
+        dispatchWake.signal()
+    }
+
+    /// Pauses the queue because of the account (auth or quota).
+    func pauseQueue(category: APIErrorCategory, message: String) {
+        let reason: String
+        switch category {
+        case .auth:
+            reason = "the API refused the key (\(message)); check SEEDANCE_API_KEY or api_key_file"
+        default:
+            reason = "the account has no balance or quota left (\(message)); top it up"
+        }
+        if pause == nil {
+            context.logger.error("the queue is paused: \(reason). Jobs wait; it resumes by itself once the API accepts a job again (checked every \(Int(QueuePause.probeInterval)) s).")
+        }
+        pause = QueuePause(category: category.name, reason: reason, since: pause?.since ?? Date(),
+                           nextProbe: Date().addingTimeInterval(QueuePause.probeInterval))
+        savePause()
+    }
+
+    /// Slows the whole queue down after a 429.
+    func slowDown(seconds: Double) {
+        let until = Date().addingTimeInterval(seconds)
+        if rateLimitedUntil.map({ $0 < until }) ?? true { rateLimitedUntil = until }
+    }
+
+    private func savePause() {
+        QueuePause.save(pause, stateDirectory: context.configuration.stateDirectory)
+    }
+
+    /// Counts the jobs holding slots after a restart.
+    func restoreCounts() throws {
+        let counts = try context.store.countsByState()
+        inFlight = [JobState.uploading, .submitting, .submitted, .running, .downloading].reduce(0) { $0 + (counts[$1] ?? 0) }
+        pause = QueuePause.load(stateDirectory: context.configuration.stateDirectory)
+        if var pause {
+            pause.nextProbe = Date()  // probe at once after a restart: the operator may have fixed it
+            self.pause = pause
+        }
+    }
+}
+
+/// Why the queue is paused; saved in the state directory so `hotfolder status` can show it.
+struct QueuePause: Codable, Sendable {
+    /// Seconds between probes while paused.
+    static let probeInterval: Double = 60
+
+    var category: String
+    var reason: String
+    var since: Date
+    var nextProbe: Date
+
+    static func file(_ stateDirectory: String) -> String { stateDirectory + "/queue-pause.json" }
+
+    static func save(_ pause: QueuePause?, stateDirectory: String) {
+        let path = file(stateDirectory)
+        guard let pause, let data = try? JSONEncoder.sorted.encode(pause) else {
+            unlink(path)
+            return
+        }
+        try? data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    static func load(stateDirectory: String) -> QueuePause? {
+        guard let data = FileManager.default.contents(atPath: file(stateDirectory)) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try? decoder.decode(QueuePause.self, from: data)
+    }
+}
+
+/// Limits how many operations of one kind run at once (uploads, downloads).
+actor AsyncLimiter {
+    private let limit: Int
+    private var running = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Runs `body` when a place is free.
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await acquire()
+        defer { releasePlace() }
+        return try await body()
+    }
+
+    private func acquire() async {
+        if running < limit {
+            running += 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    private func releasePlace() {
+        if waiters.isEmpty {
+            running -= 1
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+}

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+import Logging
+
+/// What every part of the running service shares: folders, the store, the API, the rules and the log.
+struct ServiceContext: Sendable {
+    /// The inbox, absolute.
+    let inbox: String
+    /// Service folders inside the inbox (relative), never planned or watched.
+    let excludedRelative: [String]
+    let store: SQLiteStateStore
+    let outbox: OutboxWriter
+    let api: any VideoAPI
+    let planner: DropPlanner
+    let configuration: ServiceConfiguration
+    let logger: Logger
+    /// Seconds to wait after the last ready file before planning, so files dropped together form one job.
+    let groupSettle: Double
+    /// Called when new jobs are queued (tests and the demo listen to it).
+    let onQueued: @Sendable () -> Void
+    /// Wakes the dispatcher: new jobs, a free slot, a job back in the queue.
+    let dispatchWake = WakeSignal()
+    /// Wakes the poller: a new task to watch.
+    let pollWake = WakeSignal()
+
+    /// Tells the dispatcher (and listeners) that jobs were queued.
+    func jobsQueued() {
+        dispatchWake.signal()
+        onQueued()
+    }
+
+    /// Seconds to wait before attempt `attempt` (1 = the first retry): exponential, capped, with jitter
+    /// between half and all of the ceiling so retries of many jobs spread out.
+    func backoff(attempt: Int) -> Double {
+        configuration.retryPolicy.ceiling(afterAttempts: max(1, attempt)).seconds * Double.random(in: 0.5...1)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+}

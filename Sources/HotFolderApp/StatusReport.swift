@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+
+/// What `hotfolder status` shows: jobs by state with progress, why the queue is paused, recent failures.
+public struct StatusReport: Encodable, Sendable {
+    /// A job in progress.
+    public struct ActiveJob: Encodable, Sendable {
+        /// `lane/name`.
+        public var job: String
+        /// The job id.
+        public var id: String
+        /// Its state.
+        public var state: String
+        /// 0–100 when the provider reports it.
+        public var progress: Int?
+        /// The provider's task id.
+        public var taskId: String?
+        /// Why it waits (uncertain jobs), or its last message.
+        public var note: String?
+    }
+
+    /// A job that failed.
+    public struct Failure: Encodable, Sendable {
+        /// `lane/name`.
+        public var job: String
+        /// The job id.
+        public var id: String
+        /// The failure category.
+        public var category: String
+        /// What happened.
+        public var message: String
+        /// When.
+        public var at: Date
+        /// Where its files are.
+        public var folder: String?
+    }
+
+    /// Job counts by state.
+    public var counts: [String: Int]
+    /// Why the queue is paused, when it is.
+    public var paused: String?
+    /// Jobs that are not finished.
+    public var active: [ActiveJob]
+    /// The latest failures.
+    public var recentFailures: [Failure]
+
+    /// Reads the report from the store and the state directory.
+    public static func read(store: SQLiteStateStore, stateDirectory: String, limit: Int = 50) throws -> StatusReport {
+        let counts = try store.countsByState()
+        let live: Set<JobState> = [.detected, .ready, .uploading, .submitting, .submitted, .running, .downloading, .uncertain, .held]
+        var active: [ActiveJob] = []
+        for job in try store.jobs(inStates: live, limit: limit) {
+            let task = try store.task(forJob: job.id)
+            var note: String?
+            if job.state == .uncertain {
+                note = "the create call may have succeeded (possible double charge if retried): hotfolder retry \(job.name) or hotfolder cancel \(job.name)"
+            } else if let next = job.nextAttemptAt, next > Date() {
+                note = "retry at \(next.formatted(.iso8601)) (attempt \(job.attempts + 1))"
+            }
+            active.append(ActiveJob(
+                job: job.displayName, id: job.id.uuidString.lowercased(), state: job.state.rawValue,
+                progress: task?.progress, taskId: task?.taskID, note: note))
+        }
+        let failures = try store.recentFailures(limit: 10).map { job in
+            Failure(
+                job: job.displayName, id: job.id.uuidString.lowercased(), category: job.failureCategory ?? job.state.rawValue,
+                message: job.failureMessage ?? "", at: job.updatedAt, folder: job.outputPath)
+        }
+        let pause = QueuePause.load(stateDirectory: stateDirectory)
+        return StatusReport(
+            counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
+            paused: pause.map { "since \($0.since.formatted(.iso8601)): \($0.reason)" },
+            active: active, recentFailures: failures)
+    }
+
+    /// The report as text for a terminal.
+    public var text: String {
+        var lines: [String] = []
+        let order = JobState.allCases.map(\.rawValue)
+        let countText = order.compactMap { state in counts[state].map { "\(state) \($0)" } }.joined(separator: ", ")
+        lines.append("jobs: " + (countText.isEmpty ? "none yet" : countText))
+        lines.append(paused.map { "queue: PAUSED \($0)" } ?? "queue: running")
+        if !active.isEmpty {
+            lines.append("")
+            lines.append("in progress:")
+            for job in active {
+                var line = "  \(job.job) [\(job.id.prefix(8))] \(job.state)"
+                if let progress = job.progress { line += " \(progress)%" }
+                if let task = job.taskId { line += " task \(task)" }
+                lines.append(line)
+                if let note = job.note { lines.append("      \(note)") }
+            }
+        }
+        if !recentFailures.isEmpty {
+            lines.append("")
+            lines.append("recent failures:")
+            for failure in recentFailures {
+                lines.append("  \(failure.job) [\(failure.id.prefix(8))] \(failure.category): \(failure.message)")
+                if let folder = failure.folder { lines.append("      files: \(folder)") }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
