@@ -7,6 +7,6 @@ struct HotFolderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hotfolder",
         abstract: "Turn files dropped into a folder into Seedance videos.",
-        subcommands: []
+        subcommands: [PlanCommand.self]
     )
 }
