@@ -43,7 +43,7 @@ public enum SettingKey: String, Sendable, Hashable, CaseIterable, Codable, Compa
         var best: (key: String, distance: Int)?
         for key in keys {
             var distance = editDistance(normalized, key)
-            if key.hasPrefix(normalized) || normalized.hasPrefix(key) { distance = min(distance, 1) }
+            if key.hasPrefix(normalized) || key.hasSuffix(normalized) || normalized.hasPrefix(key) { distance = min(distance, 1) }
             if distance <= max(2, key.count / 3), distance < (best?.distance ?? Int.max) {
                 best = (key, distance)
             }
