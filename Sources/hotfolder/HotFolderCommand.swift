@@ -15,6 +15,7 @@ struct HotFolderCommand: AsyncParsableCommand {
             RunCommand.self,
             StatusCommand.self,
             WatchCommand.self,
+            PlanCommand.self,
             RetryCommand.self,
             CancelCommand.self,
             InitCommand.self,

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+
+/// Turns the contents of an inbox into jobs: the drop protocol of DESIGN §2.
+///
+/// The planner is pure: it sees the inbox only through a ``DropSource`` and the time only through `now`,
+/// so the service, `hotfolder plan` and the tests all run the same rules.
+///
+/// ```swift
+/// let planner = DropPlanner(options: PlannerOptions(config: ["model": "quality"], prices: prices))
+/// let plan = try planner.plan(FileSystemDropSource(root: inbox), now: Date())
+/// for job in plan.jobs where job.status == .valid { … }
+/// ```
+public struct DropPlanner: Sendable {
+    /// Config layer, prices, timeouts and limits.
+    public var options: PlannerOptions
+
+    /// Creates a planner.
+    public init(options: PlannerOptions = PlannerOptions()) {
+        self.options = options
+    }
+
+    /// Reads the inbox once and returns every job, sorted by lane and name.
+    ///
+    /// Only the listing can throw (e.g. the inbox does not exist); a problem with any single file ends up
+    /// in the errors of the job it belongs to.
+    public func plan(_ source: some DropSource, now: Date) throws -> Plan {
+        var pass = PlanningPass(source: source, options: options, entries: try source.entries(), now: now)
+        return Plan(jobs: pass.run())
+    }
+}
+
+/// The state of one planning run over one listing.
+struct PlanningPass {
+    let source: any DropSource
+    let options: PlannerOptions
+    let now: Date
+    /// Visible entries (no hidden or temporary component) by relative path.
+    var entries: [String: DropEntry] = [:]
+    /// Visible non-folder entries by folder.
+    var files: [String: [DropEntry]] = [:]
+    /// Visible folders, "" included.
+    var folders: Set<String> = [""]
+    /// Parsed `_defaults` layers (or their problems) by folder.
+    var defaultsByFolder: [String: (layers: [SettingsLayer], problems: [DropProblem])] = [:]
+    /// Files that belong to a manifest row and so never form a stem group.
+    var claimed: Set<String> = []
+    let configLayer: SettingsLayer
+    let configProblems: [DropProblem]
+
+    static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "webp"]
+    static let unsupportedImageExtensions: Set<String> = ["gif", "bmp", "tif", "tiff", "heic", "heif", "avif", "psd"]
+    static let settingsExtensions: Set<String> = ["yaml", "yml", "json"]
+
+    init(source: some DropSource, options: PlannerOptions, entries list: [DropEntry], now: Date) {
+        self.source = source
+        self.options = options
+        self.now = now
+        (configLayer, configProblems) = SettingsLayer.fromWritten(options.config, source: options.configSource)
+        for entry in list {
+            let components = entry.path.split(separator: "/")
+            guard !components.isEmpty, !components.contains(where: { FileNameRules.isTemporaryOrHidden(String($0)) })
+            else { continue }
+            entries[entry.path] = entry
+            if entry.kind == .directory {
+                folders.insert(entry.path)
+            } else {
+                files[entry.folder, default: []].append(entry)
+            }
+        }
+        for folder in folders { files[folder]?.sort { $0.path < $1.path } }
+    }
+
+    /// How a path is shown to people: prefixed with the inbox label.
+    func label(_ path: String) -> String {
+        options.inboxLabel.isEmpty ? path : options.inboxLabel + "/" + path
+    }
+
+    static func lastComponent(_ folder: String) -> String {
+        folder.split(separator: "/").last.map(String.init) ?? folder
+    }
+
+    static func parent(_ folder: String) -> String {
+        guard let slash = folder.lastIndex(of: "/") else { return "" }
+        return String(folder[..<slash])
+    }
+
+    /// Splits `door.first.PNG` into the stem `door` and the lower-cased rest `first.png`.
+    static func split(_ name: String) -> (stem: String, rest: String)? {
+        guard let dot = name.firstIndex(of: "."), dot != name.startIndex else { return nil }
+        return (String(name[..<dot]), name[name.index(after: dot)...].lowercased())
+    }
+
+    mutating func run() -> [JobSpec] {
+        for folder in folders { defaultsByFolder[folder] = loadDefaults(in: folder) }
+        var jobs: [JobSpec] = []
+        var candidates: [JobCandidate] = []
+        // Manifests first: the images they name must not also become orphan stem groups.
+        for folder in folders.sorted() {
+            for entry in files[folder] ?? [] {
+                guard let (_, rest) = Self.split(entry.name), rest == "csv" || rest == "jsonl" else { continue }
+                let (rows, failed) = manifestCandidates(entry)
+                candidates += rows
+                jobs += failed
+            }
+        }
+        for folder in folders.sorted() {
+            if folder != "", let shot = shotFolderCandidate(folder) {
+                candidates.append(shot)
+            } else {
+                candidates += stemCandidates(in: folder)
+            }
+        }
+        for candidate in candidates { jobs += build(candidate) }
+        return jobs.sorted { ($0.lane, $0.name) < ($1.lane, $1.name) }
+    }
+
+    // MARK: Folder defaults
+
+    func loadDefaults(in folder: String) -> (layers: [SettingsLayer], problems: [DropProblem]) {
+        var layers: [SettingsLayer] = []
+        var problems: [DropProblem] = []
+        for entry in files[folder] ?? [] {
+            guard let (stem, rest) = Self.split(entry.name), stem == "_defaults",
+                Self.settingsExtensions.contains(rest)
+            else { continue }
+            let (layer, found) = settingsLayer(from: entry.path, syntax: rest == "json" ? .json : .yaml)
+            if let layer { layers.append(layer) }
+            problems += found
+        }
+        return (layers, problems)
+    }
+
+    /// The `_defaults` layers from the inbox root down to `folder`, with their problems.
+    func defaultsChain(to folder: String) -> (layers: [SettingsLayer], problems: [DropProblem]) {
+        var chain = [""]
+        var path = ""
+        for component in folder.split(separator: "/") {
+            path = path.isEmpty ? String(component) : path + "/" + component
+            chain.append(path)
+        }
+        var result: (layers: [SettingsLayer], problems: [DropProblem]) = ([], [])
+        for step in chain {
+            guard let found = defaultsByFolder[step] else { continue }
+            result.layers += found.layers
+            result.problems += found.problems
+        }
+        return result
+    }
+
+    // MARK: Grouping
+
+    func shotFolderCandidate(_ folder: String) -> JobCandidate? {
+        let children = files[folder] ?? []
+        let roles: [String: ImageRole] = ["first_frame": .firstFrame, "last_frame": .lastFrame, "reference": .reference]
+        let isShot = children.contains { entry in
+            guard let (stem, rest) = Self.split(entry.name) else { return false }
+            return (stem.lowercased() == "prompt" && rest == "txt")
+                || (roles[stem.lowercased()] != nil && Self.imageExtensions.contains(rest))
+        }
+        guard isShot else { return nil }
+        let name = Self.lastComponent(folder)
+        var candidate = JobCandidate(name: name, lane: Self.parent(folder), folder: folder, shotFolder: true)
+        for entry in children where !claimed.contains(entry.path) {
+            guard let (stem, rest) = Self.split(entry.name) else { continue }
+            let lowerStem = stem.lowercased()
+            if lowerStem == "prompt" && rest == "txt" {
+                candidate.promptFiles.append(entry.path)
+            } else if let role = roles[lowerStem] {
+                if Self.imageExtensions.contains(rest) {
+                    candidate.images.append((role, entry.path))
+                } else if Self.unsupportedImageExtensions.contains(rest) {
+                    candidate.problems.append(.imageExtension(file: label(entry.path)))
+                    candidate.otherFiles.append(entry.path)
+                }
+            } else if lowerStem == "settings" && Self.settingsExtensions.contains(rest) {
+                candidate.sidecars.append(entry.path)
+            }
+        }
+        return candidate
+    }
+
+    func stemCandidates(in folder: String) -> [JobCandidate] {
+        var groups: [String: JobCandidate] = [:]
+        for entry in files[folder] ?? [] where !claimed.contains(entry.path) {
+            guard let (stem, rest) = Self.split(entry.name), stem != "_defaults", rest != "csv", rest != "jsonl"
+            else { continue }
+            let parts = rest.split(separator: ".").map(String.init)
+            let ext = parts.last ?? ""
+            let isImage = Self.imageExtensions.contains(ext)
+            let isUnsupportedImage = Self.unsupportedImageExtensions.contains(ext)
+            let known = isImage || isUnsupportedImage || ext == "txt" || Self.settingsExtensions.contains(ext)
+            guard known else { continue }  // videos, PDFs, notes: not ours
+            var group = groups[stem] ?? JobCandidate(name: stem, lane: folder, folder: folder, shotFolder: false)
+            let qualifier = parts.count == 2 ? parts[0] : nil
+            let roles: [String: ImageRole] = ["first": .firstFrame, "last": .lastFrame, "ref": .reference]
+            if parts.count == 1 && ext == "txt" {
+                group.promptFiles.append(entry.path)
+            } else if parts.count == 1 && Self.settingsExtensions.contains(ext) {
+                group.sidecars.append(entry.path)
+            } else if isImage, parts.count == 1 || (qualifier.flatMap { roles[$0] } != nil) {
+                group.images.append((qualifier.flatMap { roles[$0] } ?? .firstFrame, entry.path))
+            } else if isUnsupportedImage, parts.count == 1 || (qualifier.flatMap { roles[$0] } != nil) {
+                group.problems.append(.imageExtension(file: label(entry.path)))
+                group.otherFiles.append(entry.path)
+            } else {
+                group.problems.append(.unrecognizedName(file: label(entry.path), stem: stem))
+                group.otherFiles.append(entry.path)
+            }
+            groups[stem] = group
+        }
+        return groups.keys.sorted().map { groups[$0]! }
+    }
+}
+
+/// The files of one would-be job, before anything is read.
+struct JobCandidate {
+    var name: String
+    var lane: String
+    /// The folder whose `_defaults` chain applies.
+    var folder: String
+    var shotFolder: Bool
+    var promptFiles: [String] = []
+    var images: [(role: ImageRole, path: String)] = []
+    var sidecars: [String] = []
+    /// Files that belong to the job but play no role (unsupported or misnamed), so they move with it.
+    var otherFiles: [String] = []
+    /// A manifest row's settings and the manifest's path.
+    var row: SettingsLayer?
+    var manifest: String?
+    var problems: [DropProblem] = []
+}

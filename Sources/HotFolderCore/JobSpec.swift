@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+
+/// What kind of video request a job makes.
+public enum JobMode: String, Sendable, Hashable, Codable {
+    case textToVideo = "text-to-video"
+    case firstFrame = "first-frame"
+    case firstLastFrame = "first-last-frame"
+    case reference = "reference"
+}
+
+/// Whether a planned job can be submitted.
+public enum JobStatus: String, Sendable, Hashable, Codable {
+    /// Every rule passed; the job may be submitted.
+    case valid
+    /// At least one rule failed; see ``JobSpec/errors``.
+    case invalid
+    /// Images without a prompt, still inside the orphan timeout: more files may be on their way.
+    case waiting
+}
+
+/// One problem with a job, as shown in the plan and written to `NAME.error.txt`.
+public struct JobError: Sendable, Hashable, Codable {
+    /// The file at fault, as people see it (`inbox/portrait/cat.yaml`).
+    public var file: String
+    /// The setting, image role or part (`duration`, `first_frame`, `prompt`, `file`, `row`).
+    public var field: String
+    /// What is wrong and how to fix it, in plain words.
+    public var message: String
+
+    /// Creates an error.
+    public init(file: String, field: String, message: String) {
+        self.file = file
+        self.field = field
+        self.message = message
+    }
+}
+
+/// A local input image and the role it plays.
+public struct JobImage: Sendable, Hashable, Codable {
+    /// The image's role in the request.
+    public var role: ImageRole
+    /// Path relative to the inbox root.
+    public var path: String
+    /// Format, width and height from the file header; nil when the header could not be read.
+    public var header: ImageHeader?
+    /// File size in bytes.
+    public var bytes: Int64
+
+    /// Creates an image entry.
+    public init(role: ImageRole, path: String, header: ImageHeader?, bytes: Int64) {
+        self.role = role
+        self.path = path
+        self.header = header
+        self.bytes = bytes
+    }
+}
+
+/// The effective value of one setting and the place it came from.
+public struct EffectiveSetting: Sendable, Hashable, Codable {
+    /// The value as written (lists as `[1, 2]`).
+    public var value: String
+    /// `built-in`, `config`, `inbox/portrait/_defaults.yaml`, `inbox/cat.yaml`, `inbox/shots.csv line 4`, …
+    public var source: String
+
+    /// Creates a setting.
+    public init(value: String, source: String) {
+        self.value = value
+        self.source = source
+    }
+}
+
+/// The estimated output tokens and price of one job.
+public struct CostEstimate: Sendable, Hashable, Codable {
+    /// Output tokens (width × height × 24 × seconds / 1024).
+    public var tokens: Int
+    /// Estimated price in US dollars.
+    public var cost: Double
+
+    /// Creates an estimate.
+    public init(tokens: Int, cost: Double) {
+        self.tokens = tokens
+        self.cost = cost
+    }
+}
+
+/// A job derived from the inbox: the request to send, the local images to upload first, and its provenance.
+///
+/// ``request`` is the exact gateway body except for image URLs: each `image_with_roles` element carries the
+/// placeholder URL `local:<path relative to the inbox>` (see ``placeholderURL(for:)``); the service uploads
+/// ``images`` and swaps the placeholders with ``request(uploadedURLs:)``.
+public struct JobSpec: Sendable, Hashable, Codable {
+    /// Job name: the stem, the shot folder's name, or the manifest row's `name` (`NAME-vK` for variants).
+    public var name: String
+    /// The folder the job belongs to, relative to the inbox ("" for the root); also its outbox lane.
+    public var lane: String
+    /// Text-to-video, first frame, first + last frame, or reference image.
+    public var mode: JobMode
+    /// Whether the job can be submitted.
+    public var status: JobStatus
+    /// The request body (image URLs are placeholders until upload).
+    public var request: GenerationRequest
+    /// Local images with their roles, to upload before submitting.
+    public var images: [JobImage]
+    /// Every effective setting with its source, keyed by setting name.
+    public var settings: [String: EffectiveSetting]
+    /// All inbox files that make up the job (relative paths), to archive or move once it is done.
+    public var inputFiles: [String]
+    /// Higher runs first.
+    public var priority: Int
+    /// Base name of the outputs (`outbox/<lane>/<outputName>.mp4`).
+    public var outputName: String
+    /// 1-based variant number and the count, when `variants`/`seeds` made several jobs.
+    public var variant: Int?
+    /// How many variants the group produced (1 when none).
+    public var variantCount: Int
+    /// Tokens and price; nil when the settings are too broken to estimate.
+    public var estimate: CostEstimate?
+    /// What is wrong; empty for valid and waiting jobs.
+    public var errors: [JobError]
+    /// Why the job waits (only for ``JobStatus/waiting``).
+    public var waitingFor: String?
+    /// The newest modification time among the job's files (for readiness checks).
+    public var newestModification: Date
+
+    /// Creates a job.
+    public init(
+        name: String, lane: String, mode: JobMode, status: JobStatus, request: GenerationRequest,
+        images: [JobImage], settings: [String: EffectiveSetting], inputFiles: [String], priority: Int,
+        outputName: String, variant: Int? = nil, variantCount: Int = 1, estimate: CostEstimate?,
+        errors: [JobError], waitingFor: String? = nil, newestModification: Date
+    ) {
+        self.name = name
+        self.lane = lane
+        self.mode = mode
+        self.status = status
+        self.request = request
+        self.images = images
+        self.settings = settings
+        self.inputFiles = inputFiles
+        self.priority = priority
+        self.outputName = outputName
+        self.variant = variant
+        self.variantCount = variantCount
+        self.estimate = estimate
+        self.errors = errors
+        self.waitingFor = waitingFor
+        self.newestModification = newestModification
+    }
+
+    /// The placeholder URL the plan puts into `image_with_roles` for a local image.
+    public static func placeholderURL(for path: String) -> String { "local:" + path }
+
+    /// The request with every placeholder replaced by its uploaded URL (keyed by relative path).
+    ///
+    /// Returns nil when an image has no uploaded URL yet.
+    public func request(uploadedURLs: [String: String]) -> GenerationRequest? {
+        var result = request
+        guard let roles = request.imageWithRoles else { return result }
+        var replaced: [ImageWithRole] = []
+        for element in roles {
+            let path = String(element.url.dropFirst("local:".count))
+            guard element.url.hasPrefix("local:"), let url = uploadedURLs[path] else { return nil }
+            replaced.append(ImageWithRole(url: url, role: element.role))
+        }
+        result.imageWithRoles = replaced
+        return result
+    }
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+
+/// Size limits that keep a hostile or broken file from exhausting memory.
+public struct DropLimits: Sendable, Hashable {
+    /// Largest prompt file read (bigger ones are rejected unread).
+    public var promptBytes = 64 * 1024
+    /// Largest sidecar, settings or `_defaults` file.
+    public var settingsBytes = 1024 * 1024
+    /// Largest CSV/JSONL manifest.
+    public var manifestBytes = 16 * 1024 * 1024
+    /// Largest image the API accepts (20 MB).
+    public var imageBytes: Int64 = 20_000_000
+    /// Bytes read from the start of an image to find its size (JPEGs with huge metadata read more).
+    public var imageHeaderBytes = 64 * 1024
+
+    /// The default limits.
+    public init() {}
+}
+
+/// Everything a planning run depends on besides the inbox itself.
+public struct PlannerOptions: Sendable {
+    /// The service config's settings layer, values as written (`"5"`, `"16:9"`, `"quality"`).
+    public var config: [String: String]
+    /// How the config layer is named in provenance (`config`, or the config file's path).
+    public var configSource: String
+    /// Prices per model.
+    public var prices: PriceTable
+    /// Seconds an image may wait for its prompt before the job becomes invalid (default 600).
+    public var orphanTimeout: TimeInterval
+    /// The name shown for the inbox root in file names and sources (`inbox/portrait/_defaults.yaml`).
+    public var inboxLabel: String
+    /// Read limits.
+    public var limits: DropLimits
+
+    /// Creates options; every argument has a sensible default.
+    public init(
+        config: [String: String] = [:], configSource: String = "config", prices: PriceTable = .default,
+        orphanTimeout: TimeInterval = 600, inboxLabel: String = "inbox", limits: DropLimits = DropLimits()
+    ) {
+        self.config = config
+        self.configSource = configSource
+        self.prices = prices
+        self.orphanTimeout = orphanTimeout
+        self.inboxLabel = inboxLabel
+        self.limits = limits
+    }
+}

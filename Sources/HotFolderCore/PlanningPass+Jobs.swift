@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+
+extension PlanningPass {
+    /// Reads, resolves and validates one candidate, returning one job per variant.
+    func build(_ candidate: JobCandidate) -> [JobSpec] {
+        var problems = configProblems + candidate.problems
+        let defaults = defaultsChain(to: candidate.folder)
+        problems += defaults.problems
+        var layers = [SettingsLayer.builtIn, configLayer] + defaults.layers
+        for sidecar in candidate.sidecars {
+            let syntax: SettingsDocument.Syntax = sidecar.lowercased().hasSuffix(".json") ? .json : .yaml
+            let (layer, found) = settingsLayer(from: sidecar, syntax: syntax)
+            if let layer { layers.append(layer) }
+            problems += found
+        }
+        // A prompt file is more specific than a sidecar's `prompt:`, and a manifest row beats both.
+        if candidate.promptFiles.count > 1 {
+            problems.append(.badRow(file: label(candidate.promptFiles[1]),
+                reason: "the job `\(candidate.name)` has \(candidate.promptFiles.count) prompt files; keep only one"))
+        }
+        if let promptFile = candidate.promptFiles.first {
+            switch readSmallFile(promptFile, field: "prompt", limit: options.limits.promptBytes) {
+            case .failure(let problem): problems.append(problem)
+            case .success(let bytes):
+                if let text = PromptText.decode(bytes) {
+                    layers.append(SettingsLayer(source: label(promptFile), values: [.prompt: .scalar(text)]))
+                } else {
+                    problems.append(.promptNotText(file: label(promptFile)))
+                }
+            }
+        }
+        if let row = candidate.row { layers.append(row) }
+        var (settings, settingProblems) = ResolvedSettings.resolve(layers)
+        problems += settingProblems
+
+        let inputFiles = Set(candidate.promptFiles + candidate.images.map(\.path) + candidate.sidecars
+            + candidate.otherFiles + (candidate.manifest.map { [$0] } ?? [])).sorted()
+        let newest = inputFiles.compactMap { entries[$0]?.modified }.max() ?? now
+
+        // Prompt: missing entirely means "maybe still on its way"; present but empty is an error at once.
+        let promptText = settings.prompt?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let hadPromptProblem = problems.contains { $0.field == "prompt" }
+        var waiting = false
+        if promptText == nil && !hadPromptProblem {
+            let displayFiles = inputFiles.map(label)
+            if now.timeIntervalSince(newest) < options.orphanTimeout && problems.isEmpty {
+                waiting = true
+            } else {
+                problems.append(.noPrompt(job: candidate.name, files: displayFiles, shotFolder: candidate.shotFolder))
+            }
+        } else if let promptText, promptText.isEmpty {
+            problems.append(.promptEmpty(file: settings.source(of: .prompt)))
+        }
+        let finalPrompt = PromptText.compose(
+            prefix: settings.promptPrefix, prompt: promptText ?? "", suffix: settings.promptSuffix)
+        if let promptText, !promptText.isEmpty, finalPrompt.count > PromptText.maxCharacters {
+            problems.append(.promptTooLong(file: settings.source(of: .prompt), characters: finalPrompt.count))
+        }
+
+        let images = candidate.images.map { inspectImage($0.path, role: $0.role, problems: &problems) }
+        problems += roleProblems(candidate.images, settings: settings)
+        let roles = Set(candidate.images.map(\.role))
+        let mode: JobMode =
+            roles.contains(.reference) ? .reference
+            : roles.contains(.lastFrame) ? .firstLastFrame
+            : roles.contains(.firstFrame) ? .firstFrame : .textToVideo
+        let order: [ImageRole] = [.firstFrame, .lastFrame, .reference]
+        let sortedImages = images.sorted { order.firstIndex(of: $0.role)! < order.firstIndex(of: $1.role)! }
+        let placeholders = sortedImages.map { ImageWithRole(url: JobSpec.placeholderURL(for: $0.path), role: $0.role) }
+
+        var effective: [String: EffectiveSetting] = [:]
+        for (key, sourced) in settings.effective {
+            effective[key.rawValue] = EffectiveSetting(value: sourced.value.text, source: sourced.source)
+        }
+        let estimate = options.prices.estimate(
+            model: settings.model, resolution: settings.resolution, ratio: settings.aspectRatio,
+            duration: settings.duration)
+        let errors = problems.map(\.report)
+        let status: JobStatus = !errors.isEmpty ? .invalid : waiting ? .waiting : .valid
+        let seeds = settings.variantSeeds(jobName: candidate.name)
+        let baseOutput = settings.outputName ?? candidate.name
+        let seedSource = settings.source(of: settings.seeds != nil ? .seeds : .seed)
+
+        return seeds.enumerated().map { index, seed in
+            let many = seeds.count > 1
+            var jobSettings = effective
+            if many, let seed {
+                let how = settings.seeds != nil ? seedSource
+                    : settings.seed != nil ? "\(seedSource) + \(index)" : "derived from the job name"
+                jobSettings["seed"] = EffectiveSetting(value: String(seed), source: "variant \(index + 1) of \(seeds.count), \(how)")
+            }
+            let request = GenerationRequest(
+                model: settings.model.rawValue, prompt: finalPrompt, duration: settings.duration,
+                aspectRatio: settings.aspectRatio.rawValue, resolution: settings.resolution.rawValue, seed: seed,
+                imageWithRoles: placeholders.isEmpty ? nil : placeholders)
+            return JobSpec(
+                name: many ? "\(candidate.name)-v\(index + 1)" : candidate.name, lane: candidate.lane, mode: mode,
+                status: status, request: request, images: sortedImages, settings: jobSettings, inputFiles: inputFiles,
+                priority: settings.priority, outputName: many ? "\(baseOutput)-v\(index + 1)" : baseOutput,
+                variant: many ? index + 1 : nil, variantCount: seeds.count, estimate: estimate, errors: errors,
+                waitingFor: waiting ? "a prompt" : nil, newestModification: newest)
+        }
+    }
+
+    /// Checks an image's file and header: readable, ≤ 20 MB, PNG/JPEG/WebP, 300–6000 px, ratio 0.4–2.5.
+    func inspectImage(_ path: String, role: ImageRole, problems: inout [DropProblem]) -> JobImage {
+        let size = entries[path].map { $0.link.flatMap { if case .inside(_, _, let s) = $0 { s } else { nil } } ?? $0.size } ?? 0
+        var image = JobImage(role: role, path: path, header: nil, bytes: size)
+        let file = label(path)
+        switch checkReadable(path, field: role.rawValue, limit: Int64.max) {
+        case .failure(let problem):
+            problems.append(problem)
+            return image
+        case .success: break
+        }
+        if size > options.limits.imageBytes {
+            problems.append(.imageBytes(file: file, role: role, size: size))
+            return image
+        }
+        do {
+            var bytes = try source.read(path, maxBytes: options.limits.imageHeaderBytes)
+            var header: ImageHeader
+            do {
+                header = try ImageHeader.parse(bytes)
+            } catch .sizeNotFound(.jpeg) where Int64(bytes.count) < size {
+                // Large EXIF or thumbnail segments: read further, still bounded by the 20 MB image limit.
+                bytes = try source.read(path, maxBytes: Int(options.limits.imageBytes))
+                header = try ImageHeader.parse(bytes)
+            }
+            image.header = header
+            if !(300...6000).contains(header.width) || !(300...6000).contains(header.height) {
+                problems.append(.imageSize(file: file, role: role, width: header.width, height: header.height))
+            }
+            let ratio = Double(header.width) / Double(header.height)
+            if ratio < 0.4 || ratio > 2.5 {
+                problems.append(.imageRatio(file: file, role: role, width: header.width, height: header.height))
+            }
+        } catch let error as ImageHeader.ParseError {
+            switch error {
+            case .unsupportedFormat: problems.append(.imageFormat(file: file, role: role))
+            case .damaged(let format), .sizeNotFound(let format):
+                problems.append(.imageDamaged(file: file, role: role, format: format))
+            }
+        } catch {
+            problems.append(readProblem(error, path: path, field: role.rawValue))
+        }
+        return image
+    }
+
+    /// The rules about which images may go together, and with which settings.
+    func roleProblems(_ images: [(role: ImageRole, path: String)], settings: ResolvedSettings) -> [DropProblem] {
+        var problems: [DropProblem] = []
+        let byRole = Dictionary(grouping: images, by: \.role)
+        for role in [ImageRole.firstFrame, .lastFrame, .reference] {
+            if let list = byRole[role], list.count > 1 {
+                problems.append(.duplicateRole(role: role, files: list.map { label($0.path) }))
+            }
+        }
+        let frames = (byRole[.firstFrame] ?? []) + (byRole[.lastFrame] ?? [])
+        if let last = byRole[.lastFrame]?.first {
+            if byRole[.firstFrame] == nil { problems.append(.lastFrameNeedsFirst(file: label(last.path))) }
+            if settings.model != .quality {
+                problems.append(.lastFrameNeedsQuality(
+                    file: label(last.path), model: settings.model.shortName, modelSource: settings.source(of: .model)))
+            }
+        }
+        if let reference = byRole[.reference]?.first {
+            if !frames.isEmpty {
+                problems.append(.referenceWithFrames(reference: label(reference.path), frames: frames.map { label($0.path) }))
+            }
+            if settings.resolution == .p1080 {
+                problems.append(.referenceAt1080p(file: label(reference.path), resolutionSource: settings.source(of: .resolution)))
+            }
+        }
+        return problems
+    }
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+
+extension PlanningPass {
+    /// Checks that `path` is something safe to open (a regular file inside the inbox, within `limit`)
+    /// and returns its entry; never opens pipes, devices or links that leave the inbox.
+    func checkReadable(_ path: String, field: String, limit: Int64) -> Result<DropEntry, DropProblem> {
+        guard let entry = entries[path] else {
+            return .failure(.unreadable(file: label(path), field: field, reason: "it is no longer there"))
+        }
+        switch entry.kind {
+        case .regular:
+            break
+        case .symlink:
+            switch entry.link {
+            case .inside(_, .regular, _)?: break
+            case .inside(_, let kind, _)?: return .failure(.notAFile(file: label(path), field: field, kind: kind))
+            case .outside(let target)?:
+                return .failure(.linkOutsideInbox(file: label(path), field: field, target: target))
+            case .broken?, nil: return .failure(.brokenLink(file: label(path), field: field))
+            }
+        case .directory, .fifo, .other:
+            return .failure(.notAFile(file: label(path), field: field, kind: entry.kind))
+        }
+        if entry.size > limit {
+            return .failure(.fileTooLarge(file: label(path), field: field, size: entry.size, limit: Int(limit)))
+        }
+        return .success(entry)
+    }
+
+    /// Reads a whole small file, refusing it (unread) when it is larger than `limit`.
+    func readSmallFile(_ path: String, field: String, limit: Int) -> Result<[UInt8], DropProblem> {
+        switch checkReadable(path, field: field, limit: Int64(limit)) {
+        case .failure(let problem): return .failure(problem)
+        case .success: break
+        }
+        // Read one byte more than allowed: a file that grew since the listing is still caught.
+        let bytes: [UInt8]
+        do {
+            bytes = try source.read(path, maxBytes: limit + 1)
+        } catch {
+            return .failure(readProblem(error, path: path, field: field))
+        }
+        guard bytes.count <= limit else {
+            return .failure(.fileTooLarge(file: label(path), field: field, size: Int64(bytes.count), limit: limit))
+        }
+        return .success(bytes)
+    }
+
+    /// Maps a ``DropReadError`` (or anything else) to a job problem.
+    func readProblem(_ error: any Error, path: String, field: String) -> DropProblem {
+        switch error as? DropReadError {
+        case .notRegularFile?: .notAFile(file: label(path), field: field, kind: .other)
+        case .outsideInbox(_, let target)?: .linkOutsideInbox(file: label(path), field: field, target: target)
+        case .unreadable(_, let reason)?: .unreadable(file: label(path), field: field, reason: reason)
+        case nil: .unreadable(file: label(path), field: field, reason: "\(error)")
+        }
+    }
+
+    /// Reads a settings file (sidecar, `settings.yaml`, `_defaults.yaml`) into a layer.
+    func settingsLayer(from path: String, syntax: SettingsDocument.Syntax) -> (SettingsLayer?, [DropProblem]) {
+        let bytes: [UInt8]
+        switch readSmallFile(path, field: "file", limit: options.limits.settingsBytes) {
+        case .failure(let problem): return (nil, [problem])
+        case .success(let read): bytes = read
+        }
+        switch SettingsDocument.parse(bytes, syntax: syntax, file: label(path)) {
+        case .failure(let problem): return (nil, [problem])
+        case .success(let pairs):
+            let (layer, _, problems) = Self.layer(from: pairs, source: label(path), file: label(path), extraKeys: [])
+            return (layer, problems)
+        }
+    }
+
+    /// Builds a layer from written pairs; names in `extraKeys` (manifest columns such as `first_frame`) are
+    /// returned separately instead of being reported as unknown settings.
+    static func layer(from pairs: [SettingsDocument.Pair], source: String, file: String, extraKeys: Set<String>)
+        -> (SettingsLayer, [String: String], [DropProblem])
+    {
+        var layer = SettingsLayer(source: source)
+        var extras: [String: String] = [:]
+        var problems: [DropProblem] = []
+        let allKeys = SettingKey.allCases.map(\.rawValue) + extraKeys.sorted()
+        for (name, value) in pairs {
+            let normalized = SettingKey.normalize(name)
+            if extraKeys.contains(normalized) {
+                extras[normalized] = value.text
+            } else if let key = SettingKey(written: name) {
+                layer.values[key] = value
+            } else {
+                problems.append(.unknownKey(file: file, key: name, suggestion: SettingKey.suggestion(for: name, among: allKeys)))
+            }
+        }
+        return (layer, extras, problems)
+    }
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The inbox on disk as a ``DropSource``: `lstat`-based listing and size-limited, non-blocking reads.
+///
+/// Symbolic links are never followed while listing; a link is resolved with `realpath` and only read when
+/// its target lies inside the inbox. Files are opened with `O_NONBLOCK | O_NOFOLLOW` and checked with
+/// `fstat` before reading, so a FIFO or device never blocks and never gets read.
+public struct FileSystemDropSource: DropSource {
+    /// The inbox folder as given.
+    public let root: String
+    /// Stops a runaway listing (a huge or hostile tree) from exhausting memory.
+    public var maxEntries = 200_000
+    /// Deepest folder level listed.
+    public var maxDepth = 32
+
+    /// Errors of the listing itself.
+    public enum ListingError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// The inbox folder does not exist or is not a folder.
+        case notAFolder(path: String)
+        /// More entries than ``FileSystemDropSource/maxEntries``.
+        case tooManyEntries(path: String, limit: Int)
+
+        /// One sentence.
+        public var description: String {
+            switch self {
+            case .notAFolder(let path): "the inbox \(path) does not exist or is not a folder"
+            case .tooManyEntries(let path, let limit): "the inbox \(path) holds more than \(limit) files"
+            }
+        }
+    }
+
+    /// Creates a source for the folder at `root`.
+    public init(root: String) {
+        self.root = root
+    }
+
+    private var realRoot: String? {
+        guard let resolved = realpath(root, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Lists the inbox recursively without following links; hidden and temporary folders are not entered.
+    public func entries() throws -> [DropEntry] {
+        guard let base = realRoot, Self.lstatKind(base)?.kind == .directory else {
+            throw ListingError.notAFolder(path: root)
+        }
+        var result: [DropEntry] = []
+        var pending: [(relative: String, depth: Int)] = [("", 0)]
+        while let (folder, depth) = pending.popLast() {
+            let absolute = folder.isEmpty ? base : base + "/" + folder
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: absolute) else { continue }
+            for name in names.sorted() {
+                let relative = folder.isEmpty ? name : folder + "/" + name
+                let full = base + "/" + relative
+                guard let info = Self.lstatKind(full) else { continue }
+                var entry = DropEntry(path: relative, kind: info.kind, size: info.size, modified: info.modified)
+                if info.kind == .symlink { entry.link = Self.resolveLink(full, base: base) }
+                if case .inside(_, _, let size)? = entry.link { entry.size = size }
+                result.append(entry)
+                guard result.count <= maxEntries else { throw ListingError.tooManyEntries(path: root, limit: maxEntries) }
+                if info.kind == .directory, depth + 1 < maxDepth, !FileNameRules.isTemporaryOrHidden(name) {
+                    pending.append((relative, depth + 1))
+                }
+            }
+        }
+        return result
+    }
+
+    /// Reads at most `maxBytes` bytes of a regular file inside the inbox.
+    public func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+        guard let base = realRoot else { throw DropReadError.unreadable(path: path, reason: "the inbox is gone") }
+        let full = base + "/" + path
+        guard let resolvedPointer = realpath(full, nil) else {
+            throw DropReadError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        let resolved = String(cString: resolvedPointer)
+        free(resolvedPointer)
+        guard resolved.hasPrefix(base + "/") else { throw DropReadError.outsideInbox(path: path, target: resolved) }
+        // Checked before opening: opening some devices has side effects even with O_NONBLOCK.
+        guard Self.lstatKind(resolved)?.kind == .regular else { throw DropReadError.notRegularFile(path: path) }
+        let fd = open(resolved, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw DropReadError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw DropReadError.notRegularFile(path: path)
+        }
+        var bytes = [UInt8](repeating: 0, count: max(0, min(maxBytes, Int(info.st_size) + 1)))
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                Glibc.read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw DropReadError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if count == 0 { break }
+            filled += count
+        }
+        return Array(bytes.prefix(filled))
+    }
+
+    private static func lstatKind(_ path: String) -> (kind: DropEntryKind, size: Int64, modified: Date)? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return (kind(info.st_mode), Int64(info.st_size), modified(info))
+    }
+
+    private static func kind(_ mode: mode_t) -> DropEntryKind {
+        switch mode & S_IFMT {
+        case S_IFREG: .regular
+        case S_IFDIR: .directory
+        case S_IFLNK: .symlink
+        case S_IFIFO: .fifo
+        default: .other
+        }
+    }
+
+    private static func modified(_ info: stat) -> Date {
+        Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+    }
+
+    private static func resolveLink(_ full: String, base: String) -> SymlinkResolution {
+        guard let pointer = realpath(full, nil) else { return .broken }
+        let resolved = String(cString: pointer)
+        free(pointer)
+        guard resolved.hasPrefix(base + "/") else { return .outside(target: resolved) }
+        var info = stat()
+        guard stat(resolved, &info) == 0 else { return .broken }
+        return .inside(path: String(resolved.dropFirst(base.count + 1)), kind: kind(info.st_mode), size: Int64(info.st_size))
+    }
+}

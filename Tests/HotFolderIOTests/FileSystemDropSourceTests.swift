@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A fresh temporary folder per test, removed afterwards.
+struct TemporaryFolder: ~Copyable {
+    let path: String
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("hotfolder-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        path = base.path
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func write(_ relative: String, _ text: String) throws {
+        try write(relative, bytes: Array(text.utf8))
+    }
+
+    func write(_ relative: String, bytes: [UInt8]) throws {
+        let url = URL(fileURLWithPath: path).appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url)
+    }
+}
+
+/// The real file system behind the planner: kinds, links, limits and hostile files.
+@Suite struct FileSystemDropSourceTests {
+    @Test func listsKindsWithoutFollowingLinks() throws {
+        let inbox = try TemporaryFolder()
+        let outside = try TemporaryFolder()
+        try inbox.write("lane/a.txt", "A")
+        try outside.write("secret.txt", "secret")
+        try FileManager.default.createSymbolicLink(atPath: inbox.path + "/in.txt", withDestinationPath: "lane/a.txt")
+        try FileManager.default.createSymbolicLink(atPath: inbox.path + "/out.txt", withDestinationPath: outside.path + "/secret.txt")
+        try FileManager.default.createSymbolicLink(atPath: inbox.path + "/dir-out", withDestinationPath: outside.path)
+        try FileManager.default.createSymbolicLink(atPath: inbox.path + "/dangling.txt", withDestinationPath: "nope")
+        #expect(mkfifo(inbox.path + "/pipe.txt", 0o600) == 0)
+
+        let source = FileSystemDropSource(root: inbox.path)
+        let entries = Dictionary(uniqueKeysWithValues: try source.entries().map { ($0.path, $0) })
+        #expect(entries["lane"]?.kind == .directory)
+        #expect(entries["lane/a.txt"]?.kind == .regular)
+        #expect(entries["lane/a.txt"]?.size == 1)
+        #expect(entries["in.txt"]?.link == .inside(path: "lane/a.txt", kind: .regular, size: 1))
+        if case .outside? = entries["out.txt"]?.link {} else { Issue.record("out.txt should resolve outside") }
+        if case .outside? = entries["dir-out"]?.link {} else { Issue.record("dir-out should resolve outside") }
+        #expect(entries["dir-out/secret.txt"] == nil)
+        #expect(entries["dangling.txt"]?.link == .broken)
+        #expect(entries["pipe.txt"]?.kind == .fifo)
+
+        #expect(try source.read("in.txt", maxBytes: 10) == Array("A".utf8))
+        #expect(throws: DropReadError.self) { try source.read("out.txt", maxBytes: 10) }
+        #expect(throws: DropReadError.notRegularFile(path: "pipe.txt")) { try source.read("pipe.txt", maxBytes: 10) }
+    }
+
+    @Test func readStopsAtTheLimit() throws {
+        let inbox = try TemporaryFolder()
+        try inbox.write("a.txt", String(repeating: "x", count: 10_000))
+        #expect(try FileSystemDropSource(root: inbox.path).read("a.txt", maxBytes: 100).count == 100)
+    }
+
+    @Test func missingInboxIsAListingError() {
+        #expect(throws: FileSystemDropSource.ListingError.self) {
+            try FileSystemDropSource(root: "/nonexistent/inbox-\(UUID().uuidString)").entries()
+        }
+    }
+
+    @Test func hostileFilesInARealInbox() throws {
+        let inbox = try TemporaryFolder()
+        let outside = try TemporaryFolder()
+        // A 1 GB sparse "prompt": rejected from its size, never read.
+        try inbox.write("huge.txt", "")
+        let fd = open(inbox.path + "/huge.txt", O_WRONLY)
+        #expect(fd >= 0)
+        #expect(ftruncate(fd, 1 << 30) == 0)
+        close(fd)
+        try inbox.write("junk.txt", bytes: (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) })
+        #expect(mkfifo(inbox.path + "/pipe.txt", 0o600) == 0)
+        try outside.write("secret.txt", "secret prompt")
+        try FileManager.default.createSymbolicLink(atPath: inbox.path + "/escape.txt", withDestinationPath: outside.path + "/secret.txt")
+        try inbox.write("bomb.txt", "A")
+        try inbox.write("bomb.yaml", MaliciousYAML.aliasBomb)
+
+        let clock = ContinuousClock()
+        var plan: Plan?
+        let elapsed = try clock.measure {
+            plan = try DropPlanner().plan(FileSystemDropSource(root: inbox.path), now: Date())
+        }
+        let jobs = Dictionary(uniqueKeysWithValues: (plan?.jobs ?? []).map { ($0.name, $0) })
+        #expect(jobs["huge"]?.errors.first?.message.contains("1 GB") == true)
+        #expect(jobs["junk"]?.errors.first?.message.contains("not plain text") == true)
+        #expect(jobs["pipe"]?.errors.first?.message.contains("named pipe") == true)
+        #expect(jobs["escape"]?.errors.first?.message.contains("outside the inbox") == true)
+        #expect(jobs["bomb"]?.status == .invalid)
+        #expect(plan?.totals.valid == 0)
+        #expect(elapsed < .seconds(5))
+    }
+}
+
+enum MaliciousYAML {
+    static let aliasBomb = (["a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]"]
+        + zip("bcdefghi", "abcdefgh").map { "\($0): &\($0) [" + Array(repeating: "*\($1)", count: 9).joined(separator: ",") + "]" }
+        + ["prompt: *i"]).joined(separator: "\n")
+}
