@@ -78,6 +78,10 @@ extension PlanningPass {
         for (key, sourced) in settings.effective {
             effective[key.rawValue] = EffectiveSetting(value: sourced.value.text, source: sourced.source)
         }
+        if let seeds = settings.seeds {
+            // The seed list decides how many variants there are, whatever `variants` says further down.
+            effective[SettingKey.variants.rawValue] = EffectiveSetting(value: String(seeds.count), source: settings.source(of: .seeds))
+        }
         let estimate = options.prices.estimate(
             model: settings.model, resolution: settings.resolution, ratio: settings.aspectRatio,
             duration: settings.duration)
@@ -92,7 +96,8 @@ extension PlanningPass {
             var jobSettings = effective
             if many, let seed {
                 let how = settings.seeds != nil ? seedSource
-                    : settings.seed != nil ? "\(seedSource) + \(index)" : "derived from the job name"
+                    : settings.seed != nil ? (index == 0 ? "seed from \(seedSource)" : "seed from \(seedSource) + \(index)")
+                    : "derived from the job name"
                 jobSettings["seed"] = EffectiveSetting(value: String(seed), source: "variant \(index + 1) of \(seeds.count), \(how)")
             }
             let request = GenerationRequest(
