@@ -12,6 +12,12 @@ public struct CSVTable: Sendable, Hashable {
         public var line: Int
         /// The cells, in column order.
         public var cells: [String]
+
+        /// Creates a row.
+        public init(line: Int, cells: [String]) {
+            self.line = line
+            self.cells = cells
+        }
     }
 
     /// The column names from the first row, trimmed.

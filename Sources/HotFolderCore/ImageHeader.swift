@@ -83,10 +83,11 @@ public struct ImageHeader: Sendable, Hashable, Codable {
     }
 
     private static func webp(_ b: [UInt8]) throws(ParseError) -> ImageHeader {
-        guard b.count >= 30 else { throw .damaged(.webp) }
+        guard b.count >= 25 else { throw .damaged(.webp) }
         let chunk = String(decoding: b[12..<16], as: UTF8.self)
         switch chunk {
         case "VP8 ":
+            guard b.count >= 30 else { throw .damaged(.webp) }
             // Frame tag (3), start code 9D 01 2A, then 14-bit width and height.
             guard b[23] == 0x9D, b[24] == 0x01, b[25] == 0x2A else { throw .damaged(.webp) }
             let width = (Int(b[26]) | Int(b[27]) << 8) & 0x3FFF
@@ -98,6 +99,7 @@ public struct ImageHeader: Sendable, Hashable, Codable {
             let bits = Int(b[21]) | Int(b[22]) << 8 | Int(b[23]) << 16 | Int(b[24]) << 24
             return ImageHeader(format: .webp, width: (bits & 0x3FFF) + 1, height: ((bits >> 14) & 0x3FFF) + 1)
         case "VP8X":
+            guard b.count >= 30 else { throw .damaged(.webp) }
             let width = (Int(b[24]) | Int(b[25]) << 8 | Int(b[26]) << 16) + 1
             let height = (Int(b[27]) | Int(b[28]) << 8 | Int(b[29]) << 16) + 1
             return ImageHeader(format: .webp, width: width, height: height)

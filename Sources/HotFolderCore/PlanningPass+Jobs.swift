@@ -31,7 +31,7 @@ extension PlanningPass {
             }
         }
         if let row = candidate.row { layers.append(row) }
-        var (settings, settingProblems) = ResolvedSettings.resolve(layers)
+        let (settings, settingProblems) = ResolvedSettings.resolve(layers)
         problems += settingProblems
 
         let inputFiles = Set(candidate.promptFiles + candidate.images.map(\.path) + candidate.sidecars
@@ -58,7 +58,12 @@ extension PlanningPass {
             problems.append(.promptTooLong(file: settings.source(of: .prompt), characters: finalPrompt.count))
         }
 
-        let images = candidate.images.map { inspectImage($0.path, role: $0.role, problems: &problems) }
+        var images: [JobImage] = []
+        for (role, path) in candidate.images {
+            let (image, found) = inspectImage(path, role: role)
+            images.append(image)
+            problems += found
+        }
         problems += roleProblems(candidate.images, settings: settings)
         let roles = Set(candidate.images.map(\.role))
         let mode: JobMode =
@@ -72,6 +77,10 @@ extension PlanningPass {
         var effective: [String: EffectiveSetting] = [:]
         for (key, sourced) in settings.effective {
             effective[key.rawValue] = EffectiveSetting(value: sourced.value.text, source: sourced.source)
+        }
+        if let seeds = settings.seeds {
+            // The seed list decides how many variants there are, whatever `variants` says further down.
+            effective[SettingKey.variants.rawValue] = EffectiveSetting(value: String(seeds.count), source: settings.source(of: .seeds))
         }
         let estimate = options.prices.estimate(
             model: settings.model, resolution: settings.resolution, ratio: settings.aspectRatio,
@@ -87,7 +96,8 @@ extension PlanningPass {
             var jobSettings = effective
             if many, let seed {
                 let how = settings.seeds != nil ? seedSource
-                    : settings.seed != nil ? "\(seedSource) + \(index)" : "derived from the job name"
+                    : settings.seed != nil ? (index == 0 ? "seed from \(seedSource)" : "seed from \(seedSource) + \(index)")
+                    : "derived from the job name"
                 jobSettings["seed"] = EffectiveSetting(value: String(seed), source: "variant \(index + 1) of \(seeds.count), \(how)")
             }
             let request = GenerationRequest(
@@ -104,48 +114,58 @@ extension PlanningPass {
     }
 
     /// Checks an image's file and header: readable, ≤ 20 MB, PNG/JPEG/WebP, 300–6000 px, ratio 0.4–2.5.
-    func inspectImage(_ path: String, role: ImageRole, problems: inout [DropProblem]) -> JobImage {
-        let size = entries[path].map { $0.link.flatMap { if case .inside(_, _, let s) = $0 { s } else { nil } } ?? $0.size } ?? 0
+    func inspectImage(_ path: String, role: ImageRole) -> (JobImage, [DropProblem]) {
+        let entry = entries[path]
+        var size = entry?.size ?? 0
+        if case .inside(_, _, let targetSize)? = entry?.link { size = targetSize }
         var image = JobImage(role: role, path: path, header: nil, bytes: size)
         let file = label(path)
-        switch checkReadable(path, field: role.rawValue, limit: Int64.max) {
-        case .failure(let problem):
-            problems.append(problem)
-            return image
-        case .success: break
+        if case .failure(let problem) = checkReadable(path, field: role.rawValue, limit: Int64.max) {
+            return (image, [problem])
         }
         if size > options.limits.imageBytes {
-            problems.append(.imageBytes(file: file, role: role, size: size))
-            return image
+            return (image, [.imageBytes(file: file, role: role, size: size)])
         }
-        do {
-            var bytes = try source.read(path, maxBytes: options.limits.imageHeaderBytes)
-            var header: ImageHeader
+        let header: ImageHeader
+        switch readHeader(path, role: role, size: size) {
+        case .failure(let problem): return (image, [problem])
+        case .success(let read): header = read
+        }
+        image.header = header
+        var problems: [DropProblem] = []
+        if !(300...6000).contains(header.width) || !(300...6000).contains(header.height) {
+            problems.append(.imageSize(file: file, role: role, width: header.width, height: header.height))
+        }
+        let ratio = Double(header.width) / Double(header.height)
+        if ratio < 0.4 || ratio > 2.5 {
+            problems.append(.imageRatio(file: file, role: role, width: header.width, height: header.height))
+        }
+        return (image, problems)
+    }
+
+    /// Reads an image header from the file's first bytes; JPEGs with large metadata are read further,
+    /// still bounded by the 20 MB image limit.
+    private func readHeader(_ path: String, role: ImageRole, size: Int64) -> Result<ImageHeader, DropProblem> {
+        var limit = options.limits.imageHeaderBytes
+        while true {
+            let bytes: [UInt8]
             do {
-                header = try ImageHeader.parse(bytes)
-            } catch .sizeNotFound(.jpeg) where Int64(bytes.count) < size {
-                // Large EXIF or thumbnail segments: read further, still bounded by the 20 MB image limit.
-                bytes = try source.read(path, maxBytes: Int(options.limits.imageBytes))
-                header = try ImageHeader.parse(bytes)
+                bytes = try source.read(path, maxBytes: limit)
+            } catch {
+                return .failure(readProblem(error, path: path, field: role.rawValue))
             }
-            image.header = header
-            if !(300...6000).contains(header.width) || !(300...6000).contains(header.height) {
-                problems.append(.imageSize(file: file, role: role, width: header.width, height: header.height))
+            let parsed = Result { () throws(ImageHeader.ParseError) -> ImageHeader in try ImageHeader.parse(bytes) }
+            switch parsed {
+            case .success(let header):
+                return .success(header)
+            case .failure(.sizeNotFound(.jpeg)) where Int64(bytes.count) < size && limit < Int(options.limits.imageBytes):
+                limit = Int(options.limits.imageBytes)
+            case .failure(.unsupportedFormat):
+                return .failure(.imageFormat(file: label(path), role: role))
+            case .failure(.damaged(let format)), .failure(.sizeNotFound(let format)):
+                return .failure(.imageDamaged(file: label(path), role: role, format: format))
             }
-            let ratio = Double(header.width) / Double(header.height)
-            if ratio < 0.4 || ratio > 2.5 {
-                problems.append(.imageRatio(file: file, role: role, width: header.width, height: header.height))
-            }
-        } catch let error as ImageHeader.ParseError {
-            switch error {
-            case .unsupportedFormat: problems.append(.imageFormat(file: file, role: role))
-            case .damaged(let format), .sizeNotFound(let format):
-                problems.append(.imageDamaged(file: file, role: role, format: format))
-            }
-        } catch {
-            problems.append(readProblem(error, path: path, field: role.rawValue))
         }
-        return image
     }
 
     /// The rules about which images may go together, and with which settings.

@@ -125,7 +125,10 @@ public struct ResolvedSettings: Sendable, Hashable {
                 problems.append(.seedsConflict(file: sourced.source, reason: "the seeds \(sourced.value.text) repeat a value; each variant needs its own seed"))
             } else {
                 settings.seeds = values
-                if let variants = settings.effective[.variants], settings.variants != values.count {
+                // Only the same file saying both is a contradiction; otherwise the seed list wins.
+                if let variants = settings.effective[.variants], variants.source == sourced.source,
+                    settings.variants != values.count
+                {
                     problems.append(.seedsConflict(file: sourced.source,
                         reason: "`variants` is \(variants.value.text) (from \(variants.source)) but \(values.count) seeds are listed; remove `variants` or list one seed per variant"))
                 }

@@ -27,7 +27,9 @@ enum PlanReport {
                     let setting = job.settings[key]!
                     var value = setting.value.replacingOccurrences(of: "\n", with: " ")
                     if value.count > 60 { value = String(value.prefix(57)) + "..." }
-                    out += "    \(key.padding(toLength: width, withPad: " ", startingAt: 0))  \(value)   [\(setting.source)]\n"
+                    let paddedKey = key.padding(toLength: width, withPad: " ", startingAt: 0)
+                    let paddedValue = value.count < 12 ? value.padding(toLength: 12, withPad: " ", startingAt: 0) : value
+                    out += "    \(paddedKey)  \(paddedValue)  [\(setting.source)]\n"
                 }
             }
             if let estimate = job.estimate, job.status == .valid {

@@ -26,6 +26,8 @@ import Testing
     @Test func seedsListAndConflict() throws {
         let plan = try Fixture.plan([("a.txt", "A"), ("a.yaml", "seeds: [10, 20]")])
         #expect(plan.jobs.map(\.request.seed) == [10, 20])
+        #expect(plan.jobs.first?.settings["variants"] == EffectiveSetting(value: "2", source: "inbox/a.yaml"))
+        #expect(plan.jobs.first?.settings["seed"]?.value == "10")
         let conflict = try Fixture.plan([("a.txt", "A"), ("a.yaml", "seeds: [10, 20]\nvariants: 3")])
         #expect(conflict.jobs.first?.errors.map(\.field) == ["seeds"])
     }
