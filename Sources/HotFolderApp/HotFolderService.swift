@@ -22,7 +22,7 @@ public struct HotFolderService: Service {
         }
         let options = PlannerOptions(
             config: configuration.defaults, configSource: configuration.configFile ?? "config",
-            prices: PriceTable(fast: configuration.prices.fast, quality: configuration.prices.quality),
+            prices: PriceTable(perMillionTokens: [.fast: configuration.prices.fast, .quality: configuration.prices.quality]),
             orphanTimeout: configuration.orphanTimeout.seconds)
         context = ServiceContext(
             inbox: inbox, excludedRelative: excluded, store: store,
@@ -128,7 +128,8 @@ public struct HotFolderService: Service {
         if inFlight > 0 { logger.info("resuming \(inFlight) task(s) in flight") }
     }
 
-    static func absolute(_ path: String) -> String {
+    /// An absolute, normalised path (relative paths are resolved against the current folder).
+    public static func absolute(_ path: String) -> String {
         var result = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         while result.count > 1, result.hasSuffix("/") { result.removeLast() }
         return (result as NSString).standardizingPath

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
+import HotFolderIO
 import HotFolderCore
 import Logging
 
@@ -23,16 +24,6 @@ public struct ServiceConfiguration: Sendable, Hashable {
             case .ark: "https://ark.ap-southeast.bytepluses.com/api/v3"
             }
         }
-    }
-
-    /// How the inbox is watched.
-    public enum WatchMode: String, Sendable, Hashable, CaseIterable {
-        /// inotify on local file systems, polling on network shares.
-        case auto
-        /// Always inotify (plus the periodic rescan).
-        case inotify
-        /// Always poll every `poll_interval`.
-        case poll
     }
 
     /// Output token prices in US dollars per million tokens, for cost estimates.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
+import HotFolderIO
 import HotFolderCore
 import Logging
 
@@ -27,7 +28,7 @@ extension ServiceConfigurationLoader {
         try values.set(&configuration.prices.fast, "prices.fast", Self.number(minimum: 0))
         try values.set(&configuration.prices.quality, "prices.quality", Self.number(minimum: 0))
         try values.set(&configuration.settle, "settle", Self.duration(allowZero: true))
-        try values.set(&configuration.watchMode, "watch_mode", Self.choice(ServiceConfiguration.WatchMode.self))
+        try values.set(&configuration.watchMode, "watch_mode", Self.choice(WatchMode.self))
         try values.set(&configuration.pollInterval, "poll_interval", Self.duration(allowZero: false))
         try values.set(&configuration.rescanInterval, "rescan_interval", Self.duration(allowZero: false))
         try values.set(&configuration.orphanTimeout, "orphan_timeout", Self.duration(allowZero: false))

@@ -110,8 +110,8 @@ import Testing
         let document = try JSONSerialization.jsonObject(with: result.1) as? [String: Any]
         let jobs = (document?["totals"] as? [String: Any])?["jobs"] as? Int ?? 0
         #expect(jobs >= 60)
+        // The time is a figure for the notes; timing targets live in scripts/bench.sh.
         print("hotfolder plan: \(jobs) jobs in \(elapsed)")
-        #expect(elapsed < .seconds(3))
     }
 
     /// Writes `groups` × (text, image, first/last, shot folder) jobs plus a manifest of `groups` rows.
