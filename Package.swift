@@ -100,7 +100,12 @@ let package = Package(
         ),
         .testTarget(
             name: "HotFolderAppTests",
-            dependencies: ["HotFolderApp", "HotFolderIO", "HotFolderCore", "SeedanceEmulator"]
+            dependencies: [
+                "HotFolderApp", "HotFolderIO", "HotFolderCore", "SeedanceEmulator",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -14,7 +14,7 @@ public struct HotFolderService: Service {
     let context: ServiceContext
 
     /// Creates the service from a loaded configuration, an API client and an open store.
-    public init(configuration: ServiceConfiguration, api: any VideoAPI, store: SQLiteStateStore, logger: Logger, onQueued: @escaping @Sendable () -> Void = {}) {
+    public init(configuration: ServiceConfiguration, api: any VideoAPI, store: SQLiteStateStore, logger: Logger, observer: @escaping @Sendable (ServiceEvent) -> Void = { _ in }) {
         let inbox = Self.absolute(configuration.inbox)
         let serviceFolders = [configuration.outbox, configuration.failed, configuration.archive].map(Self.absolute)
         let excluded = serviceFolders.compactMap { folder -> String? in
@@ -28,7 +28,7 @@ public struct HotFolderService: Service {
             inbox: inbox, excludedRelative: excluded, store: store,
             outbox: OutboxWriter(outbox: serviceFolders[0], failed: serviceFolders[1], archive: serviceFolders[2]),
             api: api, planner: DropPlanner(options: options), configuration: configuration, logger: logger,
-            groupSettle: min(1, configuration.settle.seconds / 2), onQueued: onQueued)
+            groupSettle: min(1, configuration.settle.seconds / 2), observer: observer)
     }
 
     /// Runs until cancelled or a graceful shutdown is requested.

@@ -126,12 +126,14 @@ actor JobIntake {
             for input in job.inputs { held[input.identity.fileIdentity] = job.id }
         }
         for (job, spec) in newJobs {
+            context.observer(.queued(name: spec.name, id: job.id))
             context.logger.info("job \(spec.lane.isEmpty ? "" : spec.lane + "/")\(spec.name): queued (\(spec.mode.rawValue), \(spec.estimate.map { "\($0.tokens) tokens" } ?? "no estimate"))", metadata: ["job": "\(job.id)"])
         }
         if !newJobs.isEmpty { context.jobsQueued() }
         for (job, spec) in invalid {
             context.logger.warning("job \(spec.lane.isEmpty ? "" : spec.lane + "/")\(spec.name): invalid — \(spec.errors.first?.message ?? "see the error file")")
             failInvalid(job: job, spec: spec)
+            context.observer(.invalid(name: spec.name, id: job.id))
         }
     }
 

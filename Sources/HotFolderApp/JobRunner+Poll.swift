@@ -113,7 +113,7 @@ extension JobRunner {
             reschedule(job, task: task, after: max(retryAfter ?? 5, 1))
         case .auth, .quota:
             await pauseQueue(category: error.category, message: "\(error)")
-            reschedule(job, task: task, after: QueuePause.probeInterval)
+            reschedule(job, task: task, after: context.configuration.pauseProbeInterval.seconds)
         case .transient, .moderation:
             let attempt = min(task.pollCount + 1, 10)
             reschedule(job, task: task, after: context.backoff(attempt: attempt))
@@ -184,6 +184,7 @@ extension JobRunner {
         }
         log(reservation, "done: \(reservation.videoPath)")
         context.logger.info("job \(job.displayName): done → \(reservation.videoPath)", metadata: ["job": "\(job.id)"])
+        defer { context.observer(.done(name: job.name, id: job.id, video: reservation.videoPath)) }
         let shared = Set((try? context.store.inputsSharedWithLiveJobs(job.id)) ?? [])
         let inputs = spec.inputFiles.filter { !shared.contains($0) }.map { context.inbox + "/" + $0 }
         do {

@@ -84,6 +84,7 @@ extension JobRunner {
         log(reservation, "task \(taskID) created")
         context.logger.info("job \(job.displayName): submitted as task \(taskID)", metadata: ["job": "\(job.id)"])
         await accountWorks()
+        context.observer(.submitted(name: job.name, id: job.id, taskID: taskID))
         pollWake.signal()
         return true
     }
@@ -110,6 +111,7 @@ extension JobRunner {
         }
         if let reservation { log(reservation, message) }
         context.logger.warning("job \(job.displayName): uncertain — \(message)")
+        context.observer(.uncertain(name: job.name, id: job.id))
     }
 
     /// Acts on an API error according to its category.
@@ -155,6 +157,7 @@ extension JobRunner {
         } catch {
             context.logger.error("job \(job.name): \(error)")
         }
+        context.observer(.retrying(name: job.name, id: job.id))
         context.logger.info("job \(job.displayName): retrying in \(Int(delay.rounded())) s (\(category.name)): \(message)")
     }
 
@@ -170,6 +173,7 @@ extension JobRunner {
             return
         }
         context.logger.warning("job \(job.displayName): failed (\(category)): \(message)")
+        defer { context.observer(.failed(name: job.name, id: job.id, category: category)) }
         guard let spec else { return }
         let reservation = (try? context.store.job(job.id)?.outputPath).flatMap { $0 }.map { context.outbox.reservation(stemPath: $0) }
         let text = ErrorReport.failure(category: category, message: message, spec: spec, inboxLabel: context.planner.options.inboxLabel)

@@ -67,7 +67,7 @@ actor JobRunner {
                 if var pause {
                     if pause.nextProbe <= now, allowed > 0 {
                         allowed = 1  // half-open: one job finds out whether the account works again
-                        pause.nextProbe = now.addingTimeInterval(QueuePause.probeInterval)
+                        pause.nextProbe = now.addingTimeInterval(context.configuration.pauseProbeInterval.seconds)
                         self.pause = pause
                         savePause()
                     } else {
@@ -142,6 +142,7 @@ actor JobRunner {
         context.logger.notice("the queue resumes: the API accepted a job again (it was paused: \(pause.reason))")
         self.pause = nil
         savePause()
+        context.observer(.queueResumed)
         dispatchWake.signal()
     }
 
@@ -155,10 +156,11 @@ actor JobRunner {
             reason = "the account has no balance or quota left (\(message)); top it up"
         }
         if pause == nil {
-            context.logger.error("the queue is paused: \(reason). Jobs wait; it resumes by itself once the API accepts a job again (checked every \(Int(QueuePause.probeInterval)) s).")
+            context.observer(.queuePaused(category: category.name))
+            context.logger.error("the queue is paused: \(reason). Jobs wait; it resumes by itself once the API accepts a job again (checked every \(Int(context.configuration.pauseProbeInterval.seconds)) s).")
         }
         pause = QueuePause(category: category.name, reason: reason, since: pause?.since ?? Date(),
-                           nextProbe: Date().addingTimeInterval(QueuePause.probeInterval))
+                           nextProbe: Date().addingTimeInterval(context.configuration.pauseProbeInterval.seconds))
         savePause()
     }
 
@@ -186,9 +188,6 @@ actor JobRunner {
 
 /// Why the queue is paused; saved in the state directory so `hotfolder status` can show it.
 struct QueuePause: Codable, Sendable {
-    /// Seconds between probes while paused.
-    static let probeInterval: Double = 60
-
     var category: String
     var reason: String
     var since: Date

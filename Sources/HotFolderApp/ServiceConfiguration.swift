@@ -101,6 +101,9 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var resubmitUncertain = false
     /// How long shutdown waits for in-flight requests.
     public var shutdownGrace: Duration = .seconds(10)
+    /// While the queue is paused (key refused, no balance), how often one job is let through to find out
+    /// whether the account works again.
+    public var pauseProbeInterval: Duration = .seconds(60)
     /// The lowest level logged.
     public var logLevel: Logger.Level = .info
 

@@ -45,6 +45,7 @@ extension ServiceConfigurationLoader {
         try values.set(&configuration.backoffMax, "backoff_max", Self.duration(allowZero: false))
         try values.set(&configuration.requestTimeout, "request_timeout", Self.duration(allowZero: false))
         try values.set(&configuration.resubmitUncertain, "resubmit_uncertain", Self.boolean)
+        try values.set(&configuration.pauseProbeInterval, "pause_probe_interval", Self.duration(allowZero: false))
         try values.set(&configuration.shutdownGrace, "shutdown_grace", Self.duration(allowZero: true))
         try values.set(&configuration.logLevel, "log_level", Self.choice(Logger.Level.self))
 

@@ -18,8 +18,8 @@ struct ServiceContext: Sendable {
     let logger: Logger
     /// Seconds to wait after the last ready file before planning, so files dropped together form one job.
     let groupSettle: Double
-    /// Called when new jobs are queued (tests and the demo listen to it).
-    let onQueued: @Sendable () -> Void
+    /// Told about every job outcome (tests and the demo listen to it).
+    let observer: @Sendable (ServiceEvent) -> Void
     /// Wakes the dispatcher: new jobs, a free slot, a job back in the queue.
     let dispatchWake = WakeSignal()
     /// Wakes the poller: a new task to watch.
@@ -28,7 +28,6 @@ struct ServiceContext: Sendable {
     /// Tells the dispatcher (and listeners) that jobs were queued.
     func jobsQueued() {
         dispatchWake.signal()
-        onQueued()
     }
 
     /// Seconds to wait before attempt `attempt` (1 = the first retry): exponential, capped, with jitter

@@ -10,12 +10,12 @@ import ServiceLifecycle
 /// SIGTERM or SIGINT, as `hotfolder run` and `hotfolder demo` do.
 public enum ServiceLauncher {
     /// Runs the service; returns after a graceful shutdown.
-    public static func run(configuration: ServiceConfiguration, apiKey: String, logger: Logger, onQueued: @escaping @Sendable () -> Void = {}) async throws {
+    public static func run(configuration: ServiceConfiguration, apiKey: String, logger: Logger, observer: @escaping @Sendable (ServiceEvent) -> Void = { _ in }) async throws {
         let store = try SQLiteStateStore(directory: configuration.stateDirectory)
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             let api = makeAPI(configuration: configuration, apiKey: apiKey, httpClient: httpClient, store: store, logger: logger)
-            let service = HotFolderService(configuration: configuration, api: api, store: store, logger: logger, onQueued: onQueued)
+            let service = HotFolderService(configuration: configuration, api: api, store: store, logger: logger, observer: observer)
             let group = ServiceGroup(
                 configuration: .init(
                     services: [.init(service: service)],

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+
+/// Something the service did to a job or the queue, for observers (tests, the demo, future metrics).
+public enum ServiceEvent: Sendable, Hashable {
+    /// Planned and queued.
+    case queued(name: String, id: UUID)
+    /// Rejected before any money was spent; its files went to `failed/`.
+    case invalid(name: String, id: UUID)
+    /// Its task was created.
+    case submitted(name: String, id: UUID, taskID: String)
+    /// Its video, metadata and log are in the outbox.
+    case done(name: String, id: UUID, video: String)
+    /// It failed with this category; its files went to `failed/`.
+    case failed(name: String, id: UUID, category: String)
+    /// Its create call's outcome is unknown.
+    case uncertain(name: String, id: UUID)
+    /// It goes back into the queue after a delay.
+    case retrying(name: String, id: UUID)
+    /// The queue paused (auth or quota) or resumed.
+    case queuePaused(category: String)
+    /// The queue works again.
+    case queueResumed
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderApp
+import HotFolderCore
+import HotFolderIO
+import SeedanceEmulator
+import Testing
+
+/// The whole service in-process: real inotify, real SQLite, the emulator over loopback.
+@Suite(.serialized) struct ServiceEndToEndTests {
+    @Test func everyKindOfDropBecomesAVideo() async throws {
+        let folders = try ServiceFolders("modes")
+        let emulator = try await startEmulator()
+        try await withService(folders, emulator: emulator) { events, store in
+            try ExampleDrops.write(into: folders.inbox)
+            await events.wait(for: "9 videos") { $0.filter(\.isDone).count >= 9 }
+            #expect(await events.count(\.isFailed) == 0)
+            #expect(try store.countsByState() == [.done: 9])
+        }
+        await emulator.shutdown()
+        let outbox = folders.files(in: "outbox")
+        for name in ["sunset", "cat", "door", "shoe", "shot-01", "wave", "rain", "fire", "portrait/city"] {
+            #expect(outbox.contains("\(name).mp4") && outbox.contains("\(name).json") && outbox.contains("\(name).log"), "\(name)")
+        }
+        #expect(outbox.count == 27, "\(outbox)")
+        // Modes and provenance in the metadata.
+        let door = jsonObject(folders.outbox + "/door.json")
+        #expect(door["mode"] as? String == "first-last-frame")
+        #expect(((door["settings"] as? [String: Any])?["model"] as? [String: Any])?["source"] as? String == "inbox/door.yaml")
+        let city = jsonObject(folders.outbox + "/portrait/city.json")
+        let aspect = (city["settings"] as? [String: Any])?["aspect_ratio"] as? [String: Any]
+        #expect(aspect?["value"] as? String == "9:16")
+        #expect(aspect?["source"] as? String == "inbox/portrait/_defaults.yaml")
+        #expect(jsonObject(folders.outbox + "/shoe.json")["mode"] as? String == "reference")
+        #expect(jsonObject(folders.outbox + "/cat.json")["mode"] as? String == "first-frame")
+        // What the API received: roles for the image modes, uploads first.
+        let creates = emulator.receivedRequests.filter { $0.path == "/v1/videos/generations" }
+        #expect(creates.count == 9)
+        #expect(emulator.stats.requestsByEndpoint["gateway.upload"] == 5)
+        // Inputs were archived: only the lane's defaults (and the emptied shot folder) stay.
+        #expect(folders.files(in: "inbox") == ["portrait/_defaults.yaml"])
+        #expect(folders.files(in: "failed").isEmpty)
+    }
+
+    @Test func manifestOf20Rows() async throws {
+        let folders = try ServiceFolders("manifest")
+        let emulator = try await startEmulator()
+        try await withService(folders, emulator: emulator) { events, _ in
+            let rows = (1...20).map { "shot\($0),A lighthouse in a storm take \($0),\($0 % 2 == 0 ? "9:16" : "16:9")" }
+            try folders.drop("night/shots.csv", "name,prompt,aspect_ratio\n" + rows.joined(separator: "\n") + "\n")
+            await events.wait(for: "20 videos") { $0.filter(\.isDone).count >= 20 }
+        }
+        await emulator.shutdown()
+        let videos = folders.files(in: "outbox").filter { $0.hasSuffix(".mp4") }
+        #expect(videos == (1...20).map { "night/shot\($0).mp4" }.sorted())
+        let row4 = jsonObject(folders.outbox + "/night/shot4.json")
+        let aspect = (row4["settings"] as? [String: Any])?["aspect_ratio"] as? [String: Any]
+        #expect(aspect?["source"] as? String == "inbox/night/shots.csv line 5")
+        #expect(folders.files(in: "inbox").isEmpty, "the manifest is archived once every row is done")
+    }
+
+    @Test func invalidDropGoesToFailedWithoutSpending() async throws {
+        let folders = try ServiceFolders("invalid")
+        let emulator = try await startEmulator()
+        try await withService(folders, emulator: emulator) { events, _ in
+            try folders.drop("bad.txt", "A slow zoom on a mountain")
+            try folders.drop("bad.yaml", "duration: 99\naspect: 16:9\n")
+            await events.wait(for: "the invalid job") { $0.contains(where: \.isInvalid) }
+        }
+        await emulator.shutdown()
+        #expect(emulator.stats.tasksCreated == 0)
+        #expect(Set(folders.files(in: "failed")) == ["bad/bad.txt", "bad/bad.yaml", "bad/bad.error.txt"])
+        let text = (try? String(contentsOfFile: folders.failed + "/bad/bad.error.txt", encoding: .utf8)) ?? ""
+        #expect(text.contains("duration"))
+        #expect(text.contains("aspect_ratio"), "the unknown key suggests the right one")
+        #expect(text.contains("move this folder"))
+    }
+
+    @Test(arguments: [
+        (EmulatorFault.moderation, "moderation", 1),
+        (.expireEarly, "expired", 1),
+    ])
+    func taskFailuresAreFiledWithTheirCategory(fault: EmulatorFault, category: String, creates: Int) async throws {
+        let folders = try ServiceFolders("fail-\(category)")
+        let emulator = try await startEmulator(faults: [fault: 1])
+        try await withService(folders, emulator: emulator) { events, store in
+            try folders.drop("clip.txt", "A dancer on a rooftop")
+            await events.wait(for: "the failure") { $0.contains(where: \.isFailed) }
+            #expect(try store.recentFailures(limit: 1).first?.failureCategory == category)
+        }
+        await emulator.shutdown()
+        #expect(emulator.stats.tasksCreated == creates, "never retried blindly")
+        let text = (try? String(contentsOfFile: folders.failed + "/clip/clip.error.txt", encoding: .utf8)) ?? ""
+        #expect(text.contains("Category: \(category)"), "\(text)")
+        #expect(folders.files(in: "failed").contains("clip/clip.txt"))
+        #expect(!folders.files(in: "outbox").contains { $0.hasSuffix(".mp4") })
+    }
+
+    @Test func transientErrorsRetryThenFail() async throws {
+        let folders = try ServiceFolders("transient")
+        let emulator = try await startEmulator(faults: [.serverError: 1])
+        try await withService(folders, emulator: emulator, configure: { $0.maxAttempts = 3 }) { events, store in
+            try folders.drop("retry.txt", "Clouds over a valley")
+            await events.wait(for: "the failure") { $0.contains(where: \.isFailed) }
+            #expect(await events.count { if case .retrying = $0 { true } else { false } } == 2)
+            #expect(try store.recentFailures(limit: 1).first?.failureCategory == "transient")
+        }
+        await emulator.shutdown()
+        #expect(emulator.stats.requestsByEndpoint["gateway.create"] == 3)
+        #expect(folders.files(in: "failed").contains("retry/retry.error.txt"))
+    }
+
+    @Test func rateLimitsAreRetriedUntilDone() async throws {
+        let folders = try ServiceFolders("ratelimit")
+        let emulator = try await startEmulator(faults: [.rateLimit: 0.5])
+        try await withService(folders, emulator: emulator, configure: { $0.maxAttempts = 20 }) { events, _ in
+            for index in 0..<5 { try folders.drop("r\(index).txt", "Rain number \(index)") }
+            await events.wait(for: "5 videos") { $0.filter(\.isDone).count >= 5 }
+        }
+        await emulator.shutdown()
+        #expect((emulator.stats.faultsInjected["rate_limit"] ?? 0) > 0)
+        #expect(folders.files(in: "outbox").filter { $0.hasSuffix(".mp4") }.count == 5)
+    }
+
+    @Test func quotaPausesTheQueueUntilTheAccountWorksAgain() async throws {
+        let folders = try ServiceFolders("quota")
+        var broke: SeedanceEmulator? = try await startEmulator(faults: [.insufficientBalance: 1])
+        let port = broke!.port
+        try await withService(folders, emulator: broke!) { events, store in
+            try folders.drop("wait.txt", "Snow falling on a quiet street")
+            await events.wait(for: "the pause") { $0.contains(.queuePaused(category: "quota")) }
+            let status = try StatusReport.read(store: store, stateDirectory: folders.state)
+            #expect(status.paused?.contains("balance") == true, "\(status.text)")
+            #expect(try store.countsByState()[.ready] == 1, "the job waits in the queue, it is not failed")
+            // The operator tops up the account: the same API, now working.
+            await broke?.shutdown()
+            broke = nil
+            let healthy = try await startEmulator(port: port)
+            await events.wait(for: "the resume and the video") { $0.contains(.queueResumed) && $0.contains(where: \.isDone) }
+            #expect(try StatusReport.read(store: store, stateDirectory: folders.state).paused == nil)
+            await healthy.shutdown()
+        }
+    }
+
+    @Test func wrongKeyPausesWithAnAuthReason() async throws {
+        let folders = try ServiceFolders("auth")
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        configuration.apiKey = "a-different-key"
+        configuration.queueSeconds = 0
+        configuration.runSeconds = 0
+        let emulator = try await SeedanceEmulator.start(configuration)
+        try await withService(folders, emulator: emulator) { events, store in
+            try folders.drop("key.txt", "A lantern in the dark")
+            await events.wait(for: "the pause") { $0.contains(.queuePaused(category: "auth")) }
+            let status = try StatusReport.read(store: store, stateDirectory: folders.state)
+            #expect(status.paused?.contains("refused the key") == true)
+            #expect(status.text.contains("PAUSED"))
+        }
+        await emulator.shutdown()
+    }
+
+    @Test func variantsMakeDistinctJobsFromSharedInputs() async throws {
+        let folders = try ServiceFolders("variants")
+        let emulator = try await startEmulator()
+        try await withService(folders, emulator: emulator) { events, _ in
+            try folders.drop("fox.yaml", "variants: 3\n")
+            try folders.drop("fox.txt", "A fox jumping over a log")
+            await events.wait(for: "3 videos") { $0.filter(\.isDone).count >= 3 }
+        }
+        await emulator.shutdown()
+        #expect(folders.files(in: "outbox").filter { $0.hasSuffix(".mp4") } == ["fox-v1.mp4", "fox-v2.mp4", "fox-v3.mp4"])
+        let seeds = emulator.receivedRequests.filter { $0.path == "/v1/videos/generations" }.compactMap { request in
+            request.bodyJSON.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }?["seed"] as? Int
+        }
+        #expect(Set(seeds).count == 3, "distinct seeds: \(seeds)")
+        #expect(folders.files(in: "inbox").isEmpty)
+    }
+
+    @Test func aFailedFolderMovedBackIntoTheInboxIsRetried() async throws {
+        let folders = try ServiceFolders("moveback")
+        let emulator = try await startEmulator()
+        try await withService(folders, emulator: emulator) { events, _ in
+            try folders.drop("late.yaml", "duration: 40\n")
+            try folders.drop("late.txt", "A train at dusk")
+            await events.wait(for: "the invalid job") { $0.contains(where: \.isInvalid) }
+            // The designer fixes the setting and moves the folder back.
+            try Data("duration: 4\n".utf8).write(to: URL(fileURLWithPath: folders.failed + "/late/late.yaml"))
+            try FileManager.default.removeItem(atPath: folders.failed + "/late/late.error.txt")
+            try FileManager.default.moveItem(atPath: folders.failed + "/late", toPath: folders.inbox + "/late")
+            await events.wait(for: "the video") { $0.contains(where: \.isDone) }
+        }
+        await emulator.shutdown()
+        #expect(folders.files(in: "outbox").contains("late/late.mp4"))
+    }
+}
+
