@@ -17,6 +17,7 @@ actor JobIntake {
     /// Inputs that belong to a job (by identity) and so never start another one.
     private var held: [FileIdentity: UUID] = [:]
     private var lastReady = Date.distantPast
+    private var lastLoad = Date.distantPast
     private var stopping = false
 
     init(context: ServiceContext) {
@@ -24,7 +25,12 @@ actor JobIntake {
     }
 
     /// Loads the inputs that already belong to jobs (after a restart nothing is made into a job twice).
+    ///
+    /// Also called now and then while running: `hotfolder cancel` and `retry`, run from another process,
+    /// release inputs in the database only.
     func load() throws {
+        held = [:]
+        lastLoad = Date()
         for (jobID, input) in try context.store.heldInputs() {
             held[input.identity.fileIdentity] = jobID
         }
@@ -64,6 +70,9 @@ actor JobIntake {
                 try? await Task.sleep(for: .seconds(quiet - Date().timeIntervalSince(lastReady) + 0.01))
             }
             let now = Date()
+            if now.timeIntervalSince(lastLoad) > 60 {
+                do { try load() } catch { context.logger.error("cannot read the inputs in use: \(error)") }
+            }
             for (folder, due) in waiting where due <= now {
                 dirty.insert(folder)
                 waiting[folder] = nil

@@ -195,6 +195,13 @@ extension JobRunner {
         } catch {
             context.logger.error("job \(job.name): cannot archive its inputs: \(error)")
         }
+        // A shot folder emptied by the archive goes too (never the lane folder itself).
+        if context.configuration.archivePolicy != .keep {
+            let folders = Set(spec.inputFiles.map { ($0 as NSString).deletingLastPathComponent })
+            for folder in folders where !folder.isEmpty && folder != spec.lane {
+                rmdir(context.inbox + "/" + folder)
+            }
+        }
     }
 }
 

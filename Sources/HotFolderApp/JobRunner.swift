@@ -155,13 +155,14 @@ actor JobRunner {
         default:
             reason = "the account has no balance or quota left (\(message)); top it up"
         }
-        if pause == nil {
-            context.observer(.queuePaused(category: category.name))
+        let wasRunning = pause == nil
+        if wasRunning {
             context.logger.error("the queue is paused: \(reason). Jobs wait; it resumes by itself once the API accepts a job again (checked every \(Int(context.configuration.pauseProbeInterval.seconds)) s).")
         }
         pause = QueuePause(category: category.name, reason: reason, since: pause?.since ?? Date(),
                            nextProbe: Date().addingTimeInterval(context.configuration.pauseProbeInterval.seconds))
         savePause()
+        if wasRunning { context.observer(.queuePaused(category: category.name)) }
     }
 
     /// Slows the whole queue down after a 429.

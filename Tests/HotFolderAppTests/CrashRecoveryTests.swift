@@ -68,7 +68,7 @@ import Testing
 
     /// Waits (checking the database every 20 ms: the service is another process) until `condition` holds.
     static func waitForState(
-        _ folders: ServiceFolders, _ what: String, timeout: Double = 30, sourceLocation: SourceLocation = #_sourceLocation,
+        _ folders: ServiceFolders, _ what: @autoclosure () -> String, timeout: Double = 30, sourceLocation: SourceLocation = #_sourceLocation,
         _ condition: ([JobState: Int]) -> Bool
     ) async throws {
         let deadline = Date().addingTimeInterval(timeout)
@@ -82,7 +82,7 @@ import Testing
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("timed out waiting for \(what)", sourceLocation: sourceLocation)
+        Issue.record("timed out waiting for \(what())", sourceLocation: sourceLocation)
     }
 
     static func videos(_ folders: ServiceFolders) -> [String] {
@@ -201,7 +201,7 @@ import Testing
         try Self.writeConfig(folders, baseURL: emulator.baseURL)
         let service = try ServiceProcess(folders, run: 1)
         try folders.drop("slow.txt", "A glacier calving")
-        try await Self.waitForState(folders, "a task in flight") { ($0[.submitted] ?? 0) + ($0[.running] ?? 0) == 1 }
+        try await Self.waitForState(folders, "a task in flight (log: \(service.output))") { ($0[.submitted] ?? 0) + ($0[.running] ?? 0) == 1 }
         service.process.terminate()
         service.process.waitUntilExit()
         await emulator.shutdown()
