@@ -8,7 +8,8 @@ import SeedanceEmulator
 import Testing
 
 /// The built `hotfolder run` as a separate process, killed with SIGKILL at chosen points and restarted.
-@Suite(.serialized) struct CrashRecoveryTests {
+extension ServiceSuites {
+@Suite struct CrashRecoveryTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
@@ -211,4 +212,5 @@ import Testing
         let store = try SQLiteStateStore(directory: folders.state)
         #expect(try store.inFlightTasks().count == 1)
     }
+}
 }

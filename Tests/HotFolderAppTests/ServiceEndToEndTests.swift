@@ -7,7 +7,8 @@ import SeedanceEmulator
 import Testing
 
 /// The whole service in-process: real inotify, real SQLite, the emulator over loopback.
-@Suite(.serialized) struct ServiceEndToEndTests {
+extension ServiceSuites {
+@Suite struct ServiceEndToEndTests {
     @Test func everyKindOfDropBecomesAVideo() async throws {
         let folders = try ServiceFolders("modes")
         let emulator = try await startEmulator()
@@ -194,4 +195,4 @@ import Testing
         #expect(folders.files(in: "outbox").contains("late/late.mp4"))
     }
 }
-
+}

@@ -10,6 +10,10 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
+/// The service suites run one test at a time: they start processes, emulators and inotify watchers,
+/// and on a 2-core machine running them side by side only makes timing-sensitive steps flaky.
+@Suite(.serialized) enum ServiceSuites {}
+
 /// A marker standing in for the API key; every test checks it never lands in a file or a log line.
 let serviceTestKey = "svc-key-MARKER-7d2e41b9"
 
