@@ -4,6 +4,7 @@ import HotFolderCore
 import HotFolderIO
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The hot folder service: watches the inbox, plans jobs, submits them, tracks their tasks and writes
 /// the results, surviving restarts (even `kill -9`) without losing or silently repeating a job.
@@ -50,6 +51,7 @@ public struct HotFolderService: Service {
         logger.info("hotfolder: inbox \(context.inbox), outbox \(context.outbox.outbox), provider \(context.api.providerName), up to \(context.configuration.maxInFlight) tasks in flight")
 
         let grace = context.configuration.shutdownGrace.seconds
+        let firstScan = Once()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await cancelWhenGracefulShutdown {
@@ -58,13 +60,15 @@ public struct HotFolderService: Service {
                         case .ready(let file):
                             await intake.noteReady(file)
                         case .unsupported(let file):
-                            logger.warning("ignored \(file.relativePath): a \(file.stat.kind.rawValue), not a regular file")
+                            // Planned like any file, so the drop gets an error file that says what is wrong.
+                            logger.warning("\(file.relativePath) is a \(file.stat.kind.rawValue), not a regular file")
+                            await intake.noteReady(file)
                         case .problem(let problem):
                             logger.warning("\(problem)")
                         case .started(let mode, let fileSystem):
                             logger.info("watching the inbox with \(mode.rawValue) (\(fileSystem))")
                         case .scanCompleted:
-                            break
+                            if firstScan.first() { context.observer(.watching) }
                         }
                     }
                 }
@@ -147,4 +151,12 @@ enum OutboxCleaner {
             }
         }
     }
+}
+
+/// True the first time it is asked, false ever after.
+final class Once: Sendable {
+    private let done = Atomic<Bool>(false)
+
+    /// Whether this is the first call.
+    func first() -> Bool { !done.exchange(true, ordering: .relaxed) }
 }

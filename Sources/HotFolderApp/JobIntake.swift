@@ -17,6 +17,9 @@ actor JobIntake {
     /// Inputs that belong to a job (by identity) and so never start another one.
     private var held: [FileIdentity: UUID] = [:]
     private var lastReady = Date.distantPast
+    /// Files the watcher reported complete, by relative path: a job is only planned from files that are
+    /// all complete (a sibling still being written must not be read half-way).
+    private var complete: [String: FileIdentity] = [:]
     private var lastLoad = Date.distantPast
     private var stopping = false
 
@@ -38,6 +41,7 @@ actor JobIntake {
 
     /// Notes a ready file from the watcher.
     func noteReady(_ file: ReadyFile) {
+        complete[file.relativePath] = file.stat.identity
         let folder = (file.relativePath as NSString).deletingLastPathComponent
         dirty.insert(folder)
         // A manifest one level up may name images in this folder.
@@ -72,6 +76,7 @@ actor JobIntake {
             let now = Date()
             if now.timeIntervalSince(lastLoad) > 60 {
                 do { try load() } catch { context.logger.error("cannot read the inputs in use: \(error)") }
+                complete = complete.filter { FileSystemProbe.lstat(context.inbox + "/" + $0.key)?.identity == $0.value }
             }
             for (folder, due) in waiting where due <= now {
                 dirty.insert(folder)
@@ -103,6 +108,11 @@ actor JobIntake {
             let stats = inputs.map { FileSystemProbe.lstat($0) }
             let identities = stats.compactMap { $0?.identity }
             if identities.contains(where: { held[$0] != nil }) { continue }  // already a job (or part of one)
+            // Only files the watcher reported complete, unchanged since: the rest are still arriving.
+            let allComplete = zip(spec.inputFiles, stats).allSatisfy { path, stat in
+                stat.map { complete[path] == $0.identity } ?? false
+            }
+            if !allComplete { continue }
             if spec.status == .waiting {
                 let folder = spec.lane
                 let due = spec.newestModification.addingTimeInterval(context.planner.options.orphanTimeout + 0.5)
@@ -132,7 +142,10 @@ actor JobIntake {
             return
         }
         for (job, _) in newJobs + invalid {
-            for input in job.inputs { held[input.identity.fileIdentity] = job.id }
+            for input in job.inputs {
+                held[input.identity.fileIdentity] = job.id
+                complete[input.path] = nil
+            }
         }
         for (job, spec) in newJobs {
             context.observer(.queued(name: spec.name, id: job.id))

@@ -3,6 +3,8 @@ import Foundation
 
 /// Something the service did to a job or the queue, for observers (tests, the demo, future metrics).
 public enum ServiceEvent: Sendable, Hashable {
+    /// The watcher's first full scan is done: every folder is watched from here on.
+    case watching
     /// Planned and queued.
     case queued(name: String, id: UUID)
     /// Rejected before any money was spent; its files went to `failed/`.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
+import Glibc
 import HotFolderApp
 import HotFolderCore
 import HotFolderIO
@@ -176,6 +177,27 @@ extension ServiceSuites {
         }
         #expect(Set(seeds).count == 3, "distinct seeds: \(seeds)")
         #expect(folders.files(in: "inbox").isEmpty)
+    }
+
+    @Test func aFileStillBeingWrittenIsNotReadWhileItsNeighbourIsPlanned() async throws {
+        let folders = try ServiceFolders("halfwritten")
+        let emulator = try await startEmulator()
+        try await withService(folders, emulator: emulator, configure: { $0.settle = .zero }) { events, _ in
+            await events.wait(for: "the watcher") { $0.contains(.watching) }
+            // A writer has `slow.txt` open and has written nothing yet; `quick.txt` arrives complete beside it.
+            let fd = open(folders.inbox + "/slow.txt", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            #expect(fd >= 0)
+            try folders.drop("quick.txt", "A hummingbird in slow motion")
+            await events.wait(for: "quick") { $0.contains { if case .done(let name, _, _) = $0 { name == "quick" } else { false } } }
+            #expect(await events.count(\.isInvalid) == 0, "the empty, still-open file must not become an invalid job")
+            let text = Array("Steam rising from a cup of coffee".utf8)
+            _ = write(fd, text, text.count)
+            close(fd)
+            await events.wait(for: "slow") { $0.filter(\.isDone).count == 2 }
+        }
+        await emulator.shutdown()
+        #expect(folders.files(in: "failed").isEmpty)
+        #expect(Set(folders.files(in: "outbox").filter { $0.hasSuffix(".mp4") }) == ["quick.mp4", "slow.mp4"])
     }
 
     @Test func aFailedFolderMovedBackIntoTheInboxIsRetried() async throws {
