@@ -103,7 +103,7 @@ def create_times(emu, marker):
             continue
         i = prompt.find(marker)
         if i >= 0:
-            token = prompt[i + len(marker):].split()[0]
+            token = marker + prompt[i + len(marker):].split()[0]
             out.setdefault(token, r["receivedAt"])
     return out
 
