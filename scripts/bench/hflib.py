@@ -173,6 +173,24 @@ def wait_until(predicate, timeout, interval=0.05):
     return None
 
 
+def wait_progress(count, target, stall=10, timeout=600, interval=0.05, tick=None):
+    """Waits until count() >= target, or until it has not grown for `stall` seconds; returns the last count."""
+    deadline = time.time() + timeout
+    last, last_change = -1, time.time()
+    while time.time() < deadline:
+        c = count()
+        if tick:
+            tick()
+        if c >= target:
+            return c
+        if c != last:
+            last, last_change = c, time.time()
+        elif time.time() - last_change > stall:
+            return c
+        time.sleep(interval)
+    return last
+
+
 def percentile(values, p):
     if not values:
         return float("nan")
