@@ -137,17 +137,17 @@ def bad_corpus(root, outside):
     add("ünïcødé-名前.txt", "a unicode name", "unicode name", "accepted", name="ünïcødé-名前")
     add("-dash.txt", "a leading dash", "leading dash", "accepted", name="-dash")
     add(("n" * 251) + ".txt", "a 255-byte name", "255-byte name", "accepted", name="n" * 251)
-    add("/".join("d%d" % i for i in range(40)) + "/deep.txt", "deeply nested", "40 folders deep", "accepted", name="deep")
+    add("/".join("d%d" % i for i in range(40)) + "/deep.txt", "deeply nested", "40 folders deep", "error", name="deep")
     add("orphan_img.png", png(400, 300, 8), "image without a prompt (orphan)")
     # outside the inbox
     secret = os.path.join(outside, "secret.txt")
     write(secret, b"OUTSIDE-SECRET-CONTENT do not read")
     os.symlink(secret, os.path.join(root, "link_out.txt"))
-    items.append(("link_out", "symlink to a file outside the inbox", "ignored"))
+    items.append(("link_out", "symlink to a file outside the inbox", "error"))
     os.symlink(outside, os.path.join(root, "linkdir"))
     items.append(("linkdir", "symlink to a folder outside the inbox", "ignored"))
     os.mkfifo(os.path.join(root, "fifo.txt"))
-    items.append(("fifo", "FIFO named .txt", "ignored"))
+    items.append(("fifo", "FIFO named .txt", "error"))
     return [item for item in items if item[2] != "pair"]
 
 
