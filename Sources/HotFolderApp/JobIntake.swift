@@ -14,8 +14,10 @@ actor JobIntake {
     private var dirty: Set<String> = []
     /// Folders holding jobs that wait for a prompt, with the time they should be planned again.
     private var waiting: [String: Date] = [:]
-    /// Inputs that belong to a job (by identity) and so never start another one.
-    private var held: [FileIdentity: UUID] = [:]
+    /// Inputs that belong to jobs (by identity) and so never start another one. A set, because one input can
+    /// belong to many jobs (a manifest and its rows, an image shared by variants): releasing one of them must
+    /// not release the input for the others.
+    private var held: [FileIdentity: Set<UUID>] = [:]
     private var lastReady = Date.distantPast
     /// Files the watcher reported complete, by relative path: a job is only planned from files that are
     /// all complete (a sibling still being written must not be read half-way).
@@ -35,7 +37,7 @@ actor JobIntake {
         held = [:]
         lastLoad = Date()
         for (jobID, input) in try context.store.heldInputs() {
-            held[input.identity.fileIdentity] = jobID
+            held[input.identity.fileIdentity, default: []].insert(jobID)
         }
     }
 
@@ -53,7 +55,11 @@ actor JobIntake {
     /// Notes that a job gave its inputs back (failed, invalid, cancelled: moved to `failed/`), so the
     /// same files dropped again make a new job.
     func release(jobID: UUID) {
-        held = held.filter { $0.value != jobID }
+        for (identity, jobs) in held where jobs.contains(jobID) {
+            var rest = jobs
+            rest.remove(jobID)
+            held[identity] = rest.isEmpty ? nil : rest
+        }
     }
 
     /// Stops planning new jobs (graceful shutdown).
@@ -143,7 +149,7 @@ actor JobIntake {
         }
         for (job, _) in newJobs + invalid {
             for input in job.inputs {
-                held[input.identity.fileIdentity] = job.id
+                held[input.identity.fileIdentity, default: []].insert(job.id)
                 complete[input.path] = nil
             }
         }
@@ -165,7 +171,7 @@ actor JobIntake {
         let shared = Set(spec.inputFiles.filter { path in
             // Inputs that other live jobs still need (a manifest, an image shared by variants) are copied.
             guard let stat = FileSystemProbe.lstat(context.inbox + "/" + path) else { return false }
-            return held.contains { $0.key == stat.identity && $0.value != job.id }
+            return held[stat.identity]?.contains { $0 != job.id } ?? false
         })
         do {
             let folder = try context.outbox.moveToFailed(

@@ -35,7 +35,7 @@ actor JobRunner {
         self.intake = intake
         uploads = AsyncLimiter(limit: max(1, context.configuration.maxUploads))
         downloads = AsyncLimiter(limit: max(1, context.configuration.maxDownloads))
-        statusTokens = max(1, context.configuration.maxStatusCallsPerSecond)
+        statusTokens = 1
     }
 
     /// Stops taking new jobs and new polls; work already started finishes.
@@ -118,7 +118,8 @@ actor JobRunner {
     private func takeStatusToken() -> Bool {
         let rate = max(0.1, context.configuration.maxStatusCallsPerSecond)
         let now = Date()
-        statusTokens = min(rate, statusTokens + now.timeIntervalSince(statusTokensAt) * rate)
+        // A bucket of one token: a full bucket of `rate` tokens would allow twice the rate within one second.
+        statusTokens = min(1, statusTokens + now.timeIntervalSince(statusTokensAt) * rate)
         statusTokensAt = now
         guard statusTokens >= 1 else { return false }
         statusTokens -= 1

@@ -112,7 +112,7 @@ struct EmulatorRoutes: Sendable {
         state.record(
             ReceivedRequest(
                 method: request.method.rawValue, path: request.uri.description, endpoint: endpoint, headers: headers,
-                bodyJSON: body, bodyBytes: bytes))
+                bodyJSON: body, bodyBytes: bytes, receivedAt: state.now))
     }
 
     /// `http://host:port` as the client addressed us, for absolute result and upload URLs.

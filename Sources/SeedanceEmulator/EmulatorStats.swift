@@ -42,4 +42,6 @@ public struct ReceivedRequest: Sendable, Codable, Equatable {
     public var bodyJSON: String?
     /// The body size in bytes.
     public var bodyBytes: Int
+    /// When the request was recorded (its body read), in seconds since 1970; benchmarks match it against drops.
+    public var receivedAt: Double = 0
 }

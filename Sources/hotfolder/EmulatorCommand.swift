@@ -39,6 +39,9 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("stall-seconds"), help: "How long a 'stall' fault holds a response.")
     var stallSeconds: Double = 30
 
+    @Option(name: .customLong("record-limit"), help: "How many received requests GET /_emulator/requests keeps (oldest dropped first).")
+    var recordLimit = 1000
+
     @Flag(name: .customLong("bundled-video"), help: "Serve the small bundled MP4 instead of rendering with ffmpeg.")
     var bundledVideo = false
 
@@ -51,6 +54,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         configuration.runSeconds = runSeconds
         configuration.seed = seed
         configuration.stallSeconds = stallSeconds
+        configuration.recordLimit = recordLimit
         configuration.videoSource = bundledVideo ? .bundled : .automatic
         for text in faults {
             do {

@@ -1,0 +1,211 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Shared helpers for scripts/bench.sh and scripts/chaos.sh: start the emulator and the service,
+read their counters, and sample CPU and memory from /proc. Standard library only."""
+import json, os, re, signal, socket, subprocess, sys, time, urllib.request
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_cpu(pid):
+    """utime + stime of a process, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_mem(pid):
+    """(VmRSS, VmHWM) in MB."""
+    rss = hwm = 0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                hwm = int(line.split()[1]) / 1024
+    return rss, hwm
+
+
+def get_json(url, timeout=30):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return json.loads(r.read())
+
+
+class Emulator:
+    """`hotfolder emulator` on a free port; its counters and recorded requests."""
+
+    def __init__(self, binary, workdir, api_key, queue=0.0, run=0.0, faults=(), seed=1, stall=30.0,
+                 record_limit=100000, bundled=True, extra=()):
+        self.port = free_port()
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.api_key = api_key
+        args = [binary, "emulator", "--port", str(self.port), "--api-key", api_key,
+                "--queue-seconds", str(queue), "--run-seconds", str(run), "--seed", str(seed),
+                "--stall-seconds", str(stall), "--record-limit", str(record_limit)]
+        for f in faults:
+            args += ["--fault", f]
+        if bundled:
+            args.append("--bundled-video")
+        args += list(extra)
+        self.log_path = os.path.join(workdir, "emulator-%d.log" % self.port)
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=workdir)
+        line = self.proc.stdout.readline()
+        if "listening" not in line:
+            raise SystemExit("emulator did not start: %r (see %s)" % (line, self.log_path))
+
+        def drain(stream=self.proc.stdout, log=self.log):
+            for l in stream:
+                log.write(l)
+        import threading
+        threading.Thread(target=drain, daemon=True).start()
+
+    def stats(self):
+        return get_json(self.base + "/_emulator/stats")
+
+    def creates(self):
+        s = self.stats()["requests_by_endpoint"]
+        return s.get("gateway.create", 0) + s.get("ark.create", 0)
+
+    def requests(self):
+        return get_json(self.base + "/_emulator/requests", timeout=120)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def write_config(path, root, base_url, **settings):
+    """A service configuration with its folders under `root`; `settings` override the defaults below."""
+    values = {
+        "inbox": os.path.join(root, "inbox"),
+        "outbox": os.path.join(root, "outbox"),
+        "failed": os.path.join(root, "failed"),
+        "archive": os.path.join(root, "archive"),
+        "state_dir": os.path.join(root, "state"),
+        "provider": "gateway",
+        "base_url": base_url,
+        "log_level": "info",
+    }
+    values.update(settings)
+    for key in ("inbox", "outbox", "failed", "archive", "state_dir"):
+        os.makedirs(values[key], exist_ok=True)
+    with open(path, "w") as f:
+        for k, v in values.items():
+            f.write("%s: %s\n" % (k, json.dumps(v) if isinstance(v, str) else v))
+    return values
+
+
+class Service:
+    """`hotfolder run --config FILE`, its log in a file; waits until the watcher has started."""
+
+    def __init__(self, binary, config, api_key, log_path, wait_started=True, timeout=60, env_extra=None):
+        env = dict(os.environ)
+        env["SEEDANCE_API_KEY"] = api_key
+        env.pop("HOTFOLDER_CONFIG", None)
+        if env_extra:
+            env.update(env_extra)
+        self.log_path = log_path
+        self.log = open(log_path, "a")
+        self.start = time.time()
+        self.proc = subprocess.Popen([binary, "run", "--config", config], stdout=self.log, stderr=self.log, env=env)
+        self.pid = self.proc.pid
+        if wait_started:
+            self.wait_log("watching the inbox", timeout)
+
+    def wait_log(self, text, timeout=60, start_offset=0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with open(self.log_path, errors="replace") as f:
+                f.seek(start_offset)
+                if text in f.read():
+                    return time.time()
+            if self.proc.poll() is not None:
+                raise SystemExit("service exited (%s) before %r; see %s" % (self.proc.returncode, text, self.log_path))
+            time.sleep(0.02)
+        raise SystemExit("service did not log %r within %s s; see %s" % (text, timeout, self.log_path))
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def cpu(self):
+        return proc_cpu(self.pid)
+
+    def mem(self):
+        return proc_mem(self.pid)
+
+    def kill9(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.log.close()
+
+    def stop(self, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+def wait_until(predicate, timeout, interval=0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return None
+
+
+def wait_progress(count, target, stall=10, timeout=600, interval=0.05, tick=None):
+    """Waits until count() >= target, or until it has not grown for `stall` seconds; returns the last count."""
+    deadline = time.time() + timeout
+    last, last_change = -1, time.time()
+    while time.time() < deadline:
+        c = count()
+        if tick:
+            tick()
+        if c >= target:
+            return c
+        if c != last:
+            last, last_change = c, time.time()
+        elif time.time() - last_change > stall:
+            return c
+        time.sleep(interval)
+    return last
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    k = (len(v) - 1) * p / 100.0
+    lo = int(k)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def table(rows, headers):
+    """A plain-text table (rows of strings)."""
+    widths = [max(len(str(r[i])) for r in [headers] + rows) for i in range(len(headers))]
+    line = "+".join("-" * (w + 2) for w in widths)
+    out = ["| " + " | ".join(str(h).ljust(w) for h, w in zip(headers, widths)) + " |", "|" + line + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+    return "\n".join(out)
