@@ -101,8 +101,19 @@ actor JobIntake {
             base: FileSystemDropSource(root: context.inbox), scopes: scopes.map(Self.minimal),
             excluded: context.excludedRelative)
         let plan: Plan
+        let inbox = context.inbox
+        let heldNow = held
+        let completeNow = complete
         do {
-            plan = try context.planner.plan(source, now: now)
+            // Groups that already belong to a job, or whose files are not all complete yet, are skipped
+            // before anything is read: the loop below would skip them anyway, and in a folder of
+            // thousands of kept inputs reading them again is what would make every drop slow.
+            plan = try context.planner.plan(source, now: now) { files in
+                files.contains { path in
+                    guard let identity = FileSystemProbe.lstat(inbox + "/" + path)?.identity else { return true }
+                    return heldNow[identity] != nil || completeNow[path] != identity
+                }
+            }
         } catch {
             context.logger.error("cannot read the inbox: \(error)")
             return

@@ -8,7 +8,7 @@ extension JobRunner {
     /// Uploads a job's images and creates its task. Runs in a child task of the dispatcher.
     nonisolated func submit(_ job: StoredJob) async {
         let keepsSlot = await submitAndReport(job)
-        await finished(job.id, leftSlot: !keepsSlot)
+        await finishedSubmitting(job.id, leftSlot: !keepsSlot)
     }
 
     /// Returns whether the job still holds its slot (it has a remote task now).

@@ -22,6 +22,9 @@ actor JobRunner {
     private(set) var inFlight = 0
     /// Jobs a child task is working on right now.
     private var busy: Set<UUID> = []
+    /// Jobs between leaving the queue and having a task (uploading or in the create call): at most
+    /// `max_submits`, so a burst of thousands of queued jobs never starts thousands of requests at once.
+    private var submitting = 0
     /// Why the queue is paused (auth or quota), and when to let one job through to probe.
     private(set) var pause: QueuePause?
     /// The whole queue slows down after a 429.
@@ -57,8 +60,11 @@ actor JobRunner {
         await withDiscardingTaskGroup { group in
             while !stopping, !Task.isCancelled {
                 let now = Date()
-                var timeout = 1.0
-                let free = max(0, context.configuration.maxInFlight - inFlight)
+                // With nothing to do the dispatcher sleeps: new jobs and freed slots wake it, a retry's backoff
+                // ends at a known time, and a few seconds at most pass before it notices jobs that another
+                // process (`hotfolder retry`) queued.
+                var timeout = min(5, max(0.01, ((try? context.store.nextRetryTime(after: now)) ?? nil)?.timeIntervalSince(now) ?? 5))
+                let free = max(0, min(context.configuration.maxInFlight - inFlight, context.configuration.maxSubmits - submitting))
                 var allowed = free
                 if let until = rateLimitedUntil, until > now {
                     allowed = 0
@@ -81,6 +87,7 @@ actor JobRunner {
                     for job in jobs where !busy.contains(job.id) && started < allowed {
                         busy.insert(job.id)
                         inFlight += 1
+                        submitting += 1
                         started += 1
                         group.addTask { await self.submit(job) }
                     }
@@ -97,7 +104,8 @@ actor JobRunner {
     func runPoller() async {
         await withDiscardingTaskGroup { group in
             while !stopping, !Task.isCancelled {
-                let due = (try? context.store.tasksDue(now: Date(), limit: busy.count + 500)) ?? []
+                let now = Date()
+                let due = (try? context.store.tasksDue(now: now, limit: busy.count + 500)) ?? []
                 var waitingForTokens = false
                 for item in due where !busy.contains(item.task.jobID) {
                     if item.jobState != .downloading {
@@ -110,7 +118,15 @@ actor JobRunner {
                     group.addTask { await self.advance(item) }
                 }
                 let rate = max(0.1, context.configuration.maxStatusCallsPerSecond)
-                await pollWake.wait(timeout: waitingForTokens ? 1 / rate : 0.25)
+                var timeout = 0.25  // while child tasks work, their tasks' next poll times keep changing
+                if waitingForTokens {
+                    timeout = 1 / rate
+                } else if busy.isEmpty {
+                    // Idle: sleep until the next poll is due; new tasks (recorded by the dispatcher) wake it.
+                    let next = (try? context.store.nextPollTime()) ?? nil
+                    timeout = min(5, max(0.001, next?.timeIntervalSince(now) ?? 5))
+                }
+                await pollWake.wait(timeout: timeout)
             }
         }
     }
@@ -127,6 +143,13 @@ actor JobRunner {
     }
 
     // MARK: - Bookkeeping called by the work functions
+
+    /// A submission ended (with a task or not): its place among the `max_submits` is free again.
+    func finishedSubmitting(_ jobID: UUID, leftSlot: Bool) {
+        submitting = max(0, submitting - 1)
+        finished(jobID, leftSlot: leftSlot)
+        dispatchWake.signal()
+    }
 
     /// A child task finished with a job; `leftSlot` when the job no longer holds an in-flight slot.
     func finished(_ jobID: UUID, leftSlot: Bool) {

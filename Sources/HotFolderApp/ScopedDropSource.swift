@@ -11,30 +11,20 @@ struct ScopedDropSource: DropSource {
     let base: FileSystemDropSource
     /// Folders (relative to the inbox, "" for the root) whose subtrees are planned; nil plans everything.
     let scopes: Set<String>?
-    /// Relative paths of folders that are never planned (outbox, failed, archive inside the inbox).
-    let excluded: [String]
+
+    /// Creates the view; `excluded` (relative paths) are never listed nor entered.
+    init(base: FileSystemDropSource, scopes: Set<String>?, excluded: [String]) {
+        var base = base
+        base.excludedFolders = Set(excluded)
+        self.base = base
+        self.scopes = scopes
+    }
 
     func entries() throws -> [DropEntry] {
-        let all = try base.entries()
-        return all.filter { entry in
-            if excluded.contains(where: { entry.path == $0 || entry.path.hasPrefix($0 + "/") }) { return false }
-            guard let scopes else { return true }
-            return scopes.contains { scope in Self.isVisible(entry, scope: scope) }
-        }
+        try scopes.map { try base.entries(within: $0) } ?? base.entries()
     }
 
     func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
         try base.read(path, maxBytes: maxBytes)
-    }
-
-    private static func isVisible(_ entry: DropEntry, scope: String) -> Bool {
-        if scope.isEmpty { return true }
-        // Inside the scope.
-        if entry.path == scope || entry.path.hasPrefix(scope + "/") { return true }
-        // A folder above the scope, or a `_defaults` file in one.
-        if entry.kind == .directory { return scope.hasPrefix(entry.path + "/") }
-        let folder = entry.folder
-        let isAbove = folder.isEmpty || scope.hasPrefix(folder + "/")
-        return isAbove && entry.name.lowercased().hasPrefix("_defaults.")
     }
 }

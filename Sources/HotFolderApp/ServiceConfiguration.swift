@@ -81,6 +81,8 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var maxUploads = 2
     /// How many video downloads may run at once.
     public var maxDownloads = 2
+    /// How many jobs may be between the queue and their task (uploading, in the create call) at once.
+    public var maxSubmits = 8
     /// The wait before a new task's first status call.
     public var pollFirstDelay: Duration = .seconds(5)
     /// The shortest wait between two status calls for one task.

@@ -35,6 +35,7 @@ extension ServiceConfigurationLoader {
         try values.set(&configuration.maxInFlight, "max_in_flight", Self.count)
         try values.set(&configuration.maxUploads, "max_uploads", Self.count)
         try values.set(&configuration.maxDownloads, "max_downloads", Self.count)
+        try values.set(&configuration.maxSubmits, "max_submits", Self.count)
         try values.set(&configuration.pollFirstDelay, "poll_first_delay", Self.duration(allowZero: true))
         try values.set(&configuration.pollMinInterval, "poll_min_interval", Self.duration(allowZero: false))
         try values.set(&configuration.pollMaxInterval, "poll_max_interval", Self.duration(allowZero: false))
@@ -131,7 +132,7 @@ extension ServiceConfigurationLoader {
                 "prices.fast": "a number of US dollars per million tokens, 0 or more, such as 0.6",
                 "prices.quality": "a number of US dollars per million tokens, 0 or more, such as 2.2",
             ]
-            for key in ["max_in_flight", "max_uploads", "max_downloads", "max_attempts"] {
+            for key in ["max_in_flight", "max_uploads", "max_downloads", "max_submits", "max_attempts"] {
                 table[key] = "a whole number of 1 or more"
             }
             for key in ["settle", "poll_first_delay", "shutdown_grace"] {

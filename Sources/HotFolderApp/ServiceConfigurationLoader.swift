@@ -32,7 +32,8 @@ public struct ServiceConfigurationLoader: Sendable {
     public static let settingKeys: [String] = [
         "inbox", "outbox", "failed", "archive", "archive_policy", "provider", "base_url", "api_key_file",
         "state_dir", "defaults", "prices", "settle", "watch_mode", "poll_interval", "rescan_interval",
-        "orphan_timeout", "max_in_flight", "max_uploads", "max_downloads", "poll_first_delay", "poll_min_interval",
+        "orphan_timeout", "max_in_flight", "max_uploads", "max_downloads", "max_submits",
+        "poll_first_delay", "poll_min_interval",
         "poll_max_interval", "max_status_calls_per_second", "max_attempts", "backoff_base", "backoff_max",
         "request_timeout", "resubmit_uncertain", "pause_probe_interval", "shutdown_grace", "log_level",
     ]

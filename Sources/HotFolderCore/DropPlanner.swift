@@ -25,8 +25,18 @@ public struct DropPlanner: Sendable {
     /// Only the listing can throw (e.g. the inbox does not exist); a problem with any single file ends up
     /// in the errors of the job it belongs to.
     public func plan(_ source: some DropSource, now: Date) throws -> Plan {
+        try plan(source, now: now, skipping: { _ in false })
+    }
+
+    /// Reads the inbox once and returns the jobs of every group that `skip` does not rule out.
+    ///
+    /// `skip` sees a would-be job's input files (relative paths, sorted) *before* any of them is read, so a
+    /// caller that already knows the answer for some groups (the service: files that already belong to a
+    /// job, or are still being written) does not pay for reading, hashing and validating them again.
+    /// Manifests are still read, because the images their rows name must not become groups of their own.
+    public func plan(_ source: some DropSource, now: Date, skipping skip: ([String]) -> Bool) throws -> Plan {
         var pass = PlanningPass(source: source, options: options, entries: try source.entries(), now: now)
-        return Plan(jobs: pass.run())
+        return Plan(jobs: pass.run(skipping: skip))
     }
 }
 
@@ -91,7 +101,7 @@ struct PlanningPass {
         return (String(name[..<dot]), name[name.index(after: dot)...].lowercased())
     }
 
-    mutating func run() -> [JobSpec] {
+    mutating func run(skipping skip: ([String]) -> Bool = { _ in false }) -> [JobSpec] {
         for folder in folders { defaultsByFolder[folder] = loadDefaults(in: folder) }
         var jobs: [JobSpec] = []
         var candidates: [JobCandidate] = []
@@ -111,7 +121,8 @@ struct PlanningPass {
                 candidates += stemCandidates(in: folder)
             }
         }
-        for candidate in candidates { jobs += build(candidate) }
+        jobs.removeAll { skip($0.inputFiles) }
+        for candidate in candidates where !skip(candidate.inputFiles) { jobs += build(candidate) }
         return jobs.sorted { ($0.lane, $0.name) < ($1.lane, $1.name) }
     }
 
@@ -229,4 +240,9 @@ struct JobCandidate {
     var row: SettingsLayer?
     var manifest: String?
     var problems: [DropProblem] = []
+
+    /// Every file the job would be made of, sorted: what moves with it to the outbox, `failed/` or the archive.
+    var inputFiles: [String] {
+        Set(promptFiles + images.map(\.path) + sidecars + otherFiles + (manifest.map { [$0] } ?? [])).sorted()
+    }
 }

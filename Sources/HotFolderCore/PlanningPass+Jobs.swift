@@ -34,8 +34,7 @@ extension PlanningPass {
         let (settings, settingProblems) = ResolvedSettings.resolve(layers)
         problems += settingProblems
 
-        let inputFiles = Set(candidate.promptFiles + candidate.images.map(\.path) + candidate.sidecars
-            + candidate.otherFiles + (candidate.manifest.map { [$0] } ?? [])).sorted()
+        let inputFiles = candidate.inputFiles
         let newest = inputFiles.compactMap { entries[$0]?.modified }.max() ?? now
 
         // Prompt: missing entirely means "maybe still on its way"; present but empty is an error at once.

@@ -20,6 +20,9 @@ public struct FileSystemDropSource: DropSource {
     public var maxEntries = 200_000
     /// Deepest folder level listed.
     public var maxDepth = 32
+    /// Folders (relative to the root) that are neither listed nor entered: the service's own folders
+    /// when they sit inside the inbox.
+    public var excludedFolders: Set<String> = []
 
     /// Errors of the listing itself.
     public enum ListingError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -54,12 +57,64 @@ public struct FileSystemDropSource: DropSource {
             throw ListingError.notAFolder(path: root)
         }
         var result: [DropEntry] = []
-        var pending: [(relative: String, depth: Int)] = [("", 0)]
+        try walk(base: base, from: [("", 0)], into: &result)
+        return result
+    }
+
+    /// Lists only what planning the given folders needs: each folder's subtree, the folders above it and
+    /// the `_defaults` files in those (their settings apply below them). "" stands for the whole inbox.
+    ///
+    /// One drop into a folder then costs a listing of that folder, not of the whole inbox.
+    public func entries(within folders: Set<String>) throws -> [DropEntry] {
+        if folders.contains("") { return try entries() }
+        guard let base = realRoot, Self.lstatKind(base)?.kind == .directory else {
+            throw ListingError.notAFolder(path: root)
+        }
+        // A folder inside another listed folder is already part of that one's subtree.
+        let outermost = folders.filter { folder in !folders.contains { folder.hasPrefix($0 + "/") } }
+        var result: [DropEntry] = []
+        var listed = Set<String>()
+        var starts: [(relative: String, depth: Int)] = []
+        for folder in outermost.sorted()
+        where !excludedFolders.contains(where: { folder == $0 || folder.hasPrefix($0 + "/") }) {
+            let components = folder.split(separator: "/").map(String.init)
+            var above = ""
+            var present = true
+            for component in components {
+                // `_defaults` files of the folder above, then the next folder down.
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: above.isEmpty ? base : base + "/" + above)) ?? []
+                for name in names.sorted() where name.lowercased().hasPrefix("_defaults.") {
+                    let relative = above.isEmpty ? name : above + "/" + name
+                    guard listed.insert(relative).inserted, let info = Self.lstatKind(base + "/" + relative) else { continue }
+                    result.append(DropEntry(path: relative, kind: info.kind, size: info.size, modified: info.modified))
+                }
+                let next = above.isEmpty ? component : above + "/" + component
+                guard let info = Self.lstatKind(base + "/" + next), info.kind == .directory,
+                    !FileNameRules.isTemporaryOrHidden(component)
+                else {
+                    present = false  // gone meanwhile (or never a folder): nothing to plan there
+                    break
+                }
+                if listed.insert(next).inserted {
+                    result.append(DropEntry(path: next, kind: info.kind, size: info.size, modified: info.modified))
+                }
+                above = next
+            }
+            if present, components.count < maxDepth { starts.append((folder, components.count)) }
+        }
+        try walk(base: base, from: starts, into: &result)
+        return result
+    }
+
+    /// Appends the entries below the `starts` folders (relative paths with their depths) to `result`.
+    private func walk(base: String, from starts: [(relative: String, depth: Int)], into result: inout [DropEntry]) throws {
+        var pending = starts
         while let (folder, depth) = pending.popLast() {
             let absolute = folder.isEmpty ? base : base + "/" + folder
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: absolute) else { continue }
             for name in names.sorted() {
                 let relative = folder.isEmpty ? name : folder + "/" + name
+                if excludedFolders.contains(relative) { continue }
                 let full = base + "/" + relative
                 guard let info = Self.lstatKind(full) else { continue }
                 var entry = DropEntry(path: relative, kind: info.kind, size: info.size, modified: info.modified)
@@ -72,7 +127,6 @@ public struct FileSystemDropSource: DropSource {
                 }
             }
         }
-        return result
     }
 
     /// Reads at most `maxBytes` bytes of a regular file inside the inbox.

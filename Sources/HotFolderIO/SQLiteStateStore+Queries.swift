@@ -20,6 +20,34 @@ extension SQLiteStateStore {
         }
     }
 
+    /// When the next `ready` job that waits for its backoff becomes due (after `now`); nil when none waits.
+    ///
+    /// The dispatcher sleeps until then instead of asking the queue again and again.
+    public func nextRetryTime(after now: Date? = nil) throws -> Date? {
+        let now = now ?? clock()
+        return try read("read the next retry time") { db in
+            try Double.fetchOne(
+                db, sql: "SELECT MIN(nextAttemptAt) FROM job WHERE state = 'ready' AND nextAttemptAt > ?",
+                arguments: [now.timeIntervalSince1970]
+            ).map(Self.date)
+        }
+    }
+
+    /// When the next status call or download of a task in flight is due; nil when no task is in flight.
+    ///
+    /// A task never polled yet counts as due at once. The poller sleeps until then.
+    public func nextPollTime() throws -> Date? {
+        try read("read the next poll time") { db in
+            try Double.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(COALESCE(task.nextPollAt, 0)) FROM task JOIN job ON job.id = task.jobId
+                    WHERE task.active = 1 AND job.state IN ('submitted', 'running', 'downloading')
+                    """
+            ).map(Self.date)
+        }
+    }
+
     /// Jobs that are not terminal and whose `nextAttemptAt` has passed at `now`, earliest first.
     public func jobsDue(now: Date? = nil) throws -> [StoredJob] {
         let now = now ?? clock()

@@ -70,6 +70,7 @@ import Testing
             max_in_flight: 8
             max_uploads: 3
             max_downloads: 1
+            max_submits: 16
             poll_first_delay: 0
             poll_min_interval: 1.5
             poll_max_interval: 45s
@@ -91,7 +92,7 @@ import Testing
         #expect(config.prices == ServiceConfiguration.Prices(fast: 1.5, quality: 3))
         #expect(config.settle == .milliseconds(500) && config.watchMode == .poll && config.pollInterval == .seconds(2))
         #expect(config.rescanInterval == .seconds(300) && config.orphanTimeout == .seconds(3600))
-        #expect(config.maxInFlight == 8 && config.maxUploads == 3 && config.maxDownloads == 1)
+        #expect(config.maxInFlight == 8 && config.maxUploads == 3 && config.maxDownloads == 1 && config.maxSubmits == 16)
         #expect(config.pollFirstDelay == .zero && config.pollMinInterval == .milliseconds(1500))
         #expect(config.pollMaxInterval == .seconds(45) && config.maxStatusCallsPerSecond == 2.5)
         #expect(config.maxAttempts == 3 && config.backoffBase == .seconds(1) && config.backoffMax == .seconds(600))

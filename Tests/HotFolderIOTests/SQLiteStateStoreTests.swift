@@ -180,6 +180,21 @@ import Testing
         #expect(try store.tasksDue(now: clock.now.addingTimeInterval(25), limit: 1).map(\.task.taskID) == ["t1"])
     }
 
+    @Test func nextPollTimeIsTheSoonestDueTaskInFlight() throws {
+        #expect(try store.nextPollTime() == nil)
+        var ids: [UUID] = []
+        for (index, offset) in [30.0, 10.0].enumerated() {
+            let job = try store.insertJob(newJob("p\(index)", state: .submitting))
+            try store.recordTask(job.id, provider: "gateway", taskID: "p\(index)", status: "queued", nextPollAt: clock.now.addingTimeInterval(offset))
+            ids.append(job.id)
+        }
+        #expect(try store.nextPollTime() == clock.now.addingTimeInterval(10))
+        // A task that was never given a poll time is due at once.
+        let fresh = try store.insertJob(newJob("fresh", state: .submitting))
+        try store.recordTask(fresh.id, provider: "gateway", taskID: "p2", status: "queued", nextPollAt: nil)
+        #expect(try #require(try store.nextPollTime()) <= clock.now)
+    }
+
     @Test func queueOrderIsPriorityThenAgeAndSkipsBackoff() throws {
         let old = try store.insertJob(newJob("old"))
         clock.advance(1)
@@ -195,6 +210,18 @@ import Testing
         #expect(try store.nextQueued(limit: 10, now: clock.now.addingTimeInterval(61)).first?.id == waiting.id)
         #expect(try store.jobsDue(now: clock.now).isEmpty)
         #expect(try store.jobsDue(now: clock.now.addingTimeInterval(60)).map(\.id) == [waiting.id])
+    }
+
+    @Test func nextRetryTimeIsTheSoonestBackoffEnd() throws {
+        #expect(try store.nextRetryTime() == nil)
+        let later = try store.insertJob(newJob("later"))
+        let sooner = try store.insertJob(newJob("sooner"))
+        try store.insertJob(newJob("now"))
+        try store.updateJob(later.id, in: .ready) { $0.nextAttemptAt = self.clock.now.addingTimeInterval(90) }
+        try store.updateJob(sooner.id, in: .ready) { $0.nextAttemptAt = self.clock.now.addingTimeInterval(30) }
+        #expect(try store.nextRetryTime() == clock.now.addingTimeInterval(30))
+        #expect(try store.nextRetryTime(after: clock.now.addingTimeInterval(30)) == clock.now.addingTimeInterval(90))
+        #expect(try store.nextRetryTime(after: clock.now.addingTimeInterval(90)) == nil)
     }
 
     @Test func listingCountingAndFinding() throws {

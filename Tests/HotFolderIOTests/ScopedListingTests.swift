@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+import Testing
+
+/// Listing only the folders that changed: what the service plans after a drop.
+@Suite struct ScopedListingTests {
+    /// A tree with defaults at two levels, a changed folder, a sibling lane and files at the root.
+    private func makeInbox() throws -> TemporaryFolder {
+        let inbox = try TemporaryFolder()
+        try inbox.write("_defaults.yaml", "duration: 4")
+        try inbox.write("root-prompt.txt", "Root")
+        try inbox.write("portrait/_defaults.yaml", "aspect_ratio: \"9:16\"")
+        try inbox.write("portrait/other.txt", "Other")
+        try inbox.write("portrait/new/dancer.txt", "Dancer")
+        try inbox.write("portrait/new/deeper/step.txt", "Step")
+        try inbox.write("landscape/sea.txt", "Sea")
+        try inbox.write("outbox/done.mp4", "video")
+        return inbox
+    }
+
+    @Test func listsTheFolderItsParentsAndTheirDefaultsOnly() throws {
+        let inbox = try makeInbox()
+        let paths = Set(try FileSystemDropSource(root: inbox.path).entries(within: ["portrait/new"]).map(\.path))
+        #expect(paths == [
+            "_defaults.yaml", "portrait", "portrait/_defaults.yaml",
+            "portrait/new", "portrait/new/dancer.txt", "portrait/new/deeper", "portrait/new/deeper/step.txt",
+        ])
+    }
+
+    @Test func nestedAndRootScopes() throws {
+        let inbox = try makeInbox()
+        let source = FileSystemDropSource(root: inbox.path)
+        // A folder inside another scope adds nothing twice.
+        let nested = try source.entries(within: ["portrait", "portrait/new"]).map(\.path)
+        #expect(nested.count == Set(nested).count)
+        #expect(Set(nested).isSuperset(of: ["portrait/other.txt", "portrait/new/deeper/step.txt"]))
+        #expect(!nested.contains("landscape/sea.txt"))
+        // The root scope is the whole inbox.
+        #expect(Set(try source.entries(within: [""]).map(\.path)) == Set(try source.entries().map(\.path)))
+        // A folder that is gone lists nothing below it, and is not an error.
+        #expect(try source.entries(within: ["gone/away"]).allSatisfy { $0.path == "_defaults.yaml" })
+    }
+
+    @Test func excludedFoldersAreNeitherListedNorEntered() throws {
+        let inbox = try makeInbox()
+        var source = FileSystemDropSource(root: inbox.path)
+        source.excludedFolders = ["outbox"]
+        let all = Set(try source.entries().map(\.path))
+        #expect(!all.contains("outbox") && !all.contains("outbox/done.mp4"))
+        #expect(all.contains("landscape/sea.txt"))
+        #expect(try source.entries(within: ["outbox"]).isEmpty)
+    }
+}
