@@ -104,23 +104,40 @@ actor JobIntake {
         let inbox = context.inbox
         let heldNow = held
         let completeNow = complete
+        var incomplete: [[String]] = []
         do {
             // Groups that already belong to a job, or whose files are not all complete yet, are skipped
             // before anything is read: the loop below would skip them anyway, and in a folder of
             // thousands of kept inputs reading them again is what would make every drop slow.
             plan = try context.planner.plan(source, now: now) { files in
-                files.contains { path in
-                    guard let identity = FileSystemProbe.lstat(inbox + "/" + path)?.identity else { return true }
-                    return heldNow[identity] != nil || completeNow[path] != identity
+                var arriving = false
+                for path in files {
+                    guard let identity = FileSystemProbe.lstat(inbox + "/" + path)?.identity else {
+                        arriving = true
+                        continue
+                    }
+                    if heldNow[identity] != nil { return true }
+                    if completeNow[path] != identity { arriving = true }
                 }
+                if arriving { incomplete.append(files) }
+                return arriving
             }
         } catch {
             context.logger.error("cannot read the inbox: \(error)")
             return
         }
+        // A job that shares a file with one still arriving waits for it: the rows of a manifest whose images
+        // are still being copied are all recorded together, or the first rows would hold the manifest and
+        // the later ones would never be made. Their folders are looked at again shortly.
+        let arriving = Set(incomplete.joined())
+        for path in arriving where Self.isManifest(path) {
+            let folder = (path as NSString).deletingLastPathComponent
+            waiting[folder] = min(waiting[folder] ?? now.addingTimeInterval(2), now.addingTimeInterval(2))
+        }
+        var digests: [String: String] = [:]  // a manifest is an input of every one of its rows
         var newJobs: [(NewJob, JobSpec)] = []
         var invalid: [(NewJob, JobSpec)] = []
-        for spec in plan.jobs {
+        for spec in plan.jobs where !spec.inputFiles.contains(where: arriving.contains) {
             let inputs = spec.inputFiles.map { context.inbox + "/" + $0 }
             let stats = inputs.map { FileSystemProbe.lstat($0) }
             let identities = stats.compactMap { $0?.identity }
@@ -140,7 +157,8 @@ actor JobIntake {
             var stored: [StoredInput] = []
             for (path, stat) in zip(spec.inputFiles, stats) {
                 guard let stat else { continue }
-                let digest = (try? FileDigest.sha256(ofFile: context.inbox + "/" + path)) ?? ""
+                let digest = digests[path] ?? (try? FileDigest.sha256(ofFile: context.inbox + "/" + path)) ?? ""
+                digests[path] = digest
                 stored.append(StoredInput(path: path, identity: InputIdentity(stat.identity), sha256: digest))
             }
             let specJSON = (try? JSONEncoder.sorted.encode(spec)) ?? Data()
@@ -199,6 +217,13 @@ actor JobIntake {
         } catch {
             context.logger.error("job \(spec.name): cannot move its files to the failed folder: \(error)")
         }
+    }
+
+    private static func isManifest(_ path: String) -> Bool {
+        let name = (path as NSString).lastPathComponent.lowercased()
+        guard let dot = name.firstIndex(of: ".") else { return false }
+        let rest = name[name.index(after: dot)...]
+        return rest == "csv" || rest == "jsonl"
     }
 
     private static func minimal(_ scopes: Set<String>) -> Set<String> {

@@ -200,6 +200,31 @@ extension ServiceSuites {
         #expect(Set(folders.files(in: "outbox").filter { $0.hasSuffix(".mp4") }) == ["quick.mp4", "slow.mp4"])
     }
 
+    @Test func manifestRowsWaitTogetherForAnImageStillBeingCopied() async throws {
+        let folders = try ServiceFolders("manifest-late-image")
+        let emulator = try await startEmulator()
+        try await withService(folders, emulator: emulator, configure: { $0.settle = .zero }) { events, _ in
+            await events.wait(for: "the watcher") { $0.contains(.watching) }
+            // The image a row names is still being copied (half written, still open) when the manifest arrives.
+            let png = PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255))
+            try FileManager.default.createDirectory(atPath: folders.inbox + "/batch/img", withIntermediateDirectories: true)
+            let fd = open(folders.inbox + "/batch/img/sea.png", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            #expect(fd >= 0)
+            _ = png.withUnsafeBytes { write(fd, $0.baseAddress!, png.count / 2) }
+            try folders.drop("batch/shots.csv", "name,prompt,first_frame\nwave,Waves on black sand,\nsea,A calm sea,img/sea.png\n")
+            // A later drop: once it is done, the manifest has been looked at.
+            try folders.drop("marker.txt", "A paper boat on a puddle")
+            await events.wait(for: "the marker") { $0.contains { if case .done(let name, _, _) = $0 { name == "marker" } else { false } } }
+            #expect(emulator.stats.tasksCreated == 1, "no row is sent while another row's image is still arriving")
+            _ = png.withUnsafeBytes { write(fd, $0.baseAddress! + png.count / 2, png.count - png.count / 2) }
+            close(fd)
+            await events.wait(for: "both rows") { $0.filter(\.isDone).count == 3 }
+        }
+        await emulator.shutdown()
+        #expect(folders.files(in: "failed").isEmpty)
+        #expect(Set(folders.files(in: "outbox").filter { $0.hasSuffix(".mp4") }) == ["batch/sea.mp4", "batch/wave.mp4", "marker.mp4"])
+    }
+
     @Test func aFailedFolderMovedBackIntoTheInboxIsRetried() async throws {
         let folders = try ServiceFolders("moveback")
         let emulator = try await startEmulator()
