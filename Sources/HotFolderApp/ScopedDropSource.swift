@@ -27,6 +27,10 @@ struct ScopedDropSource: DropSource {
         try base.read(path, maxBytes: maxBytes)
     }
 
+    func readTail(_ path: String, maxBytes: Int) throws -> (bytes: [UInt8], size: Int64) {
+        try base.readTail(path, maxBytes: maxBytes)
+    }
+
     private static func isVisible(_ entry: DropEntry, scope: String) -> Bool {
         if scope.isEmpty { return true }
         // Inside the scope.

@@ -34,6 +34,8 @@ public enum DropProblem: Error, Sendable, Hashable {
     case imageFormat(file: String, role: ImageRole)
     /// An image whose header is damaged or cut short.
     case imageDamaged(file: String, role: ImageRole, format: ImageFormat)
+    /// An image whose header is fine but whose end is missing (a copy or download that did not finish).
+    case imageTruncated(file: String, role: ImageRole, format: ImageFormat)
     /// An image with a side below 300 or above 6000 pixels.
     case imageSize(file: String, role: ImageRole, width: Int, height: Int)
     /// An image whose width/height ratio is outside 0.4–2.5.
@@ -77,6 +79,7 @@ public enum DropProblem: Error, Sendable, Hashable {
             .wrongShape(let f, _, _), .fileTooLarge(let f, _, _, _), .notAFile(let f, _, _),
             .linkOutsideInbox(let f, _, _), .brokenLink(let f, _), .unreadable(let f, _, _), .promptNotText(let f),
             .promptEmpty(let f), .promptTooLong(let f, _), .imageFormat(let f, _), .imageDamaged(let f, _, _),
+            .imageTruncated(let f, _, _),
             .imageSize(let f, _, _, _), .imageRatio(let f, _, _, _), .imageBytes(let f, _, _), .imageExtension(let f),
             .lastFrameNeedsQuality(let f, _, _), .lastFrameNeedsFirst(let f), .referenceAt1080p(let f, _),
             .missingFile(let f, _, _), .pathOutsideInbox(let f, _, _), .badRow(let f, _), .seedsConflict(let f, _),
@@ -99,7 +102,8 @@ public enum DropProblem: Error, Sendable, Hashable {
             .missingFile(_, let field, _), .pathOutsideInbox(_, let field, _):
             field
         case .promptNotText, .promptEmpty, .promptTooLong, .noPrompt: "prompt"
-        case .imageFormat(_, let role), .imageDamaged(_, let role, _), .imageSize(_, let role, _, _),
+        case .imageFormat(_, let role), .imageDamaged(_, let role, _), .imageTruncated(_, let role, _),
+            .imageSize(_, let role, _, _),
             .imageRatio(_, let role, _, _), .imageBytes(_, let role, _), .duplicateRole(let role, _):
             role.rawValue
         case .imageExtension: "image"
@@ -152,6 +156,9 @@ public enum DropProblem: Error, Sendable, Hashable {
         case .imageDamaged(let file, _, let format):
             "\(file) looks like a \(format.rawValue.uppercased()) image but its header is damaged or cut short; "
                 + "export it again."
+        case .imageTruncated(let file, _, let format):
+            "\(file) appears truncated: it starts like a \(format.rawValue.uppercased()) image but its end is missing "
+                + "(a copy, download or export that did not finish); copy it again completely or export it again."
         case .imageSize(let file, _, let width, let height):
             "\(file) is \(width)×\(height) px; each side must be between 300 and 6000 px, resize it."
         case .imageRatio(let file, _, let width, let height):

@@ -13,6 +13,8 @@ public struct DropLimits: Sendable, Hashable {
     public var imageBytes: Int64 = 20_000_000
     /// Bytes read from the start of an image to find its size (JPEGs with huge metadata read more).
     public var imageHeaderBytes = 64 * 1024
+    /// Bytes read from the end of an image to check that it is complete (its end marker is there).
+    public var imageTailBytes = 4 * 1024
 
     /// The default limits.
     public init() {}

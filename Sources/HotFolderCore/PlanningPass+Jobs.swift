@@ -113,7 +113,8 @@ extension PlanningPass {
         }
     }
 
-    /// Checks an image's file and header: readable, ≤ 20 MB, PNG/JPEG/WebP, 300–6000 px, ratio 0.4–2.5.
+    /// Checks an image's file and header: readable, ≤ 20 MB, PNG/JPEG/WebP, complete, 300–6000 px,
+    /// ratio 0.4–2.5.
     func inspectImage(_ path: String, role: ImageRole) -> (JobImage, [DropProblem]) {
         let entry = entries[path]
         var size = entry?.size ?? 0
@@ -127,12 +128,22 @@ extension PlanningPass {
             return (image, [.imageBytes(file: file, role: role, size: size)])
         }
         let header: ImageHeader
+        let head: [UInt8]
         switch readHeader(path, role: role, size: size) {
         case .failure(let problem): return (image, [problem])
-        case .success(let read): header = read
+        case .success(let read): (header, head) = read
         }
         image.header = header
         var problems: [DropProblem] = []
+        // The header alone passes for a file cut off part way; its end tells whether all of it arrived.
+        do {
+            let tail = try source.readTail(path, maxBytes: options.limits.imageTailBytes)
+            if !ImageHeader.looksComplete(header.format, head: head, tail: tail.bytes, fileSize: tail.size) {
+                problems.append(.imageTruncated(file: file, role: role, format: header.format))
+            }
+        } catch {
+            return (image, [readProblem(error, path: path, field: role.rawValue)])
+        }
         if !(300...6000).contains(header.width) || !(300...6000).contains(header.height) {
             problems.append(.imageSize(file: file, role: role, width: header.width, height: header.height))
         }
@@ -143,9 +154,11 @@ extension PlanningPass {
         return (image, problems)
     }
 
-    /// Reads an image header from the file's first bytes; JPEGs with large metadata are read further,
-    /// still bounded by the 20 MB image limit.
-    private func readHeader(_ path: String, role: ImageRole, size: Int64) -> Result<ImageHeader, DropProblem> {
+    /// Reads an image header from the file's first bytes (returned with it); JPEGs with large metadata are
+    /// read further, still bounded by the 20 MB image limit.
+    private func readHeader(_ path: String, role: ImageRole, size: Int64)
+        -> Result<(ImageHeader, [UInt8]), DropProblem>
+    {
         var limit = options.limits.imageHeaderBytes
         while true {
             let bytes: [UInt8]
@@ -157,7 +170,7 @@ extension PlanningPass {
             let parsed = Result { () throws(ImageHeader.ParseError) -> ImageHeader in try ImageHeader.parse(bytes) }
             switch parsed {
             case .success(let header):
-                return .success(header)
+                return .success((header, bytes))
             case .failure(.sizeNotFound(.jpeg)) where Int64(bytes.count) < size && limit < Int(options.limits.imageBytes):
                 limit = Int(options.limits.imageBytes)
             case .failure(.unsupportedFormat):

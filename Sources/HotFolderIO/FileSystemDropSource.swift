@@ -77,6 +77,22 @@ public struct FileSystemDropSource: DropSource {
 
     /// Reads at most `maxBytes` bytes of a regular file inside the inbox.
     public func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+        try withOpenFile(path) { fd, size in
+            // One byte past the size: a file that grew since it was listed still shows as too large.
+            try Self.read(fd, count: max(0, min(maxBytes, Int(size) + 1)), at: 0, path: path)
+        }
+    }
+
+    /// Reads at most `maxBytes` bytes from the end of a regular file inside the inbox, and its size.
+    public func readTail(_ path: String, maxBytes: Int) throws -> (bytes: [UInt8], size: Int64) {
+        try withOpenFile(path) { fd, size in
+            let count = max(0, min(Int64(maxBytes), size))
+            return (try Self.read(fd, count: Int(count), at: size - count, path: path), size)
+        }
+    }
+
+    /// Opens a regular file inside the inbox without blocking and passes its descriptor and size to `body`.
+    private func withOpenFile<T>(_ path: String, _ body: (Int32, Int64) throws -> T) throws -> T {
         guard let base = realRoot else { throw DropReadError.unreadable(path: path, reason: "the inbox is gone") }
         let full = base + "/" + path
         guard let resolvedPointer = realpath(full, nil) else {
@@ -94,16 +110,21 @@ public struct FileSystemDropSource: DropSource {
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             throw DropReadError.notRegularFile(path: path)
         }
-        var bytes = [UInt8](repeating: 0, count: max(0, min(maxBytes, Int(info.st_size) + 1)))
+        return try body(fd, Int64(info.st_size))
+    }
+
+    /// Reads up to `count` bytes from `offset`; fewer when the file ends first.
+    private static func read(_ fd: Int32, count: Int, at offset: Int64, path: String) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            let got = bytes.withUnsafeMutableBytes { buffer in
+                pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset) + off_t(filled))
             }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw DropReadError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-            if count == 0 { break }
-            filled += count
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { throw DropReadError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if got == 0 { break }
+            filled += got
         }
         return Array(bytes.prefix(filled))
     }
