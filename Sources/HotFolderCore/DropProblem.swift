@@ -12,8 +12,10 @@ public enum DropProblem: Error, Sendable, Hashable {
     case invalidValue(file: String, key: SettingKey, value: String, expected: String)
     /// A settings file that does not parse.
     case parseFailed(file: String, line: Int, column: Int, reason: String)
-    /// A settings file whose top level is not a list of `key: value` pairs, or a value that is a nested structure.
+    /// A settings file whose top level is not a list of `key: value` pairs, or a list that is too long.
     case wrongShape(file: String, field: String, reason: String)
+    /// A list or a nested block where one value belongs (`prompt_prefix: [1, 2]`); `expected` says what fits.
+    case wrongType(file: String, key: String, value: String, expected: String)
     /// A file larger than the planner is willing to read for its purpose.
     case fileTooLarge(file: String, field: String, size: Int64, limit: Int)
     /// A pipe, device, socket or folder where a file was expected; it was not opened.
@@ -76,7 +78,7 @@ public enum DropProblem: Error, Sendable, Hashable {
     public var file: String {
         switch self {
         case .unknownKey(let f, _, _), .invalidValue(let f, _, _, _), .parseFailed(let f, _, _, _),
-            .wrongShape(let f, _, _), .fileTooLarge(let f, _, _, _), .notAFile(let f, _, _),
+            .wrongShape(let f, _, _), .wrongType(let f, _, _, _), .fileTooLarge(let f, _, _, _), .notAFile(let f, _, _),
             .linkOutsideInbox(let f, _, _), .brokenLink(let f, _), .unreadable(let f, _, _), .promptNotText(let f),
             .promptEmpty(let f), .promptTooLong(let f, _), .imageFormat(let f, _), .imageDamaged(let f, _, _),
             .imageTruncated(let f, _, _),
@@ -94,7 +96,7 @@ public enum DropProblem: Error, Sendable, Hashable {
     /// The field (setting, image role, `prompt`, `file`) the problem is about.
     public var field: String {
         switch self {
-        case .unknownKey(_, let key, _): key
+        case .unknownKey(_, let key, _), .wrongType(_, let key, _, _): key
         case .invalidValue(_, let key, _, _): key.rawValue
         case .parseFailed: "file"
         case .wrongShape(_, let field, _), .fileTooLarge(_, let field, _, _), .notAFile(_, let field, _),
@@ -131,6 +133,8 @@ public enum DropProblem: Error, Sendable, Hashable {
             "\(file) could not be read at line \(line), column \(column) (\(reason)); fix the text there and save it again."
         case .wrongShape(let file, let field, let reason):
             "\(file): `\(field)` \(reason)."
+        case .wrongType(let file, let key, let value, let expected):
+            "`\(key)` is `\(value)` in \(file): it must be \(expected)."
         case .fileTooLarge(let file, _, let size, let limit):
             "\(file) is \(Self.bytes(size)), more than the \(Self.bytes(Int64(limit))) allowed for this kind of file; "
                 + "it was not read. Check that the right file was dropped."
