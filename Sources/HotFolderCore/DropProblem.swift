@@ -68,6 +68,8 @@ public enum DropProblem: Error, Sendable, Hashable {
     case seedsConflict(file: String, reason: String)
     /// A file whose name has extra dots the protocol does not understand (`sunset.final.png`).
     case unrecognizedName(file: String, stem: String)
+    /// A file in a folder nested deeper than ``DropLimits/maxFolderDepth`` levels below the inbox.
+    case nestedTooDeep(file: String, depth: Int, limit: Int)
 
     /// The problem as the plan and error files show it.
     public var report: JobError {
@@ -85,7 +87,7 @@ public enum DropProblem: Error, Sendable, Hashable {
             .imageSize(let f, _, _, _), .imageRatio(let f, _, _, _), .imageBytes(let f, _, _), .imageExtension(let f),
             .lastFrameNeedsQuality(let f, _, _), .lastFrameNeedsFirst(let f), .referenceAt1080p(let f, _),
             .missingFile(let f, _, _), .pathOutsideInbox(let f, _, _), .badRow(let f, _), .seedsConflict(let f, _),
-            .unrecognizedName(let f, _):
+            .unrecognizedName(let f, _), .nestedTooDeep(let f, _, _):
             f
         case .duplicateRole(_, let files): files.first ?? ""
         case .referenceWithFrames(let reference, _): reference
@@ -115,7 +117,7 @@ public enum DropProblem: Error, Sendable, Hashable {
         case .referenceAt1080p: "resolution"
         case .badRow: "row"
         case .seedsConflict: "seeds"
-        case .unrecognizedName: "file"
+        case .unrecognizedName, .nestedTooDeep: "file"
         }
     }
 
@@ -202,6 +204,8 @@ public enum DropProblem: Error, Sendable, Hashable {
         case .unrecognizedName(let file, let stem):
             "\(file) has a name the inbox does not understand; rename it to \(stem).png (first frame), "
                 + "\(stem).first.png, \(stem).last.png, \(stem).ref.png, \(stem).txt or \(stem).yaml."
+        case .nestedTooDeep(let file, let depth, let limit):
+            "\(file) is nested \(depth) folders deep; the inbox accepts at most \(limit) levels: move it higher up."
         }
     }
 

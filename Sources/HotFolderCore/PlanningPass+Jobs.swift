@@ -4,6 +4,12 @@ import Foundation
 extension PlanningPass {
     /// Reads, resolves and validates one candidate, returning one job per variant.
     func build(_ candidate: JobCandidate) -> [JobSpec] {
+        let files = candidate.promptFiles + candidate.images.map(\.path) + candidate.sidecars + candidate.otherFiles
+            + (candidate.manifest.map { [$0] } ?? [])
+        if let tooDeep = depthProblem(files) {
+            // Nothing else is read: the files have to move before anything about them matters.
+            return [failedJob(name: candidate.name, lane: candidate.lane, files: Set(files).sorted(), problems: [tooDeep])]
+        }
         var problems = configProblems + candidate.problems
         let defaults = defaultsChain(to: candidate.folder)
         problems += defaults.problems
@@ -111,6 +117,14 @@ extension PlanningPass {
                 variant: many ? index + 1 : nil, variantCount: seeds.count, estimate: estimate, errors: errors,
                 waitingFor: waiting ? "a prompt" : nil, newestModification: newest)
         }
+    }
+
+    /// The problem with the most deeply nested of `paths`, when it lies below ``DropLimits/maxFolderDepth``.
+    func depthProblem(_ paths: [String]) -> DropProblem? {
+        let limit = options.limits.maxFolderDepth
+        let deepest = paths.map { path in (path, path.utf8.count(where: { $0 == UInt8(ascii: "/") })) }.max { $0.1 < $1.1 }
+        guard let (path, depth) = deepest, depth > limit else { return nil }
+        return .nestedTooDeep(file: label(path), depth: depth, limit: limit)
     }
 
     /// Checks an image's file and header: readable, ≤ 20 MB, PNG/JPEG/WebP, complete, 300–6000 px,

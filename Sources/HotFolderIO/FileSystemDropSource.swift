@@ -18,8 +18,14 @@ public struct FileSystemDropSource: DropSource {
     public let root: String
     /// Stops a runaway listing (a huge or hostile tree) from exhausting memory.
     public var maxEntries = 200_000
-    /// Deepest folder level listed.
-    public var maxDepth = 32
+    /// Deepest folder level whose contents are listed in full (the inbox root is level 0); keep it equal
+    /// to ``DropLimits/maxFolderDepth``.
+    ///
+    /// Below it the walk goes on for only ``maxEntriesBelowDepth`` more entries: enough for the planner to
+    /// refuse such files with an error (instead of never seeing them), while a runaway tree cannot fill memory.
+    public var maxDepth = DropLimits().maxFolderDepth
+    /// How many entries deeper than ``maxDepth`` one listing includes.
+    public var maxEntriesBelowDepth = 1_000
 
     /// Errors of the listing itself.
     public enum ListingError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -48,17 +54,24 @@ public struct FileSystemDropSource: DropSource {
         return String(cString: resolved)
     }
 
-    /// Lists the inbox recursively without following links; hidden and temporary folders are not entered.
+    /// Lists the inbox recursively without following links; hidden and temporary folders are not entered,
+    /// and folders deeper than ``maxDepth`` only until ``maxEntriesBelowDepth`` entries were found there.
     public func entries() throws -> [DropEntry] {
         guard let base = realRoot, Self.lstatKind(base)?.kind == .directory else {
             throw ListingError.notAFolder(path: root)
         }
         var result: [DropEntry] = []
+        var belowDepth = 0
         var pending: [(relative: String, depth: Int)] = [("", 0)]
         while let (folder, depth) = pending.popLast() {
+            if depth > maxDepth && belowDepth >= maxEntriesBelowDepth { continue }
             let absolute = folder.isEmpty ? base : base + "/" + folder
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: absolute) else { continue }
             for name in names.sorted() {
+                if depth > maxDepth {
+                    guard belowDepth < maxEntriesBelowDepth else { break }
+                    belowDepth += 1
+                }
                 let relative = folder.isEmpty ? name : folder + "/" + name
                 let full = base + "/" + relative
                 guard let info = Self.lstatKind(full) else { continue }
@@ -67,7 +80,7 @@ public struct FileSystemDropSource: DropSource {
                 if case .inside(_, _, let size)? = entry.link { entry.size = size }
                 result.append(entry)
                 guard result.count <= maxEntries else { throw ListingError.tooManyEntries(path: root, limit: maxEntries) }
-                if info.kind == .directory, depth + 1 < maxDepth, !FileNameRules.isTemporaryOrHidden(name) {
+                if info.kind == .directory, !FileNameRules.isTemporaryOrHidden(name) {
                     pending.append((relative, depth + 1))
                 }
             }

@@ -78,6 +78,36 @@ extension ServiceSuites {
         #expect(text.contains("move this folder"))
     }
 
+    @Test func chaosCasesGetErrorFiles() async throws {
+        // The three bad drops scripts/chaos.sh once found without an error file.
+        let folders = try ServiceFolders("chaos-bad")
+        let emulator = try await startEmulator()
+        let deep = (0..<40).map { "d\($0)" }.joined(separator: "/")
+        try await withService(folders, emulator: emulator) { events, _ in
+            let png = PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255))
+            try folders.drop("trunc_png.png", Data(png.prefix(png.count / 2)))
+            try folders.drop("trunc_png.txt", "x prompt")
+            try folders.drop("bad_prompt_prefix.txt", "a prompt")
+            try folders.drop("bad_prompt_prefix.yaml", "prompt_prefix: [1, 2]\n")
+            try folders.drop(deep + "/deep.txt", "deeply nested")
+            await events.wait(for: "three invalid jobs") { $0.filter(\.isInvalid).count >= 3 }
+        }
+        await emulator.shutdown()
+        #expect(emulator.stats.tasksCreated == 0)
+        let failed = Set(folders.files(in: "failed"))
+        for (errorFile, phrase) in [
+            ("trunc_png/trunc_png.error.txt", "appears truncated"),
+            ("bad_prompt_prefix/bad_prompt_prefix.error.txt", "`prompt_prefix` is `[1, 2]`"),
+            (deep + "/deep/deep.error.txt", "nested 40 folders deep"),
+        ] {
+            #expect(failed.contains(errorFile), "\(failed)")
+            let text = (try? String(contentsOfFile: folders.failed + "/" + errorFile, encoding: .utf8)) ?? ""
+            #expect(text.contains(phrase), "\(text)")
+        }
+        #expect(failed.contains(deep + "/deep/deep.txt"), "the deep file moved out of the inbox")
+        #expect(!folders.files(in: "inbox").contains { $0.hasSuffix(".txt") })
+    }
+
     @Test(arguments: [
         (EmulatorFault.moderation, "moderation", 1),
         (.expireEarly, "expired", 1),

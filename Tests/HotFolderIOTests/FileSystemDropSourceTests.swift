@@ -109,6 +109,38 @@ struct TemporaryFolder: ~Copyable {
         }
     }
 
+    @Test func filesBelowTheDepthLimitAreListedAndRefused() throws {
+        let inbox = try TemporaryFolder()
+        let folders = { (levels: Int) in (0..<levels).map { "d\($0)" }.joined(separator: "/") }
+        try inbox.write(folders(32) + "/ok.txt", "at the limit")
+        try inbox.write(folders(40) + "/deep.txt", "deeply nested")
+        let source = FileSystemDropSource(root: inbox.path)
+        let paths = Set(try source.entries().map(\.path))
+        #expect(paths.contains(folders(32) + "/ok.txt"))
+        #expect(paths.contains(folders(40) + "/deep.txt"))
+        let plan = try DropPlanner().plan(source, now: Date().addingTimeInterval(3600))
+        #expect(plan.jobs.first { $0.name == "ok" }?.status == .valid)
+        let deep = try #require(plan.jobs.first { $0.name == "deep" })
+        #expect(deep.errors.first?.message.contains("nested 40 folders deep") == true, "\(deep.errors)")
+    }
+
+    @Test func aRunawayTreeBelowTheLimitIsListedOnlyInPart() throws {
+        let inbox = try TemporaryFolder()
+        // 60 levels, each with three files: far more than the budget below level 4.
+        var folder = ""
+        for level in 0..<60 {
+            folder += (folder.isEmpty ? "" : "/") + "l\(level)"
+            for index in 0..<3 { try inbox.write(folder + "/f\(index).txt", "x") }
+        }
+        var source = FileSystemDropSource(root: inbox.path)
+        source.maxDepth = 4
+        source.maxEntriesBelowDepth = 20
+        let entries = try source.entries()
+        let below = entries.filter { $0.path.split(separator: "/").count - 1 > 4 }
+        #expect(below.count == 20)
+        #expect(entries.count - below.count == 1 + 4 * 4, "levels 0–4 in full: l0, then three files and a folder each")
+    }
+
     @Test func missingInboxIsAListingError() {
         #expect(throws: FileSystemDropSource.ListingError.self) {
             try FileSystemDropSource(root: "/nonexistent/inbox-\(UUID().uuidString)").entries()
