@@ -27,4 +27,8 @@ struct ScopedDropSource: DropSource {
     func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
         try base.read(path, maxBytes: maxBytes)
     }
+
+    func readTail(_ path: String, maxBytes: Int) throws -> (bytes: [UInt8], size: Int64) {
+        try base.readTail(path, maxBytes: maxBytes)
+    }
 }

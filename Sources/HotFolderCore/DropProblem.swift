@@ -12,8 +12,10 @@ public enum DropProblem: Error, Sendable, Hashable {
     case invalidValue(file: String, key: SettingKey, value: String, expected: String)
     /// A settings file that does not parse.
     case parseFailed(file: String, line: Int, column: Int, reason: String)
-    /// A settings file whose top level is not a list of `key: value` pairs, or a value that is a nested structure.
+    /// A settings file whose top level is not a list of `key: value` pairs, or a list that is too long.
     case wrongShape(file: String, field: String, reason: String)
+    /// A list or a nested block where one value belongs (`prompt_prefix: [1, 2]`); `expected` says what fits.
+    case wrongType(file: String, key: String, value: String, expected: String)
     /// A file larger than the planner is willing to read for its purpose.
     case fileTooLarge(file: String, field: String, size: Int64, limit: Int)
     /// A pipe, device, socket or folder where a file was expected; it was not opened.
@@ -34,6 +36,8 @@ public enum DropProblem: Error, Sendable, Hashable {
     case imageFormat(file: String, role: ImageRole)
     /// An image whose header is damaged or cut short.
     case imageDamaged(file: String, role: ImageRole, format: ImageFormat)
+    /// An image whose header is fine but whose end is missing (a copy or download that did not finish).
+    case imageTruncated(file: String, role: ImageRole, format: ImageFormat)
     /// An image with a side below 300 or above 6000 pixels.
     case imageSize(file: String, role: ImageRole, width: Int, height: Int)
     /// An image whose width/height ratio is outside 0.4–2.5.
@@ -64,6 +68,8 @@ public enum DropProblem: Error, Sendable, Hashable {
     case seedsConflict(file: String, reason: String)
     /// A file whose name has extra dots the protocol does not understand (`sunset.final.png`).
     case unrecognizedName(file: String, stem: String)
+    /// A file in a folder nested deeper than ``DropLimits/maxFolderDepth`` levels below the inbox.
+    case nestedTooDeep(file: String, depth: Int, limit: Int)
 
     /// The problem as the plan and error files show it.
     public var report: JobError {
@@ -74,13 +80,14 @@ public enum DropProblem: Error, Sendable, Hashable {
     public var file: String {
         switch self {
         case .unknownKey(let f, _, _), .invalidValue(let f, _, _, _), .parseFailed(let f, _, _, _),
-            .wrongShape(let f, _, _), .fileTooLarge(let f, _, _, _), .notAFile(let f, _, _),
+            .wrongShape(let f, _, _), .wrongType(let f, _, _, _), .fileTooLarge(let f, _, _, _), .notAFile(let f, _, _),
             .linkOutsideInbox(let f, _, _), .brokenLink(let f, _), .unreadable(let f, _, _), .promptNotText(let f),
             .promptEmpty(let f), .promptTooLong(let f, _), .imageFormat(let f, _), .imageDamaged(let f, _, _),
+            .imageTruncated(let f, _, _),
             .imageSize(let f, _, _, _), .imageRatio(let f, _, _, _), .imageBytes(let f, _, _), .imageExtension(let f),
             .lastFrameNeedsQuality(let f, _, _), .lastFrameNeedsFirst(let f), .referenceAt1080p(let f, _),
             .missingFile(let f, _, _), .pathOutsideInbox(let f, _, _), .badRow(let f, _), .seedsConflict(let f, _),
-            .unrecognizedName(let f, _):
+            .unrecognizedName(let f, _), .nestedTooDeep(let f, _, _):
             f
         case .duplicateRole(_, let files): files.first ?? ""
         case .referenceWithFrames(let reference, _): reference
@@ -91,7 +98,7 @@ public enum DropProblem: Error, Sendable, Hashable {
     /// The field (setting, image role, `prompt`, `file`) the problem is about.
     public var field: String {
         switch self {
-        case .unknownKey(_, let key, _): key
+        case .unknownKey(_, let key, _), .wrongType(_, let key, _, _): key
         case .invalidValue(_, let key, _, _): key.rawValue
         case .parseFailed: "file"
         case .wrongShape(_, let field, _), .fileTooLarge(_, let field, _, _), .notAFile(_, let field, _),
@@ -99,7 +106,8 @@ public enum DropProblem: Error, Sendable, Hashable {
             .missingFile(_, let field, _), .pathOutsideInbox(_, let field, _):
             field
         case .promptNotText, .promptEmpty, .promptTooLong, .noPrompt: "prompt"
-        case .imageFormat(_, let role), .imageDamaged(_, let role, _), .imageSize(_, let role, _, _),
+        case .imageFormat(_, let role), .imageDamaged(_, let role, _), .imageTruncated(_, let role, _),
+            .imageSize(_, let role, _, _),
             .imageRatio(_, let role, _, _), .imageBytes(_, let role, _), .duplicateRole(let role, _):
             role.rawValue
         case .imageExtension: "image"
@@ -109,7 +117,7 @@ public enum DropProblem: Error, Sendable, Hashable {
         case .referenceAt1080p: "resolution"
         case .badRow: "row"
         case .seedsConflict: "seeds"
-        case .unrecognizedName: "file"
+        case .unrecognizedName, .nestedTooDeep: "file"
         }
     }
 
@@ -127,6 +135,8 @@ public enum DropProblem: Error, Sendable, Hashable {
             "\(file) could not be read at line \(line), column \(column) (\(reason)); fix the text there and save it again."
         case .wrongShape(let file, let field, let reason):
             "\(file): `\(field)` \(reason)."
+        case .wrongType(let file, let key, let value, let expected):
+            "`\(key)` is `\(value)` in \(file): it must be \(expected)."
         case .fileTooLarge(let file, _, let size, let limit):
             "\(file) is \(Self.bytes(size)), more than the \(Self.bytes(Int64(limit))) allowed for this kind of file; "
                 + "it was not read. Check that the right file was dropped."
@@ -152,6 +162,9 @@ public enum DropProblem: Error, Sendable, Hashable {
         case .imageDamaged(let file, _, let format):
             "\(file) looks like a \(format.rawValue.uppercased()) image but its header is damaged or cut short; "
                 + "export it again."
+        case .imageTruncated(let file, _, let format):
+            "\(file) appears truncated: it starts like a \(format.rawValue.uppercased()) image but its end is missing "
+                + "(a copy, download or export that did not finish); copy it again completely or export it again."
         case .imageSize(let file, _, let width, let height):
             "\(file) is \(width)×\(height) px; each side must be between 300 and 6000 px, resize it."
         case .imageRatio(let file, _, let width, let height):
@@ -191,6 +204,8 @@ public enum DropProblem: Error, Sendable, Hashable {
         case .unrecognizedName(let file, let stem):
             "\(file) has a name the inbox does not understand; rename it to \(stem).png (first frame), "
                 + "\(stem).first.png, \(stem).last.png, \(stem).ref.png, \(stem).txt or \(stem).yaml."
+        case .nestedTooDeep(let file, let depth, let limit):
+            "\(file) is nested \(depth) folders deep; the inbox accepts at most \(limit) levels: move it higher up."
         }
     }
 

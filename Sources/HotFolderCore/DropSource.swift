@@ -96,4 +96,11 @@ public protocol DropSource: Sendable {
     ///
     /// Implementations must refuse anything that is not a regular file inside the inbox without blocking.
     func read(_ path: String, maxBytes: Int) throws -> [UInt8]
+
+    /// Reads at most `maxBytes` bytes from the end of the regular file at `path`, with the file's size
+    /// when it was read.
+    ///
+    /// Lets the planner check that an image ends properly without reading all of it. The same refusals
+    /// as ``read(_:maxBytes:)`` apply.
+    func readTail(_ path: String, maxBytes: Int) throws -> (bytes: [UInt8], size: Int64)
 }

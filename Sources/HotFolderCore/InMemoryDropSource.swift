@@ -47,6 +47,16 @@ public struct InMemoryDropSource: DropSource {
 
     /// Returns up to `maxBytes` bytes of a regular file (following links that stay inside).
     public func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+        Array(try contents(of: path).prefix(maxBytes))
+    }
+
+    /// Returns up to `maxBytes` bytes from the end of a regular file, and its size.
+    public func readTail(_ path: String, maxBytes: Int) throws -> (bytes: [UInt8], size: Int64) {
+        let bytes = try contents(of: path)
+        return (Array(bytes.suffix(maxBytes)), Int64(bytes.count))
+    }
+
+    private func contents(of path: String) throws -> [UInt8] {
         guard let entry = entriesByPath[path] else { throw DropReadError.unreadable(path: path, reason: "no such file") }
         var target = path
         if entry.kind == .symlink {
@@ -57,6 +67,6 @@ public struct InMemoryDropSource: DropSource {
             }
         }
         guard let bytes = contents[target] else { throw DropReadError.notRegularFile(path: path) }
-        return Array(bytes.prefix(maxBytes))
+        return bytes
     }
 }

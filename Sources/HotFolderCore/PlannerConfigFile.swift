@@ -65,9 +65,14 @@ public struct PlannerConfigFile: Sendable, Hashable {
                     guard let name = name.string else { continue }
                     switch setting {
                     case .scalar(let scalar): result.defaults[name] = scalar.string
-                    case .sequence(let items) where items.count <= SettingsDocument.maxListItems:
+                    // Only `seeds` takes a list; `prompt_prefix: [1, 2]` must not become the text "1,2".
+                    case .sequence(let items)
+                    where SettingKey(written: name) == .seeds && items.count <= SettingsDocument.maxListItems:
                         result.defaults[name] = items.compactMap(\.string).joined(separator: ",")
-                    default: throw .invalid(file: file, field: "defaults.\(name)", reason: "must be a single value")
+                    default:
+                        let expected = SettingKey(written: name)?.expectedForm ?? "one value"
+                        throw .invalid(file: file, field: "defaults.\(name)",
+                            reason: "is `\(SettingsDocument.preview(setting))`: it must be \(expected)")
                     }
                 }
             case "prices":

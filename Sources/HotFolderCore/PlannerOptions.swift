@@ -13,6 +13,11 @@ public struct DropLimits: Sendable, Hashable {
     public var imageBytes: Int64 = 20_000_000
     /// Bytes read from the start of an image to find its size (JPEGs with huge metadata read more).
     public var imageHeaderBytes = 64 * 1024
+    /// Bytes read from the end of an image to check that it is complete (its end marker is there).
+    public var imageTailBytes = 4 * 1024
+    /// How many folders deep a job's files may be (a file in the inbox root is at level 0); files further
+    /// down make an invalid job that says to move them up, so a runaway tree is never planned.
+    public var maxFolderDepth = 32
 
     /// The default limits.
     public init() {}

@@ -4,6 +4,12 @@ import Foundation
 extension PlanningPass {
     /// Reads, resolves and validates one candidate, returning one job per variant.
     func build(_ candidate: JobCandidate) -> [JobSpec] {
+        let files = candidate.promptFiles + candidate.images.map(\.path) + candidate.sidecars + candidate.otherFiles
+            + (candidate.manifest.map { [$0] } ?? [])
+        if let tooDeep = depthProblem(files) {
+            // Nothing else is read: the files have to move before anything about them matters.
+            return [failedJob(name: candidate.name, lane: candidate.lane, files: Set(files).sorted(), problems: [tooDeep])]
+        }
         var problems = configProblems + candidate.problems
         let defaults = defaultsChain(to: candidate.folder)
         problems += defaults.problems
@@ -112,7 +118,16 @@ extension PlanningPass {
         }
     }
 
-    /// Checks an image's file and header: readable, ≤ 20 MB, PNG/JPEG/WebP, 300–6000 px, ratio 0.4–2.5.
+    /// The problem with the most deeply nested of `paths`, when it lies below ``DropLimits/maxFolderDepth``.
+    func depthProblem(_ paths: [String]) -> DropProblem? {
+        let limit = options.limits.maxFolderDepth
+        let deepest = paths.map { path in (path, path.utf8.count(where: { $0 == UInt8(ascii: "/") })) }.max { $0.1 < $1.1 }
+        guard let (path, depth) = deepest, depth > limit else { return nil }
+        return .nestedTooDeep(file: label(path), depth: depth, limit: limit)
+    }
+
+    /// Checks an image's file and header: readable, ≤ 20 MB, PNG/JPEG/WebP, complete, 300–6000 px,
+    /// ratio 0.4–2.5.
     func inspectImage(_ path: String, role: ImageRole) -> (JobImage, [DropProblem]) {
         let entry = entries[path]
         var size = entry?.size ?? 0
@@ -126,12 +141,22 @@ extension PlanningPass {
             return (image, [.imageBytes(file: file, role: role, size: size)])
         }
         let header: ImageHeader
+        let head: [UInt8]
         switch readHeader(path, role: role, size: size) {
         case .failure(let problem): return (image, [problem])
-        case .success(let read): header = read
+        case .success(let read): (header, head) = read
         }
         image.header = header
         var problems: [DropProblem] = []
+        // The header alone passes for a file cut off part way; its end tells whether all of it arrived.
+        do {
+            let tail = try source.readTail(path, maxBytes: options.limits.imageTailBytes)
+            if !ImageHeader.looksComplete(header.format, head: head, tail: tail.bytes, fileSize: tail.size) {
+                problems.append(.imageTruncated(file: file, role: role, format: header.format))
+            }
+        } catch {
+            return (image, [readProblem(error, path: path, field: role.rawValue)])
+        }
         if !(300...6000).contains(header.width) || !(300...6000).contains(header.height) {
             problems.append(.imageSize(file: file, role: role, width: header.width, height: header.height))
         }
@@ -142,9 +167,11 @@ extension PlanningPass {
         return (image, problems)
     }
 
-    /// Reads an image header from the file's first bytes; JPEGs with large metadata are read further,
-    /// still bounded by the 20 MB image limit.
-    private func readHeader(_ path: String, role: ImageRole, size: Int64) -> Result<ImageHeader, DropProblem> {
+    /// Reads an image header from the file's first bytes (returned with it); JPEGs with large metadata are
+    /// read further, still bounded by the 20 MB image limit.
+    private func readHeader(_ path: String, role: ImageRole, size: Int64)
+        -> Result<(ImageHeader, [UInt8]), DropProblem>
+    {
         var limit = options.limits.imageHeaderBytes
         while true {
             let bytes: [UInt8]
@@ -156,7 +183,7 @@ extension PlanningPass {
             let parsed = Result { () throws(ImageHeader.ParseError) -> ImageHeader in try ImageHeader.parse(bytes) }
             switch parsed {
             case .success(let header):
-                return .success(header)
+                return .success((header, bytes))
             case .failure(.sizeNotFound(.jpeg)) where Int64(bytes.count) < size && limit < Int(options.limits.imageBytes):
                 limit = Int(options.limits.imageBytes)
             case .failure(.unsupportedFormat):

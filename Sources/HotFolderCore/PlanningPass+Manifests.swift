@@ -16,6 +16,7 @@ extension PlanningPass {
         func failed(_ problems: [DropProblem]) -> ([JobCandidate], [JobSpec]) {
             ([], [failedJob(name: stem, lane: manifest.folder, files: [manifest.path], problems: problems)])
         }
+        if let tooDeep = depthProblem([manifest.path]) { return failed([tooDeep]) }
         let bytes: [UInt8]
         switch readSmallFile(manifest.path, field: "file", limit: options.limits.manifestBytes) {
         case .failure(let problem): return failed([problem])

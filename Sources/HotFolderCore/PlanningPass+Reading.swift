@@ -74,6 +74,9 @@ extension PlanningPass {
 
     /// Builds a layer from written pairs; names in `extraKeys` (manifest columns such as `first_frame`) are
     /// returned separately instead of being reported as unknown settings.
+    ///
+    /// A list or nested block where one value belongs is reported here, against the file that wrote it,
+    /// and left out of the layer, so it is caught even when a more specific layer sets the same key.
     static func layer(from pairs: [SettingsDocument.Pair], source: String, file: String, extraKeys: Set<String>)
         -> (SettingsLayer, [String: String], [DropProblem])
     {
@@ -84,9 +87,19 @@ extension PlanningPass {
         for (name, value) in pairs {
             let normalized = SettingKey.normalize(name)
             if extraKeys.contains(normalized) {
-                extras[normalized] = value.text
+                if case .scalar(let text) = value {
+                    extras[normalized] = text
+                } else {
+                    problems.append(.wrongType(file: file, key: normalized, value: value.text,
+                        expected: normalized == "name" ? "one plain name, e.g. `\"name\": \"intro\"`"
+                            : "one path relative to the manifest, e.g. `\"\(normalized)\": \"img/intro.png\"`"))
+                }
             } else if let key = SettingKey(written: name) {
-                layer.values[key] = value
+                if value.fits(key) {
+                    layer.values[key] = value
+                } else {
+                    problems.append(.wrongType(file: file, key: key.rawValue, value: value.text, expected: key.expectedForm))
+                }
             } else {
                 problems.append(.unknownKey(file: file, key: name, suggestion: SettingKey.suggestion(for: name, among: allKeys)))
             }

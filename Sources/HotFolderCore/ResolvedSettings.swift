@@ -58,12 +58,10 @@ public struct ResolvedSettings: Sendable, Hashable {
             guard let sourced = settings.effective[key] else { return nil }
             switch sourced.value {
             case .scalar(let text): return (text.trimmingCharacters(in: .whitespaces), sourced.source)
-            case .list(let items):
-                if key == .prompt || key == .promptPrefix || key == .promptSuffix {
-                    return (items.joined(separator: " "), sourced.source)
-                }
-                problems.append(.invalidValue(file: sourced.source, key: key, value: sourced.value.text,
-                    expected: "write a single value, not a list"))
+            case .list, .block:
+                // Text settings too: `prompt_prefix: [1, 2]` is a mistake, not two words to join.
+                problems.append(.wrongType(file: sourced.source, key: key.rawValue, value: sourced.value.text,
+                    expected: key.expectedForm))
                 return nil
             }
         }
@@ -115,9 +113,13 @@ public struct ResolvedSettings: Sendable, Hashable {
             switch sourced.value {
             case .scalar(let text): items = SettingsLayer.splitList(text)
             case .list(let list): items = list
+            case .block: items = []
             }
             let values = items.compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
-            if values.count != items.count || values.isEmpty || !values.allSatisfy({ seedRange.contains($0) && $0 != -1 }) {
+            if case .block = sourced.value {
+                problems.append(.wrongType(file: sourced.source, key: SettingKey.seeds.rawValue,
+                    value: sourced.value.text, expected: SettingKey.seeds.expectedForm))
+            } else if values.count != items.count || values.isEmpty || !values.allSatisfy({ seedRange.contains($0) && $0 != -1 }) {
                 fail(.seeds, sourced.value.text, sourced.source, "list whole numbers from 0 to 4294967295, e.g. `seeds: [1, 2, 3]`")
             } else if values.count > maxVariants {
                 fail(.seeds, sourced.value.text, sourced.source, "list at most \(maxVariants) seeds")

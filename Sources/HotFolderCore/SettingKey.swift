@@ -16,6 +16,25 @@ public enum SettingKey: String, Sendable, Hashable, CaseIterable, Codable, Compa
     case outputName = "output_name"
     case priority
 
+    /// What a value of this setting looks like, with an example: the fix when a file gives it a list or a
+    /// nested block instead.
+    public var expectedForm: String {
+        switch self {
+        case .model: "one word, `fast` or `quality`, e.g. `model: quality`"
+        case .duration: "one whole number of seconds, e.g. `duration: 5`"
+        case .aspectRatio: "one ratio in quotes, e.g. `aspect_ratio: \"16:9\"`"
+        case .resolution: "one value, e.g. `resolution: 720p`"
+        case .seed: "one whole number, e.g. `seed: 42` (for one video per seed, write `seeds: [1, 2, 3]`)"
+        case .seeds: "a list of whole numbers, e.g. `seeds: [1, 2, 3]`"
+        case .variants: "one whole number, e.g. `variants: 3`"
+        case .prompt: "text, e.g. `prompt: \"A cat walks along a wall at dusk\"`"
+        case .promptPrefix: "text, e.g. `prompt_prefix: \"Cinematic:\"`"
+        case .promptSuffix: "text, e.g. `prompt_suffix: \"Soft evening light.\"`"
+        case .outputName: "one plain file name, e.g. `output_name: sunset-final`"
+        case .priority: "one value, e.g. `priority: high` or `priority: 5`"
+        }
+    }
+
     /// Orders keys by their written names, so listings are stable.
     public static func < (lhs: SettingKey, rhs: SettingKey) -> Bool { lhs.rawValue < rhs.rawValue }
 

@@ -4,10 +4,11 @@ import Yams
 
 /// Reads a settings file (`_defaults.yaml`, a sidecar, a JSONL row) into written `key: value` pairs.
 ///
-/// Only a flat mapping is accepted: scalar values, or a short list of scalars for `seeds`. Because nested
-/// structures are refused before they are walked, YAML anchors/aliases cannot be expanded into a
-/// "billion laughs" bomb: Yams composes an alias as a shared reference to the anchored node, and this
-/// reader never descends more than one level into it.
+/// Only a flat mapping is accepted: scalar values, or a short list of scalars for `seeds`. A nested value
+/// (a mapping, a list of lists) is kept only as a short ``RawSetting/block(preview:)`` so the planner can
+/// report it against its key. Because nested structures are never walked, YAML anchors/aliases cannot be
+/// expanded into a "billion laughs" bomb: Yams composes an alias as a shared reference to the anchored
+/// node, and this reader never descends more than one level into it.
 public enum SettingsDocument {
     /// The syntax of a settings file.
     public enum Syntax: Sendable, Hashable {
@@ -61,21 +62,47 @@ public enum SettingsDocument {
                 guard sequence.count <= maxListItems else {
                     return .failure(.wrongShape(file: file, field: key.string, reason: "has too many items"))
                 }
-                var items: [String] = []
-                for item in sequence {
-                    guard case .scalar(let scalar) = item else {
-                        return .failure(
-                            .wrongShape(file: file, field: key.string, reason: "must be a list of plain values"))
-                    }
-                    items.append(scalar.string)
+                let items = sequence.compactMap { item -> String? in
+                    if case .scalar(let scalar) = item { return scalar.string }
+                    return nil
                 }
-                pairs.append((key.string, .list(items)))
+                pairs.append((key.string, items.count == sequence.count ? .list(items) : .block(preview: preview(valueNode))))
             default:
-                return .failure(
-                    .wrongShape(file: file, field: key.string, reason: "must be a single value, not a nested block"))
+                pairs.append((key.string, .block(preview: preview(valueNode))))
             }
         }
         return .success(pairs)
+    }
+
+    /// A one-line preview of a nested YAML value (`{style: noir, grain: {…}}`), looking one level deep only.
+    static func preview(_ node: Node) -> String {
+        func shallow(_ node: Node) -> String {
+            switch node {
+            case .scalar(let scalar): scalar.string
+            case .mapping: "{…}"
+            case .sequence: "[…]"
+            default: "…"
+            }
+        }
+        switch node {
+        case .mapping(let mapping):
+            return previewList(mapping.lazy.map { "\(shallow($0.key)): \(shallow($0.value))" }, open: "{", close: "}")
+        case .sequence(let sequence):
+            return previewList(sequence.lazy.map(shallow), open: "[", close: "]")
+        default:
+            return shallow(node)
+        }
+    }
+
+    /// Joins preview items, cut to a length that fits in one line of an error message.
+    static func previewList(_ items: some Swift.Sequence<String>, open: String, close: String) -> String {
+        var text = ""
+        for item in items {
+            if !text.isEmpty { text += ", " }
+            text += item
+            if text.count > 60 { return open + text.prefix(60) + "…" + close }
+        }
+        return open + text + close
     }
 
     private static func isNull(_ scalar: Node.Scalar) -> Bool {
@@ -115,17 +142,32 @@ public enum SettingsDocument {
             if value is NSNull { continue }
             if let scalar = jsonScalar(value) {
                 pairs.append((key, .scalar(scalar)))
-            } else if let array = value as? [Any], array.count <= maxListItems {
-                let items = array.compactMap(jsonScalar)
-                guard items.count == array.count else {
-                    return .failure(.wrongShape(file: file, field: key, reason: "must be a list of plain values"))
+            } else if let array = value as? [Any] {
+                guard array.count <= maxListItems else {
+                    return .failure(.wrongShape(file: file, field: key, reason: "has too many items"))
                 }
-                pairs.append((key, .list(items)))
+                let items = array.compactMap(jsonScalar)
+                pairs.append((key, items.count == array.count ? .list(items) : .block(preview: jsonPreview(value))))
             } else {
-                return .failure(.wrongShape(file: file, field: key, reason: "must be a single value, not a nested block"))
+                pairs.append((key, .block(preview: jsonPreview(value))))
             }
         }
         return .success(pairs)
+    }
+
+    /// A one-line preview of a nested JSON value (`{"style": "noir"}` shows as `{style: noir}`), one level deep.
+    private static func jsonPreview(_ value: Any) -> String {
+        func shallow(_ value: Any) -> String {
+            if let scalar = jsonScalar(value) { return scalar }
+            if value is [Any] { return "[…]" }
+            if value is [String: Any] { return "{…}" }
+            return value is NSNull ? "null" : "…"
+        }
+        if let array = value as? [Any] { return previewList(array.lazy.map(shallow), open: "[", close: "]") }
+        if let object = value as? [String: Any] {
+            return previewList(object.keys.sorted().lazy.map { "\($0): \(shallow(object[$0]!))" }, open: "{", close: "}")
+        }
+        return shallow(value)
     }
 
     private static func jsonScalar(_ value: Any) -> String? {

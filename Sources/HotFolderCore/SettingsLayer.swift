@@ -7,12 +7,25 @@ public enum RawSetting: Sendable, Hashable, Codable {
     case scalar(String)
     /// A list of values (`seeds: [1, 2, 3]`).
     case list([String])
+    /// A nested block (a YAML mapping, a JSON object, a list of lists), kept only as a short preview such
+    /// as `{style: noir}` so that the error can show it: no setting takes one.
+    case block(preview: String)
 
     /// The value as one line of text, for reports.
     public var text: String {
         switch self {
         case .scalar(let value): value
         case .list(let values): "[" + values.joined(separator: ", ") + "]"
+        case .block(let preview): preview
+        }
+    }
+
+    /// Whether `key` accepts a value of this kind: a single value for every setting, a list only for `seeds`.
+    public func fits(_ key: SettingKey) -> Bool {
+        switch self {
+        case .scalar: true
+        case .list: key == .seeds
+        case .block: false
         }
     }
 }

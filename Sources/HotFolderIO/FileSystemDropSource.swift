@@ -18,8 +18,14 @@ public struct FileSystemDropSource: DropSource {
     public let root: String
     /// Stops a runaway listing (a huge or hostile tree) from exhausting memory.
     public var maxEntries = 200_000
-    /// Deepest folder level listed.
-    public var maxDepth = 32
+    /// Deepest folder level whose contents are listed in full (the inbox root is level 0); keep it equal
+    /// to ``DropLimits/maxFolderDepth``.
+    ///
+    /// Below it the walk goes on for only ``maxEntriesBelowDepth`` more entries: enough for the planner to
+    /// refuse such files with an error (instead of never seeing them), while a runaway tree cannot fill memory.
+    public var maxDepth = DropLimits().maxFolderDepth
+    /// How many entries deeper than ``maxDepth`` one listing includes.
+    public var maxEntriesBelowDepth = 1_000
     /// Folders (relative to the root) that are neither listed nor entered: the service's own folders
     /// when they sit inside the inbox.
     public var excludedFolders: Set<String> = []
@@ -51,7 +57,8 @@ public struct FileSystemDropSource: DropSource {
         return String(cString: resolved)
     }
 
-    /// Lists the inbox recursively without following links; hidden and temporary folders are not entered.
+    /// Lists the inbox recursively without following links; hidden and temporary folders are not entered,
+    /// and folders deeper than ``maxDepth`` only until ``maxEntriesBelowDepth`` entries were found there.
     public func entries() throws -> [DropEntry] {
         guard let base = realRoot, Self.lstatKind(base)?.kind == .directory else {
             throw ListingError.notAFolder(path: root)
@@ -100,7 +107,7 @@ public struct FileSystemDropSource: DropSource {
                 }
                 above = next
             }
-            if present, components.count < maxDepth { starts.append((folder, components.count)) }
+            if present { starts.append((folder, components.count)) }
         }
         try walk(base: base, from: starts, into: &result)
         return result
@@ -108,11 +115,17 @@ public struct FileSystemDropSource: DropSource {
 
     /// Appends the entries below the `starts` folders (relative paths with their depths) to `result`.
     private func walk(base: String, from starts: [(relative: String, depth: Int)], into result: inout [DropEntry]) throws {
+        var belowDepth = 0
         var pending = starts
         while let (folder, depth) = pending.popLast() {
+            if depth > maxDepth && belowDepth >= maxEntriesBelowDepth { continue }
             let absolute = folder.isEmpty ? base : base + "/" + folder
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: absolute) else { continue }
             for name in names.sorted() {
+                if depth > maxDepth {
+                    guard belowDepth < maxEntriesBelowDepth else { break }
+                    belowDepth += 1
+                }
                 let relative = folder.isEmpty ? name : folder + "/" + name
                 if excludedFolders.contains(relative) { continue }
                 let full = base + "/" + relative
@@ -122,7 +135,7 @@ public struct FileSystemDropSource: DropSource {
                 if case .inside(_, _, let size)? = entry.link { entry.size = size }
                 result.append(entry)
                 guard result.count <= maxEntries else { throw ListingError.tooManyEntries(path: root, limit: maxEntries) }
-                if info.kind == .directory, depth + 1 < maxDepth, !FileNameRules.isTemporaryOrHidden(name) {
+                if info.kind == .directory, !FileNameRules.isTemporaryOrHidden(name) {
                     pending.append((relative, depth + 1))
                 }
             }
@@ -131,6 +144,22 @@ public struct FileSystemDropSource: DropSource {
 
     /// Reads at most `maxBytes` bytes of a regular file inside the inbox.
     public func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+        try withOpenFile(path) { fd, size in
+            // One byte past the size: a file that grew since it was listed still shows as too large.
+            try Self.read(fd, count: max(0, min(maxBytes, Int(size) + 1)), at: 0, path: path)
+        }
+    }
+
+    /// Reads at most `maxBytes` bytes from the end of a regular file inside the inbox, and its size.
+    public func readTail(_ path: String, maxBytes: Int) throws -> (bytes: [UInt8], size: Int64) {
+        try withOpenFile(path) { fd, size in
+            let count = max(0, min(Int64(maxBytes), size))
+            return (try Self.read(fd, count: Int(count), at: size - count, path: path), size)
+        }
+    }
+
+    /// Opens a regular file inside the inbox without blocking and passes its descriptor and size to `body`.
+    private func withOpenFile<T>(_ path: String, _ body: (Int32, Int64) throws -> T) throws -> T {
         guard let base = realRoot else { throw DropReadError.unreadable(path: path, reason: "the inbox is gone") }
         let full = base + "/" + path
         guard let resolvedPointer = realpath(full, nil) else {
@@ -148,16 +177,21 @@ public struct FileSystemDropSource: DropSource {
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             throw DropReadError.notRegularFile(path: path)
         }
-        var bytes = [UInt8](repeating: 0, count: max(0, min(maxBytes, Int(info.st_size) + 1)))
+        return try body(fd, Int64(info.st_size))
+    }
+
+    /// Reads up to `count` bytes from `offset`; fewer when the file ends first.
+    private static func read(_ fd: Int32, count: Int, at offset: Int64, path: String) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            let got = bytes.withUnsafeMutableBytes { buffer in
+                pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset) + off_t(filled))
             }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw DropReadError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-            if count == 0 { break }
-            filled += count
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { throw DropReadError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if got == 0 { break }
+            filled += got
         }
         return Array(bytes.prefix(filled))
     }

@@ -78,6 +78,36 @@ extension ServiceSuites {
         #expect(text.contains("move this folder"))
     }
 
+    @Test func chaosCasesGetErrorFiles() async throws {
+        // The three bad drops scripts/chaos.sh once found without an error file.
+        let folders = try ServiceFolders("chaos-bad")
+        let emulator = try await startEmulator()
+        let deep = (0..<40).map { "d\($0)" }.joined(separator: "/")
+        try await withService(folders, emulator: emulator) { events, _ in
+            let png = PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255))
+            try folders.drop("trunc_png.png", Data(png.prefix(png.count / 2)))
+            try folders.drop("trunc_png.txt", "x prompt")
+            try folders.drop("bad_prompt_prefix.txt", "a prompt")
+            try folders.drop("bad_prompt_prefix.yaml", "prompt_prefix: [1, 2]\n")
+            try folders.drop(deep + "/deep.txt", "deeply nested")
+            await events.wait(for: "three invalid jobs") { $0.filter(\.isInvalid).count >= 3 }
+        }
+        await emulator.shutdown()
+        #expect(emulator.stats.tasksCreated == 0)
+        let failed = Set(folders.files(in: "failed"))
+        for (errorFile, phrase) in [
+            ("trunc_png/trunc_png.error.txt", "appears truncated"),
+            ("bad_prompt_prefix/bad_prompt_prefix.error.txt", "`prompt_prefix` is `[1, 2]`"),
+            (deep + "/deep/deep.error.txt", "nested 40 folders deep"),
+        ] {
+            #expect(failed.contains(errorFile), "\(failed)")
+            let text = (try? String(contentsOfFile: folders.failed + "/" + errorFile, encoding: .utf8)) ?? ""
+            #expect(text.contains(phrase), "\(text)")
+        }
+        #expect(failed.contains(deep + "/deep/deep.txt"), "the deep file moved out of the inbox")
+        #expect(!folders.files(in: "inbox").contains { $0.hasSuffix(".txt") })
+    }
+
     @Test(arguments: [
         (EmulatorFault.moderation, "moderation", 1),
         (.expireEarly, "expired", 1),
@@ -206,12 +236,12 @@ extension ServiceSuites {
         try await withService(folders, emulator: emulator, configure: { $0.settle = .zero }) { events, _ in
             await events.wait(for: "the watcher") { $0.contains(.watching) }
             // The image a row names is still being copied (half written, still open) when the manifest arrives.
+            // (In the watched inbox root, so the watcher sees the file created and knows it is open.)
             let png = PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255))
-            try FileManager.default.createDirectory(atPath: folders.inbox + "/batch/img", withIntermediateDirectories: true)
-            let fd = open(folders.inbox + "/batch/img/sea.png", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            let fd = open(folders.inbox + "/sea.png", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             #expect(fd >= 0)
             _ = png.withUnsafeBytes { write(fd, $0.baseAddress!, png.count / 2) }
-            try folders.drop("batch/shots.csv", "name,prompt,first_frame\nwave,Waves on black sand,\nsea,A calm sea,img/sea.png\n")
+            try folders.drop("shots.csv", "name,prompt,first_frame\nwave,Waves on black sand,\nsea,A calm sea,sea.png\n")
             // A later drop: once it is done, the manifest has been looked at.
             try folders.drop("marker.txt", "A paper boat on a puddle")
             await events.wait(for: "the marker") { $0.contains { if case .done(let name, _, _) = $0 { name == "marker" } else { false } } }
@@ -222,7 +252,7 @@ extension ServiceSuites {
         }
         await emulator.shutdown()
         #expect(folders.files(in: "failed").isEmpty)
-        #expect(Set(folders.files(in: "outbox").filter { $0.hasSuffix(".mp4") }) == ["batch/sea.mp4", "batch/wave.mp4", "marker.mp4"])
+        #expect(Set(folders.files(in: "outbox").filter { $0.hasSuffix(".mp4") }) == ["sea.mp4", "wave.mp4", "marker.mp4"])
     }
 
     @Test func aFailedFolderMovedBackIntoTheInboxIsRetried() async throws {

@@ -19,6 +19,11 @@ private final class RecordingSource: DropSource {
         reads.withLock { $0.append(path) }
         return try base.read(path, maxBytes: maxBytes)
     }
+
+    func readTail(_ path: String, maxBytes: Int) throws -> (bytes: [UInt8], size: Int64) {
+        reads.withLock { $0.append(path) }
+        return try base.readTail(path, maxBytes: maxBytes)
+    }
 }
 
 /// The service skips groups it already knows before anything of them is read.

@@ -67,6 +67,80 @@ struct TemporaryFolder: ~Copyable {
         #expect(try FileSystemDropSource(root: inbox.path).read("a.txt", maxBytes: 100).count == 100)
     }
 
+    @Test func readTailReadsOnlyTheEnd() throws {
+        let inbox = try TemporaryFolder()
+        let text = (0..<10_000).map { String($0 % 10) }.joined()
+        try inbox.write("a.txt", text)
+        try inbox.write("small.txt", "tiny")
+        try inbox.write("empty.txt", "")
+        #expect(mkfifo(inbox.path + "/pipe.txt", 0o600) == 0)
+        let source = FileSystemDropSource(root: inbox.path)
+        let tail = try source.readTail("a.txt", maxBytes: 100)
+        #expect(tail.bytes == Array(text.utf8.suffix(100)))
+        #expect(tail.size == 10_000)
+        #expect(try source.readTail("small.txt", maxBytes: 100).bytes == Array("tiny".utf8))
+        #expect(try source.readTail("empty.txt", maxBytes: 100).bytes == [])
+        #expect(throws: DropReadError.notRegularFile(path: "pipe.txt")) { try source.readTail("pipe.txt", maxBytes: 10) }
+    }
+
+    @Test(arguments: [
+        ("PNG", true), ("JPEG", true), ("WebP", true), ("PNG", false), ("JPEG", false), ("WebP", false),
+    ])
+    func truncatedImagesOnDiskAreRefused(format: String, complete: Bool) throws {
+        let inbox = try TemporaryFolder()
+        let bytes: [UInt8]
+        switch format {
+        case "PNG": bytes = PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255))
+        case "JPEG": bytes = ImageHeader.minimalFile(.jpeg, width: 400, height: 300) + [UInt8](repeating: 0, count: 64)
+        default:
+            // A 100-byte EXIF chunk after the header, counted in the RIFF size.
+            var webp = ImageHeader.minimalFile(.webp, width: 400, height: 300)
+            webp[4] += 100
+            bytes = webp + Array("EXIF".utf8) + [92, 0, 0, 0] + [UInt8](repeating: 0x45, count: 92)
+        }
+        try inbox.write("pic.txt", "A picture")
+        try inbox.write("pic.png", bytes: complete ? bytes : Array(bytes.prefix(bytes.count - (format == "JPEG" ? 70 : 6))))
+        let plan = try DropPlanner().plan(FileSystemDropSource(root: inbox.path), now: Date().addingTimeInterval(3600))
+        let job = try #require(plan.jobs.first { $0.name == "pic" })
+        if complete {
+            #expect(job.errors.filter { $0.field == "first_frame" } == [], "\(job.errors)")
+        } else {
+            #expect(job.errors.first { $0.field == "first_frame" }?.message.contains("appears truncated") == true, "\(job.errors)")
+        }
+    }
+
+    @Test func filesBelowTheDepthLimitAreListedAndRefused() throws {
+        let inbox = try TemporaryFolder()
+        let folders = { (levels: Int) in (0..<levels).map { "d\($0)" }.joined(separator: "/") }
+        try inbox.write(folders(32) + "/ok.txt", "at the limit")
+        try inbox.write(folders(40) + "/deep.txt", "deeply nested")
+        let source = FileSystemDropSource(root: inbox.path)
+        let paths = Set(try source.entries().map(\.path))
+        #expect(paths.contains(folders(32) + "/ok.txt"))
+        #expect(paths.contains(folders(40) + "/deep.txt"))
+        let plan = try DropPlanner().plan(source, now: Date().addingTimeInterval(3600))
+        #expect(plan.jobs.first { $0.name == "ok" }?.status == .valid)
+        let deep = try #require(plan.jobs.first { $0.name == "deep" })
+        #expect(deep.errors.first?.message.contains("nested 40 folders deep") == true, "\(deep.errors)")
+    }
+
+    @Test func aRunawayTreeBelowTheLimitIsListedOnlyInPart() throws {
+        let inbox = try TemporaryFolder()
+        // 60 levels, each with three files: far more than the budget below level 4.
+        var folder = ""
+        for level in 0..<60 {
+            folder += (folder.isEmpty ? "" : "/") + "l\(level)"
+            for index in 0..<3 { try inbox.write(folder + "/f\(index).txt", "x") }
+        }
+        var source = FileSystemDropSource(root: inbox.path)
+        source.maxDepth = 4
+        source.maxEntriesBelowDepth = 20
+        let entries = try source.entries()
+        let below = entries.filter { $0.path.split(separator: "/").count - 1 > 4 }
+        #expect(below.count == 20)
+        #expect(entries.count - below.count == 1 + 4 * 4, "levels 0–4 in full: l0, then three files and a folder each")
+    }
+
     @Test func missingInboxIsAListingError() {
         #expect(throws: FileSystemDropSource.ListingError.self) {
             try FileSystemDropSource(root: "/nonexistent/inbox-\(UUID().uuidString)").entries()
