@@ -58,11 +58,11 @@ public struct HotFolderService: Service {
                     try await watcher.run { event in
                         switch event {
                         case .ready(let file):
-                            await intake.noteReady(file)
+                            intake.noteReady(file)
                         case .unsupported(let file):
                             // Planned like any file, so the drop gets an error file that says what is wrong.
                             logger.warning("\(file.relativePath) is a \(file.stat.kind.rawValue), not a regular file")
-                            await intake.noteReady(file)
+                            intake.noteReady(file)
                         case .problem(let problem):
                             logger.warning("\(problem)")
                         case .started(let mode, let fileSystem):

@@ -3,6 +3,7 @@ import Foundation
 import HotFolderCore
 import HotFolderIO
 import Logging
+import Synchronization
 
 /// Turns ready files into recorded jobs: plans the folders that changed with the drop protocol, skips
 /// inputs that already belong to a job, records valid jobs in the queue and moves invalid drops to
@@ -10,15 +11,20 @@ import Logging
 actor JobIntake {
     private let context: ServiceContext
     private let wake = WakeSignal()
-    /// Folders (relative to the inbox) to plan at the next pass.
+    /// Folders (relative to the inbox) to plan as a whole at the next pass.
     private var dirty: Set<String> = []
+    /// Groups (stems by folder) to plan at the next pass: a drop costs its own group, not its folder.
+    private var dirtyStems: [String: Set<String>] = [:]
     /// Folders holding jobs that wait for a prompt, with the time they should be planned again.
     private var waiting: [String: Date] = [:]
     /// Inputs that belong to jobs (by identity) and so never start another one. A set, because one input can
     /// belong to many jobs (a manifest and its rows, an image shared by variants): releasing one of them must
     /// not release the input for the others.
     private var held: [FileIdentity: Set<UUID>] = [:]
-    private var lastReady = Date.distantPast
+    /// Ready files the watcher handed over since the last pass, and when the latest came. Kept outside the
+    /// actor: the watcher must never wait for a planning pass, or every pass would see only the one or two
+    /// files that arrived while the previous one ran, and a burst would cost a pass per file.
+    private nonisolated let arrivals = Mutex(Arrivals())
     /// Files the watcher reported complete, by relative path: a job is only planned from files that are
     /// all complete (a sibling still being written must not be read half-way).
     private var complete: [String: FileIdentity] = [:]
@@ -41,16 +47,38 @@ actor JobIntake {
         }
     }
 
-    /// Notes a ready file from the watcher.
-    func noteReady(_ file: ReadyFile) {
-        complete[file.relativePath] = file.stat.identity
-        let folder = (file.relativePath as NSString).deletingLastPathComponent
-        dirty.insert(folder)
-        // A manifest one level up may name images in this folder.
-        if !folder.isEmpty { dirty.insert((folder as NSString).deletingLastPathComponent) }
-        lastReady = Date()
+    /// Notes a ready file from the watcher; returns at once, the next planning pass takes it.
+    nonisolated func noteReady(_ file: ReadyFile) {
+        arrivals.withLock { arrivals in
+            arrivals.files.append(file)
+            arrivals.latest = Date()
+        }
         wake.signal()
     }
+
+    /// Moves the files that arrived since the last pass into the planning state.
+    private func takeArrivals() {
+        let files = arrivals.withLock { arrivals in
+            defer { arrivals.files = [] }
+            return arrivals.files
+        }
+        for file in files {
+            complete[file.relativePath] = file.stat.identity
+            let folder = (file.relativePath as NSString).deletingLastPathComponent
+            let name = (file.relativePath as NSString).lastPathComponent
+            if let stem = FileSystemDropSource.stem(of: name), !FileSystemDropSource.widensStemScope(name),
+                !name.lowercased().hasPrefix("_defaults.")
+            {
+                dirtyStems[folder, default: []].insert(stem)
+            } else {
+                dirty.insert(folder)  // a manifest, defaults or shot-folder file concerns the whole folder
+            }
+            // A manifest one level up may name images in this folder (listed only if there is one).
+            if !folder.isEmpty { dirtyStems[(folder as NSString).deletingLastPathComponent, default: []].formUnion([]) }
+        }
+    }
+
+    private var lastReady: Date { arrivals.withLock { $0.latest } }
 
     /// Notes that a job gave its inputs back (failed, invalid, cancelled: moved to `failed/`), so the
     /// same files dropped again make a new job.
@@ -79,6 +107,7 @@ actor JobIntake {
             while quiet > 0, Date().timeIntervalSince(lastReady) < quiet, !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(quiet - Date().timeIntervalSince(lastReady) + 0.01))
             }
+            takeArrivals()
             let now = Date()
             if now.timeIntervalSince(lastLoad) > 60 {
                 do { try load() } catch { context.logger.error("cannot read the inputs in use: \(error)") }
@@ -88,18 +117,18 @@ actor JobIntake {
                 dirty.insert(folder)
                 waiting[folder] = nil
             }
-            guard !dirty.isEmpty else { continue }
-            let scopes = dirty
+            guard !dirty.isEmpty || !dirtyStems.isEmpty else { continue }
+            let scopes = dirty.map { ListingScope(folder: $0) } + dirtyStems.map { ListingScope(folder: $0.key, stems: $0.value) }
             dirty = []
+            dirtyStems = [:]
             planOnce(scopes: scopes, now: now)
         }
     }
 
     /// Plans the given folders once and records what came out.
-    func planOnce(scopes: Set<String>?, now: Date) {
+    func planOnce(scopes: [ListingScope]?, now: Date) {
         let source = ScopedDropSource(
-            base: FileSystemDropSource(root: context.inbox), scopes: scopes.map(Self.minimal),
-            excluded: context.excludedRelative)
+            base: FileSystemDropSource(root: context.inbox), scopes: scopes, excluded: context.excludedRelative)
         let plan: Plan
         let inbox = context.inbox
         let heldNow = held
@@ -225,11 +254,12 @@ actor JobIntake {
         let rest = name[name.index(after: dot)...]
         return rest == "csv" || rest == "jsonl"
     }
+}
 
-    private static func minimal(_ scopes: Set<String>) -> Set<String> {
-        if scopes.contains("") { return [""] }
-        return scopes
-    }
+/// Ready files handed over by the watcher, waiting for the next planning pass.
+private struct Arrivals: Sendable {
+    var files: [ReadyFile] = []
+    var latest = Date.distantPast
 }
 
 extension InputIdentity {

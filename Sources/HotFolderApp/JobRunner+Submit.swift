@@ -20,7 +20,7 @@ extension JobRunner {
         }
         let reservation: OutputReservation
         do {
-            reservation = try reserveOutput(job, spec: spec)
+            reservation = try reserveOutput(job, spec: spec, record: !spec.images.isEmpty)
         } catch {
             await retry(job, from: .ready, category: .transient, message: "the outbox is not writable: \(error)", spec: spec)
             return false
@@ -55,7 +55,11 @@ extension JobRunner {
 
         // Write-ahead: `submitting` is committed before the call, so a crash during it is known.
         do {
-            try store.transition(job.id, from: state, to: .submitting, message: "creating the task")
+            // A text job's output name is recorded with this step: one commit fewer per job in a burst.
+            let newOutput = job.outputPath == nil && spec.images.isEmpty ? reservation.stemPath : nil
+            try store.transition(job.id, from: state, to: .submitting, message: "creating the task") { stored in
+                if let newOutput { stored.outputPath = newOutput }
+            }
         } catch {
             context.logger.error("job \(job.name): \(error)")
             return false
@@ -74,8 +78,8 @@ extension JobRunner {
             await markUncertain(job, reason: "\(error)", reservation: reservation)
             return false
         }
+        let firstPoll = Date().addingTimeInterval(context.configuration.pollFirstDelay.seconds)
         do {
-            let firstPoll = Date().addingTimeInterval(context.configuration.pollFirstDelay.seconds)
             try store.recordTask(job.id, provider: context.api.providerName, taskID: taskID, status: "queued", nextPollAt: firstPoll)
         } catch {
             context.logger.error("job \(job.name): task \(taskID) was created but could not be recorded: \(error)")
@@ -85,15 +89,20 @@ extension JobRunner {
         context.logger.info("job \(job.displayName): submitted as task \(taskID)", metadata: ["job": "\(job.id)"])
         await accountWorks()
         context.observer(.submitted(name: job.name, id: job.id, taskID: taskID))
-        pollWake.signal()
+        // The poller sleeps until its next poll is due; it only needs waking if this one is due sooner.
+        // (0: it is awake, and a signal makes it look again before it sleeps.)
+        let pollerSleepsUntil = pollerWakesAt.withLock { $0 }
+        if pollerSleepsUntil == 0 || firstPoll.timeIntervalSinceReferenceDate < pollerSleepsUntil { pollWake.signal() }
         return true
     }
 
     /// Reserves the job's output name in the outbox (once; kept in the job for restarts).
-    nonisolated func reserveOutput(_ job: StoredJob, spec: JobSpec) throws -> OutputReservation {
+    ///
+    /// With `record: false` the caller records the name with its next state change.
+    nonisolated func reserveOutput(_ job: StoredJob, spec: JobSpec, record: Bool = true) throws -> OutputReservation {
         if let stem = job.outputPath { return context.outbox.reservation(stemPath: stem) }
         let reservation = try context.outbox.reserve(lane: job.lane, name: spec.outputName)
-        try context.store.updateJob(job.id, in: job.state) { $0.outputPath = reservation.stemPath }
+        if record { try context.store.updateJob(job.id, in: job.state) { $0.outputPath = reservation.stemPath } }
         return reservation
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import HotFolderCore
 import HotFolderIO
 import Logging
+import Synchronization
 
 /// Moves queued jobs through the API: upload → submit → poll → download → outbox → archive.
 ///
@@ -15,6 +16,9 @@ actor JobRunner {
     let intake: JobIntake
     nonisolated var dispatchWake: WakeSignal { context.dispatchWake }
     nonisolated var pollWake: WakeSignal { context.pollWake }
+    /// When the poller's current sleep ends (seconds since the reference date): a new task due later
+    /// than that needs no wake-up call.
+    nonisolated let pollerWakesAt = Mutex<Double>(0)
     let uploads: AsyncLimiter
     let downloads: AsyncLimiter
 
@@ -63,7 +67,7 @@ actor JobRunner {
                 // With nothing to do the dispatcher sleeps: new jobs and freed slots wake it, a retry's backoff
                 // ends at a known time, and a few seconds at most pass before it notices jobs that another
                 // process (`hotfolder retry`) queued.
-                var timeout = min(5, max(0.01, ((try? context.store.nextRetryTime(after: now)) ?? nil)?.timeIntervalSince(now) ?? 5))
+                var timeout = 5.0
                 let free = max(0, min(context.configuration.maxInFlight - inFlight, context.configuration.maxSubmits - submitting))
                 var allowed = free
                 if let until = rateLimitedUntil, until > now {
@@ -92,6 +96,11 @@ actor JobRunner {
                         group.addTask { await self.submit(job) }
                     }
                     if started == allowed { timeout = 0.001 }  // more may be waiting
+                }
+                if timeout > 0.001, allowed > 0 {
+                    // Nothing more to start now: sleep until the earliest backoff ends (or a wake).
+                    let retry = (try? context.store.nextRetryTime(after: now)) ?? nil
+                    timeout = min(timeout, max(0.01, retry?.timeIntervalSince(now) ?? 5))
                 }
                 await dispatchWake.wait(timeout: timeout)
             }
@@ -125,8 +134,13 @@ actor JobRunner {
                     // Idle: sleep until the next poll is due; new tasks (recorded by the dispatcher) wake it.
                     let next = (try? context.store.nextPollTime()) ?? nil
                     timeout = min(5, max(0.001, next?.timeIntervalSince(now) ?? 5))
+                    // Due by the task table but not listed as due (its job is between states): do not spin.
+                    if due.isEmpty, timeout <= 0.001 { timeout = 0.25 }
                 }
+                let wakesAt = now.timeIntervalSinceReferenceDate + timeout
+                pollerWakesAt.withLock { $0 = wakesAt }
                 await pollWake.wait(timeout: timeout)
+                pollerWakesAt.withLock { $0 = 0 }
             }
         }
     }

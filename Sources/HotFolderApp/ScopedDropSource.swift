@@ -2,18 +2,18 @@
 import HotFolderCore
 import HotFolderIO
 
-/// The inbox as the planner should see it when only some folders changed: the changed folders'
-/// subtrees plus the folders above them (whose `_defaults` files apply), without the service's own
+/// The inbox as the planner should see it when only some files changed: the changed groups or folders
+/// plus the folders above them (whose `_defaults` files apply), without the service's own
 /// folders when they sit inside the inbox.
 ///
 /// Planning only what changed keeps a burst of thousands of drops from re-reading every prompt each time.
 struct ScopedDropSource: DropSource {
     let base: FileSystemDropSource
-    /// Folders (relative to the inbox, "" for the root) whose subtrees are planned; nil plans everything.
-    let scopes: Set<String>?
+    /// The folders or groups to plan; nil plans everything.
+    let scopes: [ListingScope]?
 
     /// Creates the view; `excluded` (relative paths) are never listed nor entered.
-    init(base: FileSystemDropSource, scopes: Set<String>?, excluded: [String]) {
+    init(base: FileSystemDropSource, scopes: [ListingScope]?, excluded: [String]) {
         var base = base
         base.excludedFolders = Set(excluded)
         self.base = base

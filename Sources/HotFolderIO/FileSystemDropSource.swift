@@ -8,6 +8,20 @@ import HotFolderCore
     import Darwin
 #endif
 
+/// A part of the inbox to list: a folder's whole subtree, or only some groups (stems) of its files.
+public struct ListingScope: Sendable, Hashable {
+    /// The folder, relative to the inbox root ("" for the root).
+    public var folder: String
+    /// The stems (file names up to the first dot) whose files are listed; nil lists the whole subtree.
+    public var stems: Set<String>?
+
+    /// Creates a scope; without `stems` it is the folder's whole subtree.
+    public init(folder: String, stems: Set<String>? = nil) {
+        self.folder = folder
+        self.stems = stems
+    }
+}
+
 /// The inbox on disk as a ``DropSource``: `lstat`-based listing and size-limited, non-blocking reads.
 ///
 /// Symbolic links are never followed while listing; a link is resolved with `realpath` and only read when
@@ -73,44 +87,105 @@ public struct FileSystemDropSource: DropSource {
     ///
     /// One drop into a folder then costs a listing of that folder, not of the whole inbox.
     public func entries(within folders: Set<String>) throws -> [DropEntry] {
-        if folders.contains("") { return try entries() }
+        try entries(within: folders.map { ListingScope(folder: $0) })
+    }
+
+    /// Lists only what planning the given scopes needs: whole subtrees, or only the files of some groups
+    /// (stems) of a folder; plus the folders above each and the `_defaults` files in all of them.
+    ///
+    /// A stem scope widens to the whole folder when the folder holds a manifest (its rows may name any
+    /// file there) or is a shot folder (the folder is one job), so the planner sees the same groups
+    /// either way. One drop then costs reading the names of its folder, not listing every file in it.
+    public func entries(within scopes: [ListingScope]) throws -> [DropEntry] {
+        var whole = Set(scopes.filter { $0.stems == nil }.map(\.folder))
+        if whole.contains("") { return try entries() }
         guard let base = realRoot, Self.lstatKind(base)?.kind == .directory else {
             throw ListingError.notAFolder(path: root)
         }
-        // A folder inside another listed folder is already part of that one's subtree.
-        let outermost = folders.filter { folder in !folders.contains { folder.hasPrefix($0 + "/") } }
+        let isExcluded = { (folder: String) in
+            self.excludedFolders.contains(where: { folder == $0 || folder.hasPrefix($0 + "/") })
+        }
+        var stemsByFolder: [String: Set<String>] = [:]
+        for scope in scopes { if let stems = scope.stems { stemsByFolder[scope.folder, default: []].formUnion(stems) } }
+        // Which names of each stem-scoped folder to list (decided before anything is listed, because a
+        // folder may turn out to need a whole listing).
+        var selected: [String: [String]] = [:]
+        for (folder, stems) in stemsByFolder where !isExcluded(folder) {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? base : base + "/" + folder)
+            else { continue }  // gone meanwhile
+            if names.contains(where: Self.widensStemScope) {
+                whole.insert(folder)
+            } else {
+                selected[folder] = names.filter { name in
+                    name.lowercased().hasPrefix("_defaults.") || Self.stem(of: name).map(stems.contains) == true
+                }
+            }
+        }
+        if whole.contains("") { return try entries() }
+        // A folder inside a whole subtree is already part of it.
+        let outermost = whole.filter { folder in !whole.contains { folder.hasPrefix($0 + "/") } }
+        selected = selected.filter { folder, _ in !outermost.contains { folder == $0 || folder.hasPrefix($0 + "/") } }
+
         var result: [DropEntry] = []
         var listed = Set<String>()
         var starts: [(relative: String, depth: Int)] = []
-        for folder in outermost.sorted()
-        where !excludedFolders.contains(where: { folder == $0 || folder.hasPrefix($0 + "/") }) {
-            let components = folder.split(separator: "/").map(String.init)
-            var above = ""
-            var present = true
-            for component in components {
-                // `_defaults` files of the folder above, then the next folder down.
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: above.isEmpty ? base : base + "/" + above)) ?? []
-                for name in names.sorted() where name.lowercased().hasPrefix("_defaults.") {
-                    let relative = above.isEmpty ? name : above + "/" + name
-                    guard listed.insert(relative).inserted, let info = Self.lstatKind(base + "/" + relative) else { continue }
-                    result.append(DropEntry(path: relative, kind: info.kind, size: info.size, modified: info.modified))
-                }
-                let next = above.isEmpty ? component : above + "/" + component
-                guard let info = Self.lstatKind(base + "/" + next), info.kind == .directory,
-                    !FileNameRules.isTemporaryOrHidden(component)
-                else {
-                    present = false  // gone meanwhile (or never a folder): nothing to plan there
-                    break
-                }
-                if listed.insert(next).inserted {
-                    result.append(DropEntry(path: next, kind: info.kind, size: info.size, modified: info.modified))
-                }
-                above = next
+        for folder in outermost.sorted() where !isExcluded(folder) {
+            if appendAncestors(of: folder, base: base, listed: &listed, into: &result) {
+                starts.append((folder, folder.split(separator: "/").count))
             }
-            if present { starts.append((folder, components.count)) }
+        }
+        for (folder, names) in selected.sorted(by: { $0.key < $1.key }) {
+            guard appendAncestors(of: folder, base: base, listed: &listed, into: &result) else { continue }
+            for name in names.sorted() {
+                let relative = folder.isEmpty ? name : folder + "/" + name
+                guard listed.insert(relative).inserted, let info = Self.lstatKind(base + "/" + relative),
+                    info.kind != .directory
+                else { continue }
+                var entry = DropEntry(path: relative, kind: info.kind, size: info.size, modified: info.modified)
+                if info.kind == .symlink { entry.link = Self.resolveLink(base + "/" + relative, base: base) }
+                if case .inside(_, _, let size)? = entry.link { entry.size = size }
+                result.append(entry)
+            }
         }
         try walk(base: base, from: starts, into: &result)
         return result
+    }
+
+    /// Appends the folders from the root down to `folder` and the `_defaults` files of those above it;
+    /// false when `folder` is gone (or not a folder), so there is nothing to plan there.
+    private func appendAncestors(of folder: String, base: String, listed: inout Set<String>, into result: inout [DropEntry]) -> Bool {
+        var above = ""
+        for component in folder.split(separator: "/").map(String.init) {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: above.isEmpty ? base : base + "/" + above)) ?? []
+            for name in names.sorted() where name.lowercased().hasPrefix("_defaults.") {
+                let relative = above.isEmpty ? name : above + "/" + name
+                guard listed.insert(relative).inserted, let info = Self.lstatKind(base + "/" + relative) else { continue }
+                result.append(DropEntry(path: relative, kind: info.kind, size: info.size, modified: info.modified))
+            }
+            let next = above.isEmpty ? component : above + "/" + component
+            guard let info = Self.lstatKind(base + "/" + next), info.kind == .directory,
+                !FileNameRules.isTemporaryOrHidden(component)
+            else { return false }
+            if listed.insert(next).inserted {
+                result.append(DropEntry(path: next, kind: info.kind, size: info.size, modified: info.modified))
+            }
+            above = next
+        }
+        return true
+    }
+
+    /// The group a file name belongs to: the name up to its first dot (nil for dotfiles and names without one).
+    public static func stem(of name: String) -> String? {
+        guard let dot = name.firstIndex(of: "."), dot != name.startIndex else { return nil }
+        return String(name[..<dot])
+    }
+
+    /// Names that make the planner look at a folder as a whole: manifests and shot-folder files.
+    public static func widensStemScope(_ name: String) -> Bool {
+        guard let dot = name.firstIndex(of: "."), dot != name.startIndex else { return false }
+        let stem = name[..<dot].lowercased()
+        let rest = name[name.index(after: dot)...].lowercased()
+        return rest == "csv" || rest == "jsonl" || ["prompt", "first_frame", "last_frame", "reference", "settings"].contains(stem)
     }
 
     /// Appends the entries below the `starts` folders (relative paths with their depths) to `result`.

@@ -97,7 +97,7 @@ extension SQLiteStateStore {
             }
             // A task is no longer active once its job has left the in-flight states.
             if from.isInFlight && !to.isInFlight {
-                try db.execute(sql: "UPDATE task SET active = 0 WHERE jobId = ? AND active = 1", arguments: [id.lowercasedString])
+                try db.cachedStatement(sql: "UPDATE task SET active = 0 WHERE jobId = ? AND active = 1").execute(arguments: [id.lowercasedString])
             }
             try appendEvent(db, jobID: id.lowercasedString, at: now, kind: .transition, from: from, to: to, message: message)
             return job

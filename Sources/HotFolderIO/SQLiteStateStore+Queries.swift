@@ -9,12 +9,12 @@ extension SQLiteStateStore {
         let now = now ?? clock()
         return try read("read the queue") { db in
             try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.jobColumns) FROM job
-                    WHERE state = 'ready' AND (nextAttemptAt IS NULL OR nextAttemptAt <= ?)
-                    ORDER BY priority DESC, createdAt, rowid LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Self.jobColumns) FROM job
+                        WHERE state = 'ready' AND (nextAttemptAt IS NULL OR nextAttemptAt <= ?)
+                        ORDER BY priority DESC, createdAt, rowid LIMIT ?
+                        """),
                 arguments: [now.timeIntervalSince1970, limit]
             ).map(Self.decodeJob)
         }
@@ -26,8 +26,13 @@ extension SQLiteStateStore {
     public func nextRetryTime(after now: Date? = nil) throws -> Date? {
         let now = now ?? clock()
         return try read("read the next retry time") { db in
+            // By the backoff index: the queue index would visit every queued job.
             try Double.fetchOne(
-                db, sql: "SELECT MIN(nextAttemptAt) FROM job WHERE state = 'ready' AND nextAttemptAt > ?",
+                db.cachedStatement(
+                    sql: """
+                        SELECT nextAttemptAt FROM job INDEXED BY job_due
+                        WHERE nextAttemptAt > ? AND state = 'ready' ORDER BY nextAttemptAt LIMIT 1
+                        """),
                 arguments: [now.timeIntervalSince1970]
             ).map(Self.date)
         }
@@ -35,16 +40,14 @@ extension SQLiteStateStore {
 
     /// When the next status call or download of a task in flight is due; nil when no task is in flight.
     ///
-    /// A task never polled yet counts as due at once. The poller sleeps until then.
+    /// A task never polled yet counts as due at once. The poller sleeps until then. (A task is active exactly
+    /// while its job is in flight, so the task table alone answers, from its poll index.)
     public func nextPollTime() throws -> Date? {
         try read("read the next poll time") { db in
-            try Double.fetchOne(
-                db,
-                sql: """
-                    SELECT MIN(COALESCE(task.nextPollAt, 0)) FROM task JOIN job ON job.id = task.jobId
-                    WHERE task.active = 1 AND job.state IN ('submitted', 'running', 'downloading')
-                    """
-            ).map(Self.date)
+            let neverPolled = try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM task WHERE active = 1 AND nextPollAt IS NULL)")) ?? false
+            if neverPolled { return Date(timeIntervalSince1970: 0) }
+            return try Double.fetchOne(db.cachedStatement(sql: "SELECT MIN(nextPollAt) FROM task WHERE active = 1")).map(Self.date)
         }
     }
 

@@ -27,7 +27,7 @@ extension SQLiteStateStore {
             guard job.state == from else {
                 throw StateStoreError.unexpectedState(job: jobID, expected: from, actual: job.state, requested: .submitted)
             }
-            try db.execute(sql: "UPDATE task SET active = 0 WHERE jobId = ? AND active = 1", arguments: [id])
+            try db.cachedStatement(sql: "UPDATE task SET active = 0 WHERE jobId = ? AND active = 1").execute(arguments: [id])
             do {
                 try db.cachedStatement(
                     sql: """
@@ -93,29 +93,34 @@ extension SQLiteStateStore {
     }
 
     func fetchInFlight(operation: String, due: Date?, limit: Int?) throws -> [InFlightTask] {
-        var sql = """
+        let select = """
             SELECT \(Self.taskColumns), job.state, job.name, job.lane, job.outputPath
             FROM task JOIN job ON job.id = task.jobId
             WHERE task.active = 1 AND job.state IN ('submitted', 'running', 'downloading')
             """
-        var arguments: StatementArguments = []
-        if let due {
-            sql += " AND (task.nextPollAt IS NULL OR task.nextPollAt <= ?)"
-            arguments += [due.timeIntervalSince1970]
-        }
-        // SQLite sorts NULL first: tasks never polled come first.
-        sql += " ORDER BY task.nextPollAt, task.id"
-        if let limit {
-            sql += " LIMIT ?"
-            arguments += [limit]
+        let limitClause = limit.map { " LIMIT \($0)" } ?? ""
+        let decode = { (row: Row) throws -> InFlightTask in
+            InFlightTask(
+                task: try Self.decodeTask(row),
+                jobState: try Self.state(row[15], table: "job", column: "state")!,
+                name: row[16], lane: row[17], outputPath: row[18])
         }
         return try read(operation) { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                InFlightTask(
-                    task: try Self.decodeTask(row),
-                    jobState: try Self.state(row[15], table: "job", column: "state")!,
-                    name: row[16], lane: row[17], outputPath: row[18])
+            guard let due else {
+                // SQLite sorts NULL first: tasks never polled come first.
+                return try Row.fetchAll(db.cachedStatement(sql: select + " ORDER BY task.nextPollAt, task.id" + limitClause)).map(decode)
             }
+            // Two index ranges (never polled, then due by now) rather than one `IS NULL OR <=` condition, which
+            // SQLite can only answer by visiting every task in flight: this runs after every create call.
+            let never = try Row.fetchAll(
+                db.cachedStatement(sql: select + " AND task.nextPollAt IS NULL ORDER BY task.id" + limitClause)).map(decode)
+            let rest = limit.map { $0 - never.count } ?? Int.max
+            guard rest > 0 else { return never }
+            let dueNow = try Row.fetchAll(
+                db.cachedStatement(sql: select + " AND task.nextPollAt <= ? ORDER BY task.nextPollAt, task.id LIMIT ?"),
+                arguments: [due.timeIntervalSince1970, rest == Int.max ? -1 : rest]
+            ).map(decode)
+            return never + dueNow
         }
     }
 
