@@ -52,4 +52,38 @@ import Testing
         #expect(all.contains("landscape/sea.txt"))
         #expect(try source.entries(within: ["outbox"]).isEmpty)
     }
+
+    @Test func aStemScopeListsOnlyItsGroupsAndTheDefaults() throws {
+        let inbox = try makeInbox()
+        try inbox.write("portrait/new/dancer.yaml", "duration: 3")
+        try inbox.write("portrait/new/dancer.first.png", "x")
+        try inbox.write("portrait/new/singer.txt", "Singer")
+        try inbox.write("portrait/new/_defaults.yaml", "duration: 6")
+        let scope = ListingScope(folder: "portrait/new", stems: ["dancer"])
+        let paths = Set(try FileSystemDropSource(root: inbox.path).entries(within: [scope]).map(\.path))
+        #expect(paths == [
+            "_defaults.yaml", "portrait", "portrait/_defaults.yaml", "portrait/new", "portrait/new/_defaults.yaml",
+            "portrait/new/dancer.txt", "portrait/new/dancer.yaml", "portrait/new/dancer.first.png",
+        ])
+        // An empty stem set lists only the folder and the defaults down to it.
+        let none = Set(try FileSystemDropSource(root: inbox.path).entries(within: [ListingScope(folder: "portrait", stems: [])]).map(\.path))
+        #expect(none == ["_defaults.yaml", "portrait", "portrait/_defaults.yaml"])
+    }
+
+    @Test(arguments: ["shots.csv", "rows.JSONL", "prompt.txt", "First_Frame.png", "settings.yaml"])
+    func aStemScopeWidensToTheFolderForManifestsAndShotFolders(name: String) throws {
+        let inbox = try makeInbox()
+        try inbox.write("portrait/new/" + name, "x")
+        let scope = ListingScope(folder: "portrait/new", stems: ["dancer"])
+        let paths = Set(try FileSystemDropSource(root: inbox.path).entries(within: [scope]).map(\.path))
+        #expect(paths.isSuperset(of: ["portrait/new/" + name, "portrait/new/deeper/step.txt"]), "the whole subtree")
+    }
+
+    @Test func aWholeScopeCoversTheStemScopesInside() throws {
+        let inbox = try makeInbox()
+        let source = FileSystemDropSource(root: inbox.path)
+        let listed = try source.entries(within: [ListingScope(folder: "portrait"), ListingScope(folder: "portrait/new", stems: ["x"])]).map(\.path)
+        #expect(listed.count == Set(listed).count)
+        #expect(Set(listed) == Set(try source.entries(within: ["portrait"]).map(\.path)))
+    }
 }
