@@ -115,8 +115,10 @@ func withWatcher(
     let log = WatchLog()
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await watcher.run { await log.record($0) } }
-        // The first scan has placed every watch: from here on nothing can slip through.
-        await log.wait(for: "the startup scan") { !$0.scans.isEmpty }
+        // The first scan has placed every watch: from here on nothing can slip through. libinotifytools is
+        // process-wide, so the watcher first waits its turn behind the watchers of tests running in parallel:
+        // under load that alone can take longer than an ordinary wait.
+        await log.wait(for: "the startup scan", timeout: 600) { !$0.scans.isEmpty }
         try await body(inbox, outside, log, watcher)
         group.cancelAll()
         try await group.waitForAll()
