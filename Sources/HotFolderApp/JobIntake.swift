@@ -66,9 +66,7 @@ actor JobIntake {
             complete[file.relativePath] = file.stat.identity
             let folder = (file.relativePath as NSString).deletingLastPathComponent
             let name = (file.relativePath as NSString).lastPathComponent
-            if let stem = FileSystemDropSource.stem(of: name), !FileSystemDropSource.widensStemScope(name),
-                !name.lowercased().hasPrefix("_defaults.")
-            {
+            if let stem = FileNameRules.split(name)?.stem, !FileNameRules.concernsWholeFolder(name), stem != "_defaults" {
                 dirtyStems[folder, default: []].insert(stem)
             } else {
                 dirty.insert(folder)  // a manifest, defaults or shot-folder file concerns the whole folder
@@ -159,7 +157,7 @@ actor JobIntake {
         // are still being copied are all recorded together, or the first rows would hold the manifest and
         // the later ones would never be made. Their folders are looked at again shortly.
         let arriving = Set(incomplete.joined())
-        for path in arriving where Self.isManifest(path) {
+        for path in arriving where FileNameRules.isManifest((path as NSString).lastPathComponent) {
             let folder = (path as NSString).deletingLastPathComponent
             waiting[folder] = min(waiting[folder] ?? now.addingTimeInterval(2), now.addingTimeInterval(2))
         }
@@ -246,13 +244,6 @@ actor JobIntake {
         } catch {
             context.logger.error("job \(spec.name): cannot move its files to the failed folder: \(error)")
         }
-    }
-
-    private static func isManifest(_ path: String) -> Bool {
-        let name = (path as NSString).lastPathComponent.lowercased()
-        guard let dot = name.firstIndex(of: ".") else { return false }
-        let rest = name[name.index(after: dot)...]
-        return rest == "csv" || rest == "jsonl"
     }
 }
 

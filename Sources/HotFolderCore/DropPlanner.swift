@@ -97,8 +97,7 @@ struct PlanningPass {
 
     /// Splits `door.first.PNG` into the stem `door` and the lower-cased rest `first.png`.
     static func split(_ name: String) -> (stem: String, rest: String)? {
-        guard let dot = name.firstIndex(of: "."), dot != name.startIndex else { return nil }
-        return (String(name[..<dot]), name[name.index(after: dot)...].lowercased())
+        FileNameRules.split(name)
     }
 
     mutating func run(skipping skip: ([String]) -> Bool = { _ in false }) -> [JobSpec] {
@@ -108,7 +107,7 @@ struct PlanningPass {
         // Manifests first: the images they name must not also become orphan stem groups.
         for folder in folders.sorted() {
             for entry in files[folder] ?? [] {
-                guard let (_, rest) = Self.split(entry.name), rest == "csv" || rest == "jsonl" else { continue }
+                guard FileNameRules.isManifest(entry.name) else { continue }
                 let (rows, failed) = manifestCandidates(entry)
                 candidates += rows
                 jobs += failed
@@ -194,7 +193,7 @@ struct PlanningPass {
     func stemCandidates(in folder: String) -> [JobCandidate] {
         var groups: [String: JobCandidate] = [:]
         for entry in files[folder] ?? [] where !claimed.contains(entry.path) {
-            guard let (stem, rest) = Self.split(entry.name), stem != "_defaults", rest != "csv", rest != "jsonl"
+            guard let (stem, rest) = Self.split(entry.name), stem != "_defaults", !FileNameRules.isManifest(entry.name)
             else { continue }
             let parts = rest.split(separator: ".").map(String.init)
             let ext = parts.last ?? ""

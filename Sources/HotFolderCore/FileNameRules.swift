@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-/// Rules for file names that must never start a job: hidden, temporary and partial-download names.
+/// Rules for file names: which ones never start a job (hidden, temporary and partial-download names), and how
+/// a name splits into the group (stem) it belongs to.
 ///
 /// Sync clients, browsers, editors and rsync write to a temporary name and rename into place; those
 /// temporary names are ignored so a job only ever sees the final, complete file.
@@ -20,5 +21,26 @@ public enum FileNameRules {
         }
         let lower = name.lowercased()
         return temporarySuffixes.contains { lower.hasSuffix($0) }
+    }
+
+    /// Splits `door.first.PNG` into the stem `door` and the lower-cased rest `first.png`; nil for names
+    /// without a dot after their first character (they belong to no group).
+    public static func split(_ name: String) -> (stem: String, rest: String)? {
+        guard let dot = name.firstIndex(of: "."), dot != name.startIndex else { return nil }
+        return (String(name[..<dot]), name[name.index(after: dot)...].lowercased())
+    }
+
+    /// Whether the name is a manifest: `NAME.csv` or `NAME.jsonl`, one job per row.
+    public static func isManifest(_ name: String) -> Bool {
+        guard let rest = split(name)?.rest else { return false }
+        return rest == "csv" || rest == "jsonl"
+    }
+
+    /// Whether a file of this name makes the planner look at its folder as a whole rather than at one group:
+    /// a manifest (its rows may name any file there) or a shot-folder file (`prompt.txt`, `first_frame.*`,
+    /// `last_frame.*`, `reference.*`, `settings.*`: the folder is one job).
+    public static func concernsWholeFolder(_ name: String) -> Bool {
+        guard let stem = split(name)?.stem.lowercased() else { return false }
+        return isManifest(name) || ["prompt", "first_frame", "last_frame", "reference", "settings"].contains(stem)
     }
 }

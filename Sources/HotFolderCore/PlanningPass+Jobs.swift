@@ -4,11 +4,10 @@ import Foundation
 extension PlanningPass {
     /// Reads, resolves and validates one candidate, returning one job per variant.
     func build(_ candidate: JobCandidate) -> [JobSpec] {
-        let files = candidate.promptFiles + candidate.images.map(\.path) + candidate.sidecars + candidate.otherFiles
-            + (candidate.manifest.map { [$0] } ?? [])
-        if let tooDeep = depthProblem(files) {
+        let inputFiles = candidate.inputFiles
+        if let tooDeep = depthProblem(inputFiles) {
             // Nothing else is read: the files have to move before anything about them matters.
-            return [failedJob(name: candidate.name, lane: candidate.lane, files: Set(files).sorted(), problems: [tooDeep])]
+            return [failedJob(name: candidate.name, lane: candidate.lane, files: inputFiles, problems: [tooDeep])]
         }
         var problems = configProblems + candidate.problems
         let defaults = defaultsChain(to: candidate.folder)
@@ -40,7 +39,6 @@ extension PlanningPass {
         let (settings, settingProblems) = ResolvedSettings.resolve(layers)
         problems += settingProblems
 
-        let inputFiles = candidate.inputFiles
         let newest = inputFiles.compactMap { entries[$0]?.modified }.max() ?? now
 
         // Prompt: missing entirely means "maybe still on its way"; present but empty is an error at once.

@@ -82,16 +82,9 @@ public struct FileSystemDropSource: DropSource {
         return result
     }
 
-    /// Lists only what planning the given folders needs: each folder's subtree, the folders above it and
-    /// the `_defaults` files in those (their settings apply below them). "" stands for the whole inbox.
-    ///
-    /// One drop into a folder then costs a listing of that folder, not of the whole inbox.
-    public func entries(within folders: Set<String>) throws -> [DropEntry] {
-        try entries(within: folders.map { ListingScope(folder: $0) })
-    }
-
     /// Lists only what planning the given scopes needs: whole subtrees, or only the files of some groups
-    /// (stems) of a folder; plus the folders above each and the `_defaults` files in all of them.
+    /// (stems) of a folder; plus the folders above each and the `_defaults` files in all of them (their
+    /// settings apply below them). A whole scope of "" is the whole inbox.
     ///
     /// A stem scope widens to the whole folder when the folder holds a manifest (its rows may name any
     /// file there) or is a shot folder (the folder is one job), so the planner sees the same groups
@@ -113,11 +106,11 @@ public struct FileSystemDropSource: DropSource {
         for (folder, stems) in stemsByFolder where !isExcluded(folder) {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? base : base + "/" + folder)
             else { continue }  // gone meanwhile
-            if names.contains(where: Self.widensStemScope) {
+            if names.contains(where: FileNameRules.concernsWholeFolder) {
                 whole.insert(folder)
             } else {
                 selected[folder] = names.filter { name in
-                    name.lowercased().hasPrefix("_defaults.") || Self.stem(of: name).map(stems.contains) == true
+                    name.lowercased().hasPrefix("_defaults.") || FileNameRules.split(name).map { stems.contains($0.stem) } == true
                 }
             }
         }
@@ -128,14 +121,16 @@ public struct FileSystemDropSource: DropSource {
 
         var result: [DropEntry] = []
         var listed = Set<String>()
+        var defaultsRead = Set<String>()
         var starts: [(relative: String, depth: Int)] = []
         for folder in outermost.sorted() where !isExcluded(folder) {
-            if appendAncestors(of: folder, base: base, listed: &listed, into: &result) {
+            if appendAncestors(of: folder, base: base, listed: &listed, defaultsRead: &defaultsRead, into: &result) {
                 starts.append((folder, folder.split(separator: "/").count))
             }
         }
         for (folder, names) in selected.sorted(by: { $0.key < $1.key }) {
-            guard appendAncestors(of: folder, base: base, listed: &listed, into: &result) else { continue }
+            guard appendAncestors(of: folder, base: base, listed: &listed, defaultsRead: &defaultsRead, into: &result)
+            else { continue }
             for name in names.sorted() {
                 let relative = folder.isEmpty ? name : folder + "/" + name
                 guard listed.insert(relative).inserted, let info = Self.lstatKind(base + "/" + relative),
@@ -152,11 +147,18 @@ public struct FileSystemDropSource: DropSource {
     }
 
     /// Appends the folders from the root down to `folder` and the `_defaults` files of those above it;
-    /// false when `folder` is gone (or not a folder), so there is nothing to plan there.
-    private func appendAncestors(of folder: String, base: String, listed: inout Set<String>, into result: inout [DropEntry]) -> Bool {
+    /// false when `folder` is gone (or not a folder), so there is nothing to plan there. `defaultsRead` holds
+    /// the folders already searched for `_defaults` files, so scopes that share ancestors (the inbox root
+    /// above all of them) read each ancestor's names once.
+    private func appendAncestors(
+        of folder: String, base: String, listed: inout Set<String>, defaultsRead: inout Set<String>,
+        into result: inout [DropEntry]
+    ) -> Bool {
         var above = ""
         for component in folder.split(separator: "/").map(String.init) {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: above.isEmpty ? base : base + "/" + above)) ?? []
+            let names = defaultsRead.insert(above).inserted
+                ? (try? FileManager.default.contentsOfDirectory(atPath: above.isEmpty ? base : base + "/" + above)) ?? []
+                : []
             for name in names.sorted() where name.lowercased().hasPrefix("_defaults.") {
                 let relative = above.isEmpty ? name : above + "/" + name
                 guard listed.insert(relative).inserted, let info = Self.lstatKind(base + "/" + relative) else { continue }
@@ -172,20 +174,6 @@ public struct FileSystemDropSource: DropSource {
             above = next
         }
         return true
-    }
-
-    /// The group a file name belongs to: the name up to its first dot (nil for dotfiles and names without one).
-    public static func stem(of name: String) -> String? {
-        guard let dot = name.firstIndex(of: "."), dot != name.startIndex else { return nil }
-        return String(name[..<dot])
-    }
-
-    /// Names that make the planner look at a folder as a whole: manifests and shot-folder files.
-    public static func widensStemScope(_ name: String) -> Bool {
-        guard let dot = name.firstIndex(of: "."), dot != name.startIndex else { return false }
-        let stem = name[..<dot].lowercased()
-        let rest = name[name.index(after: dot)...].lowercased()
-        return rest == "csv" || rest == "jsonl" || ["prompt", "first_frame", "last_frame", "reference", "settings"].contains(stem)
     }
 
     /// Appends the entries below the `starts` folders (relative paths with their depths) to `result`.

@@ -98,7 +98,8 @@ extension SQLiteStateStore {
             FROM task JOIN job ON job.id = task.jobId
             WHERE task.active = 1 AND job.state IN ('submitted', 'running', 'downloading')
             """
-        let limitClause = limit.map { " LIMIT \($0)" } ?? ""
+        // The limit is bound, not written into the SQL: every distinct text would be another cached statement.
+        let limit = limit ?? -1
         let decode = { (row: Row) throws -> InFlightTask in
             InFlightTask(
                 task: try Self.decodeTask(row),
@@ -108,17 +109,20 @@ extension SQLiteStateStore {
         return try read(operation) { db in
             guard let due else {
                 // SQLite sorts NULL first: tasks never polled come first.
-                return try Row.fetchAll(db.cachedStatement(sql: select + " ORDER BY task.nextPollAt, task.id" + limitClause)).map(decode)
+                return try Row.fetchAll(
+                    db.cachedStatement(sql: select + " ORDER BY task.nextPollAt, task.id LIMIT ?"), arguments: [limit]
+                ).map(decode)
             }
             // Two index ranges (never polled, then due by now) rather than one `IS NULL OR <=` condition, which
-            // SQLite can only answer by visiting every task in flight: this runs after every create call.
+            // SQLite can only answer by visiting every task in flight: the poller asks this on every wake.
             let never = try Row.fetchAll(
-                db.cachedStatement(sql: select + " AND task.nextPollAt IS NULL ORDER BY task.id" + limitClause)).map(decode)
-            let rest = limit.map { $0 - never.count } ?? Int.max
-            guard rest > 0 else { return never }
+                db.cachedStatement(sql: select + " AND task.nextPollAt IS NULL ORDER BY task.id LIMIT ?"), arguments: [limit]
+            ).map(decode)
+            let rest = limit < 0 ? -1 : limit - never.count
+            guard rest != 0 else { return never }
             let dueNow = try Row.fetchAll(
                 db.cachedStatement(sql: select + " AND task.nextPollAt <= ? ORDER BY task.nextPollAt, task.id LIMIT ?"),
-                arguments: [due.timeIntervalSince1970, rest == Int.max ? -1 : rest]
+                arguments: [due.timeIntervalSince1970, rest]
             ).map(decode)
             return never + dueNow
         }

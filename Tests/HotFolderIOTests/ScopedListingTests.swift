@@ -6,6 +6,9 @@ import Testing
 
 /// Listing only the folders that changed: what the service plans after a drop.
 @Suite struct ScopedListingTests {
+    /// Whole-subtree scopes of these folders.
+    private func whole(_ folders: String...) -> [ListingScope] { folders.map { ListingScope(folder: $0) } }
+
     /// A tree with defaults at two levels, a changed folder, a sibling lane and files at the root.
     private func makeInbox() throws -> TemporaryFolder {
         let inbox = try TemporaryFolder()
@@ -22,7 +25,7 @@ import Testing
 
     @Test func listsTheFolderItsParentsAndTheirDefaultsOnly() throws {
         let inbox = try makeInbox()
-        let paths = Set(try FileSystemDropSource(root: inbox.path).entries(within: ["portrait/new"]).map(\.path))
+        let paths = Set(try FileSystemDropSource(root: inbox.path).entries(within: whole("portrait/new")).map(\.path))
         #expect(paths == [
             "_defaults.yaml", "portrait", "portrait/_defaults.yaml",
             "portrait/new", "portrait/new/dancer.txt", "portrait/new/deeper", "portrait/new/deeper/step.txt",
@@ -33,14 +36,14 @@ import Testing
         let inbox = try makeInbox()
         let source = FileSystemDropSource(root: inbox.path)
         // A folder inside another scope adds nothing twice.
-        let nested = try source.entries(within: ["portrait", "portrait/new"]).map(\.path)
+        let nested = try source.entries(within: whole("portrait", "portrait/new")).map(\.path)
         #expect(nested.count == Set(nested).count)
         #expect(Set(nested).isSuperset(of: ["portrait/other.txt", "portrait/new/deeper/step.txt"]))
         #expect(!nested.contains("landscape/sea.txt"))
         // The root scope is the whole inbox.
-        #expect(Set(try source.entries(within: [""]).map(\.path)) == Set(try source.entries().map(\.path)))
+        #expect(Set(try source.entries(within: whole("")).map(\.path)) == Set(try source.entries().map(\.path)))
         // A folder that is gone lists nothing below it, and is not an error.
-        #expect(try source.entries(within: ["gone/away"]).allSatisfy { $0.path == "_defaults.yaml" })
+        #expect(try source.entries(within: whole("gone/away")).allSatisfy { $0.path == "_defaults.yaml" })
     }
 
     @Test func excludedFoldersAreNeitherListedNorEntered() throws {
@@ -50,7 +53,7 @@ import Testing
         let all = Set(try source.entries().map(\.path))
         #expect(!all.contains("outbox") && !all.contains("outbox/done.mp4"))
         #expect(all.contains("landscape/sea.txt"))
-        #expect(try source.entries(within: ["outbox"]).isEmpty)
+        #expect(try source.entries(within: whole("outbox")).isEmpty)
     }
 
     @Test func aStemScopeListsOnlyItsGroupsAndTheDefaults() throws {
@@ -84,6 +87,6 @@ import Testing
         let source = FileSystemDropSource(root: inbox.path)
         let listed = try source.entries(within: [ListingScope(folder: "portrait"), ListingScope(folder: "portrait/new", stems: ["x"])]).map(\.path)
         #expect(listed.count == Set(listed).count)
-        #expect(Set(listed) == Set(try source.entries(within: ["portrait"]).map(\.path)))
+        #expect(Set(listed) == Set(try source.entries(within: whole("portrait")).map(\.path)))
     }
 }
