@@ -37,6 +37,20 @@ enum ErrorReport {
         ].joined(separator: "\n") + "\n"
     }
 
+    /// For a failed job whose stored description cannot be read (only its name is known).
+    static func failure(category: String, message: String, jobName: String) -> String {
+        let (meaning, advice) = explain(category)
+        return [
+            "Job: \(jobName)",
+            "Category: \(category) — \(meaning)",
+            "",
+            "What happened: \(message)",
+            "",
+            "What to do: \(advice)",
+            "Then move this folder (or its files) back into the inbox to try again.",
+        ].joined(separator: "\n") + "\n"
+    }
+
     /// Why a job is `uncertain`.
     static func uncertainMessage(reason: String) -> String {
         "the create call did not answer (\(reason)), so the task may or may not exist — and may be billed. "
@@ -62,6 +76,11 @@ enum ErrorReport {
         case "transient", "rate_limited":
             return ("the API kept failing or was overloaded, and the retries ran out.",
                     "Nothing is wrong with your files; try again later.")
+        case "provider":
+            return ("the provider's generation kept failing for the same input, with an error it did not explain.",
+                    "Failed tasks are not billed. Try a different prompt or settings, or try again later.")
+        case "cancelled":
+            return ("the job was cancelled (by an operator or at the provider).", "Nothing more runs for it.")
         case "auth", "quota":
             return ("the API account refused the job (key or balance).", "Ask the operator to check the API key and balance.")
         default:

@@ -115,12 +115,12 @@ public struct HotFolderService: Service {
         let logger = context.logger
         // Leftover temporary downloads from a crash.
         OutboxCleaner.removeTemporaryFiles(under: context.outbox.outbox)
-        for job in try store.jobs(inStates: [.uploading]) {
-            try store.transition(job.id, from: .uploading, to: .ready, message: "restarted before the create call; uploading again")
-        }
-        for job in try store.jobs(inStates: [.submitting]) {
-            let reservation = job.outputPath.map { context.outbox.reservation(stemPath: $0) }
-            await runner.markUncertain(job, reason: "the service stopped during the call", reservation: reservation)
+        // Each job the stop caught between two steps is told so; its lifecycle says what that means (an upload
+        // starts over, a create call becomes uncertain, inputs still to move are moved).
+        try await intake.load()
+        for job in try store.jobs(inStates: [.uploading, .submitting]) + store.jobsWithPendingDisposal() {
+            var work = runner.work(for: job)
+            await runner.drive(&work, .recovered)
         }
         let uncertain = try store.jobs(inStates: [.uncertain]).count
         if uncertain > 0 {

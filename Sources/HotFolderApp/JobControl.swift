@@ -37,17 +37,15 @@ public struct JobControl: Sendable {
         return (jobs, unknown)
     }
 
-    /// Retries jobs: uncertain and cancelled ones go back to the queue (an uncertain one may be billed
-    /// twice); failed and invalid ones have their files moved back from `failed/` into the inbox.
+    /// Retries jobs: uncertain ones go back to the queue (an uncertain one may be billed twice); failed,
+    /// invalid and cancelled ones have their files moved back from `failed/` into the inbox.
     public func retry(_ jobs: [StoredJob]) -> Outcome {
         var outcome = Outcome()
         for job in jobs {
             do {
                 switch job.state {
                 case .uncertain:
-                    try store.transition(job.id, from: .uncertain, to: .ready, message: "retried by an operator (a second charge is possible)") {
-                        $0.nextAttemptAt = nil
-                    }
+                    try perform(.operatorRetry, on: job, api: nil, outcome: &outcome)
                     outcome.lines.append("\(job.displayName): queued again (its first create call may also have been billed)")
                 case .failed, .invalid, .cancelled:
                     let moved = try moveBack(job)
@@ -64,6 +62,7 @@ public struct JobControl: Sendable {
     }
 
     /// Cancels jobs that have not finished; their files go to `failed/` with a note, to be moved back to retry.
+    /// A task already created is cancelled at the provider where `api` is given and the provider can.
     public func cancel(_ jobs: [StoredJob], api: (any VideoAPI)?) async -> Outcome {
         var outcome = Outcome()
         for job in jobs {
@@ -72,35 +71,65 @@ public struct JobControl: Sendable {
                 continue
             }
             do {
-                if job.state.isInFlight, let task = try store.task(forJob: job.id), let api {
-                    do {
-                        try await api.cancelTask(id: task.taskID)
-                    } catch {
-                        outcome.lines.append("\(job.displayName): the provider could not cancel task \(task.taskID) (\(error)); it may still run and be billed")
-                    }
-                }
-                try store.transition(job.id, from: job.state, to: .cancelled, message: "cancelled by an operator")
-                let outbox = OutboxWriter(outbox: configuration.outbox, failed: configuration.failed, archive: configuration.archive)
-                if let spec = try? JSONDecoder.iso.decode(JobSpec.self, from: job.specJSON) {
-                    let shared = Set(try store.inputsSharedWithLiveJobs(job.id))
-                    let inbox = HotFolderService.absolute(configuration.inbox)
-                    let folder = try outbox.moveToFailed(
-                        inputs: spec.inputFiles.filter { !shared.contains($0) }.map { inbox + "/" + $0 },
-                        lane: spec.lane, name: spec.outputName,
-                        errorText: "Job: \(job.displayName)\nCategory: cancelled — an operator cancelled it.\n\nWhat to do: move this folder back into the inbox to run it after all.\n",
-                        log: job.outputPath.map { outbox.reservation(stemPath: $0) })
-                    try store.releaseInputs(ofJob: job.id)
-                    try store.updateJob(job.id, in: .cancelled) { $0.outputPath = folder.path }
-                    outcome.lines.append("\(job.displayName): cancelled; files in \(folder.path)")
-                } else {
-                    outcome.lines.append("\(job.displayName): cancelled")
-                }
+                try await performAsync(.operatorCancel, on: job, api: api, outcome: &outcome)
+                let folder = try store.job(job.id)?.outputPath
+                outcome.lines.append("\(job.displayName): cancelled\(folder.map { "; files in \($0)" } ?? "")")
             } catch {
                 outcome.hadErrors = true
                 outcome.lines.append("\(job.displayName): \(error)")
             }
         }
         return outcome
+    }
+
+    private func lifecycle(_ job: StoredJob) -> (JobLifecycle, JobSpec?) {
+        let spec = try? JSONDecoder.iso.decode(JobSpec.self, from: job.specJSON)
+        let task = try? store.task(forJob: job.id)
+        let lifecycle = JobLifecycle(
+            state: job.state, hasImages: !(spec?.images.isEmpty ?? true), policy: LifecyclePolicy(),
+            counters: job.counters, notBefore: job.nextAttemptAt,
+            task: task.map { TaskFacts(taskID: $0.taskID, submittedAt: $0.submittedAt, pollCount: $0.pollCount) })
+        return (lifecycle, spec)
+    }
+
+    private func perform(_ event: JobLifecycle.Event, on job: StoredJob, api: (any VideoAPI)?, outcome: inout Outcome) throws {
+        var (lifecycle, _) = lifecycle(job)
+        for case .commit(let commit) in lifecycle.handle(event, now: Date()) {
+            try store.commit(job.id, commit)
+        }
+    }
+
+    private func performAsync(_ event: JobLifecycle.Event, on job: StoredJob, api: (any VideoAPI)?, outcome: inout Outcome) async throws {
+        var (lifecycle, spec) = lifecycle(job)
+        let effects = lifecycle.handle(event, now: Date())
+        for effect in effects {
+            switch effect {
+            case .commit(let commit):
+                try store.commit(job.id, commit)
+            case .cancelRemoteTask:
+                guard let taskID = lifecycle.task?.taskID else { continue }
+                if let api {
+                    do {
+                        try await api.cancelTask(id: taskID)
+                        try? store.appendNote(job.id, "the provider cancelled task \(taskID)")
+                    } catch {
+                        outcome.lines.append("\(job.displayName): the provider could not cancel task \(taskID) (\(error)); it may still run and be billed")
+                    }
+                } else {
+                    outcome.lines.append("\(job.displayName): task \(taskID) was already created; it may still run and be billed")
+                }
+            case .moveInputs(let disposal):
+                let inbox = HotFolderService.absolute(configuration.inbox)
+                let outbox = OutboxWriter(outbox: configuration.outbox, failed: configuration.failed, archive: configuration.archive)
+                let disposer = InputDisposer(store: store, outbox: outbox, inbox: inbox, archivePolicy: configuration.archivePolicy)
+                let text = "Job: \(job.displayName)\nCategory: cancelled — an operator cancelled it.\n\nWhat to do: move this folder back into the inbox to run it after all.\n"
+                _ = try disposer.dispose(
+                    disposal, job: try store.job(job.id) ?? job, name: spec?.outputName ?? job.name, errorText: text,
+                    log: job.outputPath.map { outbox.reservation(stemPath: $0) })
+            default:
+                continue
+            }
+        }
     }
 
     /// Moves a failed job's files (not its error file or log) from its `failed/` folder back into the inbox lane.

@@ -29,6 +29,8 @@ actor JobIntake {
     /// all complete (a sibling still being written must not be read half-way).
     private var complete: [String: FileIdentity] = [:]
     private var lastLoad = Date.distantPast
+    /// Planning passes that failed in a row (their scopes wait for the next one, with a backoff).
+    private var failedPasses = 0
     private var stopping = false
 
     init(context: ServiceContext) {
@@ -88,6 +90,21 @@ actor JobIntake {
         }
     }
 
+    /// Plans the groups of these inbox-relative paths again at the next pass (a job gave them back because
+    /// they changed: the new content is a new drop). Only files the watcher reported complete are read.
+    func replan(paths: [String]) {
+        for path in paths {
+            let folder = (path as NSString).deletingLastPathComponent
+            let name = (path as NSString).lastPathComponent
+            if let stem = FileNameRules.split(name)?.stem, !FileNameRules.concernsWholeFolder(name), stem != "_defaults" {
+                dirtyStems[folder, default: []].insert(stem)
+            } else {
+                dirty.insert(folder)
+            }
+        }
+        wake.signal()
+    }
+
     /// Stops planning new jobs (graceful shutdown).
     func stop() {
         stopping = true
@@ -98,7 +115,8 @@ actor JobIntake {
     func run() async {
         while !stopping, !Task.isCancelled {
             let nextOrphanCheck = waiting.values.min().map { max(0.05, $0.timeIntervalSinceNow) } ?? 30
-            await wake.wait(timeout: min(30, nextOrphanCheck))
+            let nextRetry = failedPasses > 0 ? min(30, 0.5 * pow(2, Double(failedPasses - 1))) : 30
+            await wake.wait(timeout: min(30, nextOrphanCheck, nextRetry))
             if stopping || Task.isCancelled { break }
             // Files that belong together arrive within moments of each other: let the group settle.
             let quiet = context.groupSettle
@@ -119,12 +137,27 @@ actor JobIntake {
             let scopes = dirty.map { ListingScope(folder: $0) } + dirtyStems.map { ListingScope(folder: $0.key, stems: $0.value) }
             dirty = []
             dirtyStems = [:]
-            planOnce(scopes: scopes, now: now)
+            if planOnce(scopes: scopes, now: now) {
+                failedPasses = 0
+            } else {
+                // A pass that failed (a listing error, the database busy while the CLI writes) is not forgotten:
+                // its folders are planned again after a backoff.
+                failedPasses += 1
+                requeue(scopes)
+            }
         }
     }
 
-    /// Plans the given folders once and records what came out.
-    func planOnce(scopes: [ListingScope]?, now: Date) {
+    /// Puts scopes back to be planned at the next pass.
+    private func requeue(_ scopes: [ListingScope]) {
+        for scope in scopes {
+            if let stems = scope.stems { dirtyStems[scope.folder, default: []].formUnion(stems) } else { dirty.insert(scope.folder) }
+        }
+    }
+
+    /// Plans the given folders once and records what came out; false when the pass could not be done.
+    @discardableResult
+    func planOnce(scopes: [ListingScope]?, now: Date) -> Bool {
         let source = ScopedDropSource(
             base: FileSystemDropSource(root: context.inbox), scopes: scopes, excluded: context.excludedRelative)
         let plan: Plan
@@ -150,8 +183,8 @@ actor JobIntake {
                 return arriving
             }
         } catch {
-            context.logger.error("cannot read the inbox: \(error)")
-            return
+            context.logger.error("cannot read the inbox (trying again shortly): \(error)")
+            return false
         }
         // A job that shares a file with one still arriving waits for it: the rows of a manifest whose images
         // are still being copied are all recorded together, or the first rows would hold the manifest and
@@ -196,12 +229,12 @@ actor JobIntake {
                 inputs: stored, message: message)
             if state == .ready { newJobs.append((job, spec)) } else { invalid.append((job, spec)) }
         }
-        guard !newJobs.isEmpty || !invalid.isEmpty else { return }
+        guard !newJobs.isEmpty || !invalid.isEmpty else { return true }
         do {
             try context.store.insertJobs(newJobs.map(\.0) + invalid.map(\.0))
         } catch {
-            context.logger.error("cannot record \(newJobs.count + invalid.count) new jobs: \(error)")
-            return
+            context.logger.error("cannot record \(newJobs.count + invalid.count) new jobs (trying again shortly): \(error)")
+            return false
         }
         for (job, _) in newJobs + invalid {
             for input in job.inputs {
@@ -219,28 +252,17 @@ actor JobIntake {
             failInvalid(job: job, spec: spec)
             context.observer(.invalid(name: spec.name, id: job.id))
         }
+        return true
     }
 
     /// Moves an invalid drop's files into `failed/` with an error file that says what to fix.
     private func failInvalid(job: NewJob, spec: JobSpec) {
         let text = ErrorReport.invalidDrop(spec: spec, inboxLabel: context.planner.options.inboxLabel)
-        let shared = Set(spec.inputFiles.filter { path in
-            // Inputs that other live jobs still need (a manifest, an image shared by variants) are copied.
-            guard let stat = FileSystemProbe.lstat(context.inbox + "/" + path) else { return false }
-            return held[stat.identity]?.contains { $0 != job.id } ?? false
-        })
         do {
-            let folder = try context.outbox.moveToFailed(
-                inputs: spec.inputFiles.filter { !shared.contains($0) }.map { context.inbox + "/" + $0 },
-                lane: spec.lane, name: spec.name, errorText: text)
-            for path in shared {
-                try? FileManager.default.copyItem(
-                    atPath: context.inbox + "/" + path,
-                    toPath: folder.path + "/" + (path as NSString).lastPathComponent)
-            }
+            guard let stored = try context.store.job(job.id) else { return }
+            let result = try context.disposer.dispose(.failed, job: stored, name: spec.name, errorText: text, log: nil)
             release(jobID: job.id)
-            try context.store.releaseInputs(ofJob: job.id)
-            try context.store.updateJob(job.id, in: .invalid, message: "moved to \(folder.path)") { $0.outputPath = folder.path }
+            if let folder = result.folder { try? context.store.appendNote(job.id, "moved to \(folder)") }
         } catch {
             context.logger.error("job \(spec.name): cannot move its files to the failed folder: \(error)")
         }

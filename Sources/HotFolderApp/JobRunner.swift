@@ -111,6 +111,7 @@ actor JobRunner {
 
     /// Polls tasks in flight and finishes them until stopped.
     func runPoller() async {
+        var nextSweep = Date.distantPast
         await withDiscardingTaskGroup { group in
             while !stopping, !Task.isCancelled {
                 let now = Date()
@@ -125,6 +126,16 @@ actor JobRunner {
                     }
                     busy.insert(item.task.jobID)
                     group.addTask { await self.advance(item) }
+                }
+                // Jobs outside the slots whose time came: uncertain ones due for a search, holds that end.
+                if now >= nextSweep {
+                    nextSweep = now.addingTimeInterval(1)
+                    for state in [JobState.uncertain, .held] {
+                        for job in (try? context.store.jobsDue(in: state, now: now)) ?? [] where !busy.contains(job.id) {
+                            busy.insert(job.id)
+                            group.addTask { await self.wake(job, with: .due) }
+                        }
+                    }
                 }
                 let rate = max(0.1, context.configuration.maxStatusCallsPerSecond)
                 var timeout = 0.25  // while child tasks work, their tasks' next poll times keep changing
@@ -172,6 +183,11 @@ actor JobRunner {
             inFlight = max(0, inFlight - 1)
             dispatchWake.signal()
         }
+    }
+
+    /// A job outside the slots got a task (an uncertain job's task was found): it holds a slot now.
+    func tookSlot() {
+        inFlight += 1
     }
 
     /// A submission succeeded: the account works, so a pause ends.

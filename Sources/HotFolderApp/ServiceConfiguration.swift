@@ -91,8 +91,12 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var pollMaxInterval: Duration = .seconds(30)
     /// At most this many status calls per second, over all tasks.
     public var maxStatusCallsPerSecond: Double = 5
-    /// Attempts per job step (upload, create, download) before a transient error fails the job.
+    /// Attempts per job step (upload, create) before a transient error fails the job. Downloads of a finished
+    /// video go on until its link expires; status calls have their own, larger limit.
     public var maxAttempts = 5
+    /// Tasks the provider may fail for an unknown reason before the job fails with the provider's message
+    /// (each is a new task; failed tasks are not billed).
+    public var maxTaskFailures = 3
     /// The first retry's delay ceiling; it doubles per attempt.
     public var backoffBase: Duration = .seconds(2)
     /// The longest retry delay ceiling.

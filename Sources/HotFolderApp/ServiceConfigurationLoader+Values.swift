@@ -42,6 +42,7 @@ extension ServiceConfigurationLoader {
         try values.set(
             &configuration.maxStatusCallsPerSecond, "max_status_calls_per_second", Self.number(minimum: 0.001))
         try values.set(&configuration.maxAttempts, "max_attempts", Self.count)
+        try values.set(&configuration.maxTaskFailures, "max_task_failures", Self.count)
         try values.set(&configuration.backoffBase, "backoff_base", Self.duration(allowZero: false))
         try values.set(&configuration.backoffMax, "backoff_max", Self.duration(allowZero: false))
         try values.set(&configuration.requestTimeout, "request_timeout", Self.duration(allowZero: false))
@@ -132,7 +133,7 @@ extension ServiceConfigurationLoader {
                 "prices.fast": "a number of US dollars per million tokens, 0 or more, such as 0.6",
                 "prices.quality": "a number of US dollars per million tokens, 0 or more, such as 2.2",
             ]
-            for key in ["max_in_flight", "max_uploads", "max_downloads", "max_submits", "max_attempts"] {
+            for key in ["max_in_flight", "max_uploads", "max_downloads", "max_submits", "max_attempts", "max_task_failures"] {
                 table[key] = "a whole number of 1 or more"
             }
             for key in ["settle", "poll_first_delay", "shutdown_grace"] {

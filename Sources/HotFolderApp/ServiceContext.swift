@@ -30,6 +30,20 @@ struct ServiceContext: Sendable {
         dispatchWake.signal()
     }
 
+    /// Moves jobs' inputs away.
+    var disposer: InputDisposer {
+        InputDisposer(store: store, outbox: outbox, inbox: inbox, archivePolicy: configuration.archivePolicy)
+    }
+
+    /// The lifecycle's limits and timings, from the configuration and what the provider can do.
+    var lifecyclePolicy: LifecyclePolicy {
+        LifecyclePolicy(
+            retry: configuration.retryPolicy, maxTaskFailures: configuration.maxTaskFailures,
+            firstPollDelay: configuration.pollFirstDelay.seconds, pollMinInterval: configuration.pollMinInterval.seconds,
+            pollMaxInterval: configuration.pollMaxInterval.seconds, pauseProbeInterval: configuration.pauseProbeInterval.seconds,
+            canSearchLostTasks: api.canSearchLostTasks, resubmitUncertain: configuration.resubmitUncertain)
+    }
+
     /// Seconds to wait before attempt `attempt` (1 = the first retry): exponential, capped, with jitter
     /// between half and all of the ceiling so retries of many jobs spread out.
     func backoff(attempt: Int) -> Double {

@@ -17,6 +17,12 @@ public enum ServiceEvent: Sendable, Hashable {
     case failed(name: String, id: UUID, category: String)
     /// Its create call's outcome is unknown.
     case uncertain(name: String, id: UUID)
+    /// An uncertain job's task was found in the provider's task list: it is tracked, not sent again.
+    case resolved(name: String, id: UUID, taskID: String)
+    /// A budget or time window holds it.
+    case held(name: String, id: UUID, reason: String)
+    /// It was cancelled (by an operator, at the provider, or because its inputs changed).
+    case cancelled(name: String, id: UUID)
     /// It goes back into the queue after a delay.
     case retrying(name: String, id: UUID)
     /// The queue paused (auth or quota) or resumed.

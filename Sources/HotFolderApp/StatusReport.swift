@@ -49,7 +49,7 @@ public struct StatusReport: Encodable, Sendable {
     /// Reads the report from the store and the state directory.
     public static func read(store: SQLiteStateStore, stateDirectory: String, limit: Int = 50) throws -> StatusReport {
         let counts = try store.countsByState()
-        let live: Set<JobState> = [.detected, .ready, .uploading, .submitting, .submitted, .running, .downloading, .uncertain, .held]
+        let live: Set<JobState> = [.ready, .uploading, .submitting, .submitted, .running, .downloading, .uncertain, .held]
         var active: [ActiveJob] = []
         for job in try store.jobs(inStates: live, limit: limit) {
             let task = try store.task(forJob: job.id)

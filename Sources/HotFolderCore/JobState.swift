@@ -2,13 +2,12 @@
 
 /// Where a job is in its life (DESIGN §4), stored in the state database by its raw value.
 ///
-/// The happy path is `detected → ready → (uploading) → submitting → submitted → running → downloading → done`.
+/// The happy path is `ready → (uploading) → submitting → submitted → running → downloading → done`.
 /// Side exits: `invalid` (rejected before any money is spent), `failed` (with a category kept beside the state),
 /// `uncertain` (a create call whose outcome is unknown; never resubmitted silently), `held` (budget or time
 /// window) and `cancelled`. The legal moves are listed in ``transitions``; the store refuses any other.
+/// What moves a job, and when, is decided by ``JobLifecycle``.
 public enum JobState: String, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
-    /// Files were seen; the group is not complete or not settled yet.
-    case detected
     /// Complete, valid and waiting in the queue.
     case ready
     /// Input images are being uploaded.
@@ -78,7 +77,6 @@ public enum JobState: String, Sendable, Hashable, CaseIterable, Codable, CustomS
     /// `uncertain` when the create call's outcome is unknown, and `uncertain` goes back to `submitting` only when
     /// resubmission is allowed (or to `submitted` when the task is found after all).
     public static let transitions: [JobState: Set<JobState>] = [
-        .detected: [.ready, .invalid, .failed, .held, .cancelled],
         .ready: [.uploading, .submitting, .held, .invalid, .failed, .cancelled],
         .uploading: [.ready, .submitting, .held, .invalid, .failed, .cancelled],
         .submitting: [.submitted, .ready, .uncertain, .invalid, .failed, .cancelled],

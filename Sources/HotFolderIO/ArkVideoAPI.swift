@@ -76,6 +76,86 @@ public struct ArkVideoAPI: VideoAPI {
     public func download(from url: String, to destination: String) async throws -> Int64 {
         try await VideoDownloader(transport: transport).download(from: url, to: destination)
     }
+
+    /// Ark lists the tasks of the last 7 days.
+    public var canSearchLostTasks: Bool { true }
+
+    /// `GET …/tasks?filter.model=…`, newest first, page by page until the tasks are older than the window:
+    /// the tasks with the request's model and parameters created within `createdBetween` (a few seconds of
+    /// clock skew allowed) that no job has recorded. Ark does not return the prompt, so parameters must do.
+    public func findLostTask(
+        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) -> Bool
+    ) async throws -> JobLifecycle.LostTaskSearch {
+        let model = modelIDs[request.model] ?? request.model
+        let earliest = createdBetween.lowerBound.addingTimeInterval(-10)
+        let latest = createdBetween.upperBound.addingTimeInterval(10)
+        var matches: [String] = []
+        for page in 1...10 {
+            let query = "?page_num=\(page)&page_size=100&filter.model=\(pathComponent(model))"
+            let answer = try await transport.send(.status, method: .GET, path: tasksPath + query)
+            guard let list = try? JSONDecoder().decode(ArkTaskList.self, from: answer.body) else {
+                throw VideoAPIError.malformedResponse(operation: .status, reason: "the task list is not the expected JSON.")
+            }
+            for item in list.items {
+                guard let id = item.id, let created = item.createdAt, created >= earliest, created <= latest else { continue }
+                guard item.matches(request, model: model), !isRecorded(id) else { continue }
+                matches.append(id)
+            }
+            let oldest = list.items.compactMap(\.createdAt).min()
+            if list.items.count < 100 || (oldest.map { $0 < earliest } ?? true) { break }
+        }
+        switch matches.count {
+        case 0: return .notFound
+        case 1: return .found(taskID: matches[0])
+        default: return .ambiguous(matches)
+        }
+    }
+}
+
+/// One page of Ark's task list: `{"total": N, "items": [task, …]}`.
+struct ArkTaskList: Decodable, Sendable {
+    var items: [ArkListedTask]
+
+    enum Keys: String, CodingKey { case items }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        items = (try? container.decode([ArkListedTask].self, forKey: .items)) ?? []
+    }
+}
+
+/// The fields of a listed Ark task that identify the request that made it.
+struct ArkListedTask: Decodable, Sendable {
+    var id: String?
+    var model: String?
+    var createdAt: Date?
+    var resolution: String?
+    var ratio: String?
+    var duration: Int?
+    var seed: Int64?
+
+    enum Keys: String, CodingKey { case id, model, resolution, ratio, duration, seed, createdAt = "created_at" }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        id = FlexibleString.decode(container, .id)
+        model = FlexibleString.decode(container, .model)
+        createdAt = FlexibleDate.decode(container, .createdAt)
+        resolution = FlexibleString.decode(container, .resolution)
+        ratio = FlexibleString.decode(container, .ratio)
+        duration = FlexibleString.decodeNumber(container, .duration).map { Int($0) }
+        seed = FlexibleString.decodeNumber(container, .seed).map { Int64($0) }
+    }
+
+    /// Whether the task was made with this request's model and parameters (unset ones match anything).
+    func matches(_ request: GenerationRequest, model expected: String) -> Bool {
+        if let model, model != expected { return false }
+        if let wanted = request.resolution, let resolution, wanted != resolution { return false }
+        if let wanted = request.aspectRatio, let ratio, wanted != ratio, ratio != "adaptive" { return false }
+        if let wanted = request.duration, let duration, wanted != duration { return false }
+        if let wanted = request.seed, wanted >= 0, let seed, wanted != seed { return false }
+        return true
+    }
 }
 
 /// The Ark create body: `model`, `content[]`, generation parameters as top-level fields.

@@ -69,6 +69,12 @@ struct ErrorDetail: Decodable, Sendable {
         self.type = type
     }
 
+    /// Whether the body is the API's own JSON error (rather than a proxy's page or nothing).
+    static func isAPIError(_ body: ByteBuffer) -> Bool {
+        guard let detail = try? JSONDecoder().decode(ErrorDetail.self, from: body) else { return false }
+        return detail.code != nil || detail.message != nil || detail.type != nil
+    }
+
     static func parse(_ body: ByteBuffer) -> ErrorDetail {
         if let detail = try? JSONDecoder().decode(ErrorDetail.self, from: body) { return detail }
         let text = String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)

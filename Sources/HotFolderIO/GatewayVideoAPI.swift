@@ -111,6 +111,12 @@ public struct GatewayVideoAPI: VideoAPI {
     private func checkBodyCode(_ code: Int?, _ answer: HTTPTransport.Answer, _ operation: VideoAPIOperation) throws {
         guard let code, code != 200, code != 0 else { return }
         let status = (400..<600).contains(code) ? code : 500
+        if operation == .create, status >= 500, status != 503 {
+            // An internal error reported after the request was taken: a task may exist.
+            throw VideoAPIError.answerLost(
+                operation: operation, status: code,
+                reason: transport.configuration.apiKey.redact(ErrorDetail.parse(answer.body).message ?? "internal error"))
+        }
         let (category, message) = ErrorClassifier.classify(status: status, headers: answer.headers, body: answer.body)
         throw VideoAPIError.rejected(
             operation: operation, status: code, category: category,

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOPosix
 
 /// The plumbing both API clients share: auth header, timeouts, size limits, error mapping, logging.
 struct HTTPTransport: Sendable {
@@ -48,6 +49,15 @@ struct HTTPTransport: Sendable {
             }
             log(operation, method, path, status: answer.status, started: started)
             guard (200..<300).contains(answer.status) else {
+                // A create call answered by a 5xx that is not the API's own "unavailable, try later" may have
+                // made a task: a proxy's 502/504 page, a 500 after the work began.
+                if operation == .create, answer.status >= 500,
+                    !(answer.status == 503 && ErrorDetail.isAPIError(answer.body))
+                {
+                    let detail = ErrorDetail.isAPIError(answer.body) ? (ErrorDetail.parse(answer.body).message ?? "") : "not the API's own answer"
+                    throw VideoAPIError.answerLost(
+                        operation: operation, status: answer.status, reason: configuration.apiKey.redact(detail))
+                }
                 let (category, message) = ErrorClassifier.classify(
                     status: answer.status, headers: answer.headers, body: answer.body)
                 throw VideoAPIError.rejected(
@@ -73,12 +83,25 @@ struct HTTPTransport: Sendable {
             return .timedOut(operation: operation, seconds: seconds)
         case is NIOTooManyBytesError:
             return .responseTooLarge(operation: operation, limit: configuration.maxResponseBytes)
-        case let error as HTTPClientError
-        where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout:
+        case let error as HTTPClientError where error == .connectTimeout:
+            return .notSent(operation: operation, reason: "the connection could not be opened in time")
+        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:
             return .timedOut(operation: operation, seconds: seconds)
+        case let error where Self.neverConnected(error):
+            return .notSent(operation: operation, reason: configuration.apiKey.redact(String(describing: error)))
         default:
             return .connectionFailed(operation: operation, reason: configuration.apiKey.redact(String(describing: error)))
         }
+    }
+
+    /// Whether the error happened while connecting, before any byte of the request was sent.
+    static func neverConnected(_ error: any Error) -> Bool {
+        if error is NIOConnectionError { return true }
+        if let error = error as? IOError {
+            return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.errnoCode)
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error { return true }
+        return false
     }
 
     private func log(_ operation: VideoAPIOperation, _ method: HTTPMethod, _ path: String, status: Int, started: ContinuousClock.Instant) {

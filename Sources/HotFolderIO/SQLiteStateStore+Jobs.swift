@@ -17,8 +17,9 @@ extension SQLiteStateStore {
         return try write("insert jobs") { db in
             let insertJob = try db.cachedStatement(
                 sql: """
-                    INSERT INTO job (id, name, lane, state, priority, createdAt, updatedAt, specJSON, attempts, failureMessage)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+                    INSERT INTO job (id, name, lane, state, priority, createdAt, updatedAt, specJSON, attempts, failureMessage,
+                        specVersion, pendingDisposal)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
                     """)
             let insertInput = try db.cachedStatement(
                 sql: """
@@ -33,7 +34,9 @@ extension SQLiteStateStore {
                 do {
                     try insertJob.execute(arguments: [
                         id, job.name, job.lane, job.state.rawValue, job.priority, now.timeIntervalSince1970,
-                        now.timeIntervalSince1970, job.specJSON, message,
+                        now.timeIntervalSince1970, job.specJSON, message, NewJob.currentSpecVersion,
+                        // An invalid drop's files go to failed/ next; if the service stops first, the next start does it.
+                        job.state == .invalid ? JobLifecycle.InputDisposal.failed.rawValue : nil,
                     ])
                 } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                     throw StateStoreError.duplicateJob(job.id)
@@ -50,7 +53,8 @@ extension SQLiteStateStore {
                     StoredJob(
                         id: job.id, name: job.name, lane: job.lane, state: job.state, failureCategory: nil,
                         failureMessage: message, priority: job.priority, createdAt: now, updatedAt: now,
-                        specJSON: job.specJSON, attempts: 0, nextAttemptAt: nil, outputPath: nil))
+                        specJSON: job.specJSON, attempts: 0, nextAttemptAt: nil, outputPath: nil,
+                        pendingDisposal: job.state == .invalid ? .failed : nil))
             }
             return stored
         }
@@ -151,13 +155,15 @@ extension SQLiteStateStore {
         try db.cachedStatement(
             sql: """
                 UPDATE job SET name = ?, lane = ?, state = ?, failureCategory = ?, failureMessage = ?, priority = ?,
-                    updatedAt = ?, specJSON = ?, attempts = ?, nextAttemptAt = ?, outputPath = ?
+                    updatedAt = ?, specJSON = ?, attempts = ?, nextAttemptAt = ?, outputPath = ?, counters = ?,
+                    pendingDisposal = ?
                 WHERE id = ? AND state = ?
                 """
         ).execute(arguments: [
             job.name, job.lane, job.state.rawValue, job.failureCategory, job.failureMessage, job.priority,
             job.updatedAt.timeIntervalSince1970, job.specJSON, job.attempts, seconds(job.nextAttemptAt),
-            job.outputPath, job.id.lowercasedString, expectedState.rawValue,
+            job.outputPath, encodeCounters(job.counters), job.pendingDisposal?.rawValue, job.id.lowercasedString,
+            expectedState.rawValue,
         ])
         // The row was read in this same immediate transaction, so this only trips if the schema misbehaves.
         guard db.changesCount == 1 else { throw StateStoreError.jobNotFound(job.id) }

@@ -21,6 +21,10 @@ public struct NewJob: Sendable, Hashable {
     /// Why the job starts in this state (for `invalid`, the validation message).
     public var message: String?
 
+    /// The layout version of the job specifications this version writes; a job stored with a higher one was
+    /// written by a newer hotfolder and is failed with that reason instead of being misread.
+    public static let currentSpecVersion = 1
+
     /// Creates a job to insert.
     public init(
         id: UUID = UUID(), name: String, lane: String = "", state: JobState = .ready, priority: Int = 0,
@@ -65,6 +69,12 @@ public struct StoredJob: Sendable, Hashable, Identifiable {
     public var nextAttemptAt: Date?
     /// The reserved output path (`outbox/<lane>/<name>` without extension) once one is reserved.
     public var outputPath: String?
+    /// Failures per step, each with its own limit.
+    public var counters = JobCounters()
+    /// Inputs still to be moved away (written with the state that decided it; cleared once they moved).
+    public var pendingDisposal: JobLifecycle.InputDisposal?
+    /// The layout version of ``specJSON`` (``NewJob/currentSpecVersion`` when written by this version).
+    public var specVersion = NewJob.currentSpecVersion
 }
 
 /// Identifies a file's content cheaply, without reading it: device, inode, size and modification time.

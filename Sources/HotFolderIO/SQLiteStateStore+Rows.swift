@@ -8,7 +8,8 @@ import HotFolderCore
 extension SQLiteStateStore {
     static let jobColumns = """
         job.id, job.name, job.lane, job.state, job.failureCategory, job.failureMessage, job.priority, \
-        job.createdAt, job.updatedAt, job.specJSON, job.attempts, job.nextAttemptAt, job.outputPath
+        job.createdAt, job.updatedAt, job.specJSON, job.attempts, job.nextAttemptAt, job.outputPath, \
+        job.counters, job.pendingDisposal, job.specVersion
         """
 
     static func decodeJob(_ row: Row) throws -> StoredJob {
@@ -25,8 +26,23 @@ extension SQLiteStateStore {
             specJSON: row[9] ?? Data(),
             attempts: row[10],
             nextAttemptAt: optionalDate(row[11]),
-            outputPath: row[12]
+            outputPath: row[12],
+            counters: decodeCounters(row[13]),
+            pendingDisposal: (row[14] as String?).flatMap(JobLifecycle.InputDisposal.init(rawValue:)),
+            specVersion: row[15]
         )
+    }
+
+    /// Counters as stored (JSON); missing or unreadable counters start at zero rather than stop the job.
+    static func decodeCounters(_ text: String?) -> JobCounters {
+        guard let text, let counters = try? JSONDecoder().decode(JobCounters.self, from: Data(text.utf8)) else {
+            return JobCounters()
+        }
+        return counters
+    }
+
+    static func encodeCounters(_ counters: JobCounters) -> String {
+        (try? String(decoding: JSONEncoder().encode(counters), as: UTF8.self)) ?? "{}"
     }
 
     static let taskColumns = """

@@ -85,6 +85,20 @@ extension SQLiteStateStore {
                     CREATE INDEX event_job ON event(jobId, id);
                     """)
         }
+        migrator.registerMigration("v2-lifecycle") { db in
+            // Failures per step (JSON of JobCounters), the inputs still to move after a crash, the version of
+            // specJSON's layout, and the uncertain/held jobs' next search or end of hold through nextAttemptAt.
+            try db.execute(
+                sql: """
+                    ALTER TABLE job ADD COLUMN counters TEXT;
+                    ALTER TABLE job ADD COLUMN pendingDisposal TEXT;
+                    ALTER TABLE job ADD COLUMN specVersion INTEGER NOT NULL DEFAULT 1;
+                    CREATE INDEX job_pending ON job(pendingDisposal) WHERE pendingDisposal IS NOT NULL;
+                    CREATE INDEX job_state_due ON job(state, nextAttemptAt);
+                    """)
+            // Jobs left in `detected` by an older version (never written in practice) are queued.
+            try db.execute(sql: "UPDATE job SET state = 'ready' WHERE state = 'detected'")
+        }
         return migrator
     }
 }

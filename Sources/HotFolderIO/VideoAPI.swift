@@ -30,6 +30,27 @@ public protocol VideoAPI: Sendable {
     /// renamed into place only when complete; nothing is left behind when it fails. Returns the byte count.
     @discardableResult
     func download(from url: String, to destination: String) async throws -> Int64
+
+    /// Whether ``findLostTask(for:createdBetween:isRecorded:)`` can search the provider's task list.
+    var canSearchLostTasks: Bool { get }
+
+    /// Searches the provider's task list for a task that a create call with an unknown outcome may have made:
+    /// same model and parameters, created within `createdBetween`, not already recorded for another job.
+    func findLostTask(
+        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) -> Bool
+    ) async throws -> JobLifecycle.LostTaskSearch
+}
+
+extension VideoAPI {
+    /// No task list by default (the gateway has none).
+    public var canSearchLostTasks: Bool { false }
+
+    /// No task list by default: ``JobLifecycle/LostTaskSearch/unsupported``.
+    public func findLostTask(
+        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) -> Bool
+    ) async throws -> JobLifecycle.LostTaskSearch {
+        .unsupported
+    }
 }
 
 /// A local image made ready for a request.

@@ -23,12 +23,18 @@ public enum VideoAPIError: Error, Sendable, Hashable, CustomStringConvertible {
     case downloadFailed(url: String, category: APIErrorCategory, reason: String)
     /// Writing the downloaded file failed.
     case fileSystem(path: String, reason: String)
+    /// The request never reached the video API (connection refused, no route, connect timeout).
+    case notSent(operation: VideoAPIOperation, reason: String)
+    /// The request reached the API but its answer was lost or not the API's own (a proxy's 502 page, an empty
+    /// body): whatever it asked for may have happened.
+    case answerLost(operation: VideoAPIOperation, status: Int?, reason: String)
 
     /// What the service should make of it.
     public var category: APIErrorCategory {
         switch self {
         case .rejected(_, _, let category, _): category
-        case .timedOut, .connectionFailed, .responseTooLarge, .malformedResponse, .fileSystem: .transient
+        case .timedOut, .connectionFailed, .responseTooLarge, .malformedResponse, .fileSystem, .notSent, .answerLost:
+            .transient
         case .unsupported, .unusableImage: .invalidRequest
         case .downloadFailed(_, let category, _): category
         }
@@ -55,6 +61,23 @@ public enum VideoAPIError: Error, Sendable, Hashable, CustomStringConvertible {
             "Downloading the video from \(url) failed (\(category.name)): \(reason)"
         case .fileSystem(let path, let reason):
             "Writing \(path) failed: \(reason)"
+        case .notSent(let operation, let reason):
+            "The request never reached the video API while \(operation.phrase): \(reason)"
+        case .answerLost(let operation, let status, let reason):
+            "The video API's answer while \(operation.phrase) was lost\(status.map { " (HTTP \($0))" } ?? ""): \(reason)"
+        }
+    }
+
+    /// Whether a failed create call provably created nothing, so sending it again cannot pay twice: the API
+    /// refused it with its own answer (4xx, 429, a 503 with its JSON error), the request never reached the API,
+    /// or it was refused locally. Anything else (timeouts, resets, a proxy's 5xx page, a 200 without a task id)
+    /// may have created a task.
+    public var createdNothing: Bool {
+        switch self {
+        case .rejected, .notSent, .unusableImage, .unsupported: true
+        case .timedOut, .connectionFailed, .responseTooLarge, .malformedResponse, .downloadFailed, .fileSystem,
+            .answerLost:
+            false
         }
     }
 }

@@ -41,9 +41,13 @@ struct VideoDownloader: Sendable {
                 }
                 return written
             }
-            guard rename(temporary.string, destination) == 0 else {
-                throw VideoAPIError.fileSystem(path: destination, reason: String(cString: strerror(errno)))
+            // link() never replaces: a video already at `destination` (another job's, or a person's) stays.
+            guard link(temporary.string, destination) == 0 else {
+                let code = errno
+                let reason = code == EEXIST ? "a file with that name is already there; it is left untouched." : String(cString: strerror(code))
+                throw VideoAPIError.fileSystem(path: destination, reason: reason)
             }
+            unlink(temporary.string)
             return bytes
         } catch {
             _ = try? await FileSystem.shared.removeItem(at: temporary, strategy: .platformDefault, recursively: false)

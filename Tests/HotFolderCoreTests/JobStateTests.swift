@@ -5,14 +5,14 @@ import Testing
 @Suite struct JobStateTests {
     @Test func rawValuesAreTheStoredNames() {
         #expect(JobState.allCases.map(\.rawValue) == [
-            "detected", "ready", "uploading", "submitting", "submitted", "running", "downloading", "done",
+            "ready", "uploading", "submitting", "submitted", "running", "downloading", "done",
             "invalid", "failed", "uncertain", "held", "cancelled",
         ])
         #expect(JobState(rawValue: "uncertain") == .uncertain)
     }
 
     @Test func happyPathIsLegal() {
-        let path: [JobState] = [.detected, .ready, .uploading, .submitting, .submitted, .running, .downloading, .done]
+        let path: [JobState] = [.ready, .uploading, .submitting, .submitted, .running, .downloading, .done]
         for (from, to) in zip(path, path.dropFirst()) {
             #expect(JobState.isLegal(from: from, to: to), "\(from) → \(to)")
         }
@@ -22,7 +22,7 @@ import Testing
 
     @Test(arguments: [
         (JobState.done, JobState.ready), (.ready, .submitted), (.submitted, .submitting), (.running, .submitted),
-        (.invalid, .ready), (.detected, .submitting), (.uncertain, .running), (.held, .submitting),
+        (.invalid, .ready), (.ready, .running), (.uncertain, .running), (.held, .submitting),
         (.downloading, .running), (.ready, .ready),
     ])
     func illegalMovesAreRefused(from: JobState, to: JobState) {

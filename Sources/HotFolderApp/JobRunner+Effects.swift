@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+import Logging
+
+/// What the runner holds about one job while it performs its lifecycle's effects.
+struct JobWork: Sendable {
+    var job: StoredJob
+    /// Nil when the stored description cannot be read (the job is failed with that reason).
+    var spec: JobSpec?
+    var lifecycle: JobLifecycle
+    var reservation: OutputReservation?
+    /// Prepared image URLs by inbox-relative path.
+    var urls: [String: String] = [:]
+    /// The status call just answered, recorded with the next commit or schedule.
+    var seen: RemoteTask?
+    /// The downloaded video's size.
+    var bytes: Int64 = 0
+    /// The task an effect concerns when the store has none for the job (created after a cancel).
+    var orphanTaskID: String?
+}
+
+extension JobRunner {
+    /// Builds the work for a stored job: its description and its lifecycle from the stored state and task.
+    nonisolated func work(for job: StoredJob) -> JobWork {
+        let spec = job.specVersion <= NewJob.currentSpecVersion ? try? JSONDecoder.iso.decode(JobSpec.self, from: job.specJSON) : nil
+        let stored = try? context.store.task(forJob: job.id)
+        let facts = stored.map {
+            TaskFacts(taskID: $0.taskID, submittedAt: $0.submittedAt, pollCount: $0.pollCount, videoURL: $0.videoURL, expiresAt: $0.expiresAt)
+        }
+        let failure = job.failureCategory.map { JobLifecycle.Failure(category: $0, message: job.failureMessage ?? "") }
+        let lifecycle = JobLifecycle(
+            state: job.state, hasImages: !(spec?.images.isEmpty ?? true), policy: context.lifecyclePolicy,
+            counters: job.counters, notBefore: job.nextAttemptAt, task: facts, failure: failure,
+            pendingDisposal: job.pendingDisposal)
+        return JobWork(
+            job: job, spec: spec, lifecycle: lifecycle,
+            reservation: job.outputPath.flatMap { $0.hasPrefix(context.outbox.outbox) ? context.outbox.reservation(stemPath: $0) : nil })
+    }
+
+    /// Tells the job's lifecycle about `event` and performs what it returns, feeding outcomes back as events.
+    ///
+    /// When a commit finds the job moved on (another process cancelled or retried it), the job is read again
+    /// and the same event is told to its fresh lifecycle once: a task created after a cancel is then cancelled.
+    nonisolated func drive(_ work: inout JobWork, _ first: JobLifecycle.Event) async {
+        var events = [first]
+        var reread = false
+        while !events.isEmpty {
+            var event = events.removeFirst()
+            if work.spec == nil, !work.lifecycle.state.isTerminal {
+                // Fail loudly, by name, rather than skip the job and leak its slot.
+                if case .brokenLocally = event {} else { event = .brokenLocally(message: unreadableSpecMessage(work.job)) }
+            }
+            let effects = work.lifecycle.handle(event, now: Date(), jitter: Double.random(in: 0...1))
+            var movedOn = false
+            for effect in effects {
+                let outcome = await perform(effect, &work)
+                if case .next(let next) = outcome { events.append(next) }
+                if case .movedOn = outcome {
+                    movedOn = true
+                    break
+                }
+            }
+            if movedOn {
+                guard !reread, let fresh = try? context.store.job(work.job.id) else { return }
+                reread = true
+                let (reservation, orphan) = (work.reservation, work.orphanTaskID)
+                work = self.work(for: fresh)
+                work.reservation = reservation ?? work.reservation
+                work.orphanTaskID = orphan
+                events = [event]
+            }
+        }
+    }
+
+    private nonisolated func unreadableSpecMessage(_ job: StoredJob) -> String {
+        if job.specVersion > NewJob.currentSpecVersion {
+            return "job \(job.displayName) was stored by a newer hotfolder (description version \(job.specVersion), this one reads \(NewJob.currentSpecVersion)); run the newer version or drop the files again"
+        }
+        return "the stored description of job \(job.displayName) could not be read back; drop its files again"
+    }
+
+    /// Performs one effect; returns the event it produced, if any.
+    private nonisolated func perform(_ effect: JobLifecycle.Effect, _ work: inout JobWork) async -> EffectOutcome {
+        switch effect {
+        case .commit(let commit):
+            return performCommit(commit, &work)
+        case .verifyInputs:
+            return .next(verifyInputs(work))
+        case .upload:
+            return .next(await upload(&work))
+        case .create:
+            return .next(await create(work))
+        case .recordTask(let taskID, let from, let firstPoll):
+            return recordTask(taskID, from: from, firstPoll: firstPoll, &work)
+        case .askStatus:
+            return .next(await askStatus(&work))
+        case .schedule(let at):
+            let seen = work.seen
+            work.seen = nil
+            _ = try? context.store.updateTask(forJob: work.job.id) { task in
+                Self.apply(seen, to: &task)
+                task.nextPollAt = at
+            }
+            return .done
+        case .download:
+            return .next(await download(&work))
+        case .writeOutbox:
+            return .next(writeOutbox(work))
+        case .moveInputs(let disposal):
+            await moveInputs(disposal, work)
+            return .done
+        case .cancelRemoteTask:
+            await cancelRemoteTask(work)
+            return .done
+        case .searchLostTask:
+            return .next(await searchLostTask(work))
+        case .replan:
+            await intake.release(jobID: work.job.id)
+            await intake.replan(paths: ((try? context.store.inputs(ofJob: work.job.id)) ?? []).map(\.path))
+            return .done
+        case .pauseQueue(let category, let message):
+            await pauseQueue(category: category, message: message)
+            return .done
+        case .slowQueue(let seconds):
+            await slowDown(seconds: seconds)
+            return .done
+        case .accountWorks:
+            await accountWorks()
+            return .done
+        case .log(let message):
+            if let reservation = work.reservation { log(reservation, message) }
+            return .done
+        case .notify(let notice):
+            notify(notice, work)
+            return .done
+        }
+    }
+
+    // MARK: - Commits
+
+    private nonisolated func performCommit(_ commit: JobLifecycle.Commit, _ work: inout JobWork) -> EffectOutcome {
+        // A text job's output name is recorded with its `submitting` step: one commit fewer per job in a burst.
+        var outputPath: String?
+        if commit.to == .submitting, work.job.outputPath == nil, let spec = work.spec {
+            if work.reservation == nil { work.reservation = try? context.outbox.reserve(lane: work.job.lane, name: spec.outputName) }
+            outputPath = work.reservation?.stemPath
+        }
+        let seen = work.seen
+        work.seen = nil
+        do {
+            work.job = try context.store.commit(
+                work.job.id, commit, outputPath: outputPath, task: seen.map { seen in { Self.apply(seen, to: &$0) } })
+        } catch StateStoreError.unexpectedState {
+            return .movedOn
+        } catch {
+            context.logger.error("job \(work.job.displayName): \(error)")
+            return .movedOn
+        }
+        if commit.from != commit.to {
+            if let reservation = work.reservation, !commit.message.isEmpty { log(reservation, commit.message) }
+            if commit.to == .ready { jobsQueued() }
+        }
+        if let next = commit.nextPoll { wakePoller(for: next) }
+        return .done
+    }
+
+    /// Writes what a status call said into the task row.
+    static func apply(_ seen: RemoteTask?, to task: inout StoredTask) {
+        guard let seen else { return }
+        task.status = seen.status.name
+        task.pollCount += 1
+        if case .running(let progress) = seen.status, let progress { task.progress = progress }
+        if let estimate = seen.estimatedSeconds { task.estimatedTime = estimate }
+        if case .failed(_, let message) = seen.status { task.errorMessage = message }
+    }
+
+    private nonisolated func recordTask(_ taskID: String, from: JobState, firstPoll: Date, _ work: inout JobWork) -> EffectOutcome {
+        do {
+            try context.store.recordTask(
+                work.job.id, provider: context.api.providerName, taskID: taskID, status: "queued", nextPollAt: firstPoll, from: from)
+            work.job.state = .submitted
+        } catch StateStoreError.unexpectedState {
+            work.orphanTaskID = taskID
+            return .movedOn
+        } catch {
+            context.logger.error("job \(work.job.displayName): task \(taskID) was created but could not be recorded: \(error)")
+            return .movedOn
+        }
+        if let reservation = work.reservation { log(reservation, "task \(taskID) created") }
+        context.logger.info("job \(work.job.displayName): submitted as task \(taskID)", metadata: ["job": "\(work.job.id)"])
+        wakePoller(for: firstPoll)
+        return .done
+    }
+
+    /// The poller sleeps until its next poll is due; it only needs waking for one due sooner.
+    nonisolated func wakePoller(for due: Date) {
+        // 0: it is awake, and a signal makes it look again before it sleeps.
+        let sleepsUntil = pollerWakesAt.withLock { $0 }
+        if sleepsUntil == 0 || due.timeIntervalSinceReferenceDate < sleepsUntil { pollWake.signal() }
+    }
+
+    // MARK: - Notices
+
+    private nonisolated func notify(_ notice: JobLifecycle.Notice, _ work: JobWork) {
+        let job = work.job
+        switch notice {
+        case .done:
+            let video = work.reservation?.videoPath ?? ""
+            context.logger.info("job \(job.displayName): done → \(video)", metadata: ["job": "\(job.id)"])
+            context.observer(.done(name: job.name, id: job.id, video: video))
+        case .failed(let category):
+            context.logger.warning("job \(job.displayName): failed (\(category)): \(work.lifecycle.failure?.message ?? "")")
+            context.observer(.failed(name: job.name, id: job.id, category: category))
+        case .uncertain:
+            context.logger.warning("job \(job.displayName): uncertain — \(work.lifecycle.failure?.message ?? "")")
+            context.observer(.uncertain(name: job.name, id: job.id))
+        case .resolved(let taskID):
+            context.logger.notice("job \(job.displayName): no longer uncertain: its task \(taskID) was found")
+            context.observer(.resolved(name: job.name, id: job.id, taskID: taskID))
+        case .retrying:
+            context.observer(.retrying(name: job.name, id: job.id))
+        case .held(let reason):
+            context.logger.info("job \(job.displayName): held — \(reason)")
+            context.observer(.held(name: job.name, id: job.id, reason: reason))
+        case .submitted(let taskID):
+            context.observer(.submitted(name: job.name, id: job.id, taskID: taskID))
+        case .cancelled:
+            context.logger.info("job \(job.displayName): cancelled — \(work.lifecycle.failure?.message ?? "")")
+            context.observer(.cancelled(name: job.name, id: job.id))
+        }
+    }
+}
+
+/// What performing an effect led to.
+enum EffectOutcome: Sendable {
+    /// Nothing to tell the lifecycle.
+    case done
+    /// An event to tell it next.
+    case next(JobLifecycle.Event)
+    /// The job is no longer in the state the lifecycle thought (another process moved it): stop.
+    case movedOn
+}

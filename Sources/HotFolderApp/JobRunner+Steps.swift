@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+import Logging
+
+/// The I/O of each effect: each step does one thing and reports what happened as a lifecycle event.
+extension JobRunner {
+    // MARK: - Entry points
+
+    /// Takes a queued job through its create call. Runs in a child task of the dispatcher.
+    nonisolated func submit(_ job: StoredJob) async {
+        var work = self.work(for: job)
+        await drive(&work, .picked)
+        await finishedSubmitting(job.id, leftSlot: !work.lifecycle.state.isInFlight)
+    }
+
+    /// Moves one in-flight task forward: a status call, or the download. Runs in a child task of the poller.
+    nonisolated func advance(_ item: InFlightTask) async {
+        guard let job = try? context.store.job(item.task.jobID) else {
+            await finished(item.task.jobID, leftSlot: true)
+            return
+        }
+        var work = self.work(for: job)
+        await drive(&work, .due)
+        await finished(job.id, leftSlot: !work.lifecycle.state.isInFlight)
+    }
+
+    /// Tells a job outside the slots (uncertain, held, or with inputs left to move) that its time came.
+    nonisolated func wake(_ job: StoredJob, with event: JobLifecycle.Event) async {
+        var work = self.work(for: job)
+        await drive(&work, event)
+        let holdsSlot = work.lifecycle.state.isInFlight
+        await finished(job.id, leftSlot: false)
+        if holdsSlot { await tookSlot() }
+    }
+
+    // MARK: - Before the create call
+
+    nonisolated func verifyInputs(_ work: JobWork) -> JobLifecycle.Event {
+        let inputs = (try? context.store.inputs(ofJob: work.job.id)) ?? []
+        let changed = inputs.filter { input in
+            FileSystemProbe.lstat(context.inbox + "/" + input.path).map { InputIdentity($0.identity) } != input.identity
+        }
+        return changed.isEmpty ? .inputsVerified : .inputsChanged(changed.map(\.path))
+    }
+
+    nonisolated func upload(_ work: inout JobWork) async -> JobLifecycle.Event {
+        guard let spec = work.spec else { return .brokenLocally(message: unreadable) }
+        do {
+            for image in spec.images {
+                let path = context.inbox + "/" + image.path
+                let prepared = try await uploads.run { try await self.context.api.prepareImage(at: path) }
+                work.urls[image.path] = prepared.url
+                if let reservation = work.reservation {
+                    log(reservation, "image \(image.path) (\(image.role.rawValue)): \(prepared.reused ? "reused earlier upload" : "prepared")")
+                }
+            }
+            return .uploaded
+        } catch let error as VideoAPIError {
+            return .uploadFailed(error.category, message: "\(error)")
+        } catch {
+            return .uploadFailed(.transient, message: "\(error)")
+        }
+    }
+
+    nonisolated func create(_ work: JobWork) async -> JobLifecycle.Event {
+        guard let request = work.spec?.request(uploadedURLs: work.urls) else {
+            return .brokenLocally(message: "an image URL is missing after the upload")
+        }
+        if let reservation = work.reservation, let spec = work.spec {
+            log(reservation, "creating the task: \(spec.mode.rawValue), \(request.model), \(request.duration ?? 5) s, \(request.resolution ?? "default") \(request.aspectRatio ?? "")")
+        }
+        do {
+            return .created(taskID: try await context.api.createTask(request))
+        } catch let error as VideoAPIError {
+            return error.createdNothing ? .createRefused(error.category, message: "\(error)") : .createOutcomeUnknown(message: "\(error)")
+        } catch {
+            return .createOutcomeUnknown(message: "\(error)")
+        }
+    }
+
+    // MARK: - After the create call
+
+    nonisolated func askStatus(_ work: inout JobWork) async -> JobLifecycle.Event {
+        guard let taskID = work.lifecycle.task?.taskID else { return .brokenLocally(message: "the job has no task on record") }
+        do {
+            let remote = try await context.api.task(id: taskID)
+            work.seen = remote
+            return .statusSeen(remote)
+        } catch let error as VideoAPIError {
+            return .statusFailed(error.category, message: "\(error)")
+        } catch {
+            return .statusFailed(.transient, message: "\(error)")
+        }
+    }
+
+    nonisolated func download(_ work: inout JobWork) async -> JobLifecycle.Event {
+        guard let reservation = work.reservation, let url = work.lifecycle.task?.videoURL else {
+            return .brokenLocally(message: "no output name was reserved")
+        }
+        // A video already in place is this job's (the reserved name is only ever written by it): an earlier
+        // attempt got it but could not write the metadata.
+        if let size = FileSystemProbe.lstat(reservation.videoPath)?.size, size > 0 {
+            work.bytes = size
+            return .downloaded(bytes: size)
+        }
+        let started = Date()
+        do {
+            let bytes = try await downloads.run { try await self.context.api.download(from: url, to: reservation.videoPath) }
+            work.bytes = bytes
+            log(reservation, "video downloaded: \(bytes) bytes in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            return .downloaded(bytes: bytes)
+        } catch let error as VideoAPIError {
+            return .downloadFailed(error.category, message: "\(error)", diskFull: error.isDiskFull)
+        } catch {
+            return .downloadFailed(.transient, message: "\(error)", diskFull: false)
+        }
+    }
+
+    nonisolated func writeOutbox(_ work: JobWork) -> JobLifecycle.Event {
+        guard let reservation = work.reservation, let spec = work.spec,
+            let task = try? context.store.task(forJob: work.job.id)
+        else { return .outboxFailed(message: "the job's task or output name is not on record") }
+        do {
+            let events = (try? context.store.events(work.job.id)) ?? []
+            let inputs = (try? context.store.inputs(ofJob: work.job.id)) ?? []
+            let metadata = JobMetadata(
+                job: work.job, spec: spec, task: task, events: events, inputs: inputs, videoBytes: work.bytes,
+                videoPath: reservation.videoPath)
+            try context.outbox.writeMetadata(try JSONEncoder.pretty.encode(metadata), for: reservation)
+            log(reservation, "done: \(reservation.videoPath)")
+            return .outboxWritten
+        } catch {
+            return .outboxFailed(message: "\(error)")
+        }
+    }
+
+    // MARK: - Inputs
+
+    /// Moves the job's inputs away (see ``InputDisposer``) and lets the intake know they are free again.
+    nonisolated func moveInputs(_ disposal: JobLifecycle.InputDisposal, _ work: JobWork) async {
+        let job = work.job
+        let failure = work.lifecycle.failure
+            ?? JobLifecycle.Failure(category: job.failureCategory ?? "internal", message: job.failureMessage ?? "")
+        let text = work.spec.map {
+            job.state == .invalid ? ErrorReport.invalidDrop(spec: $0, inboxLabel: context.planner.options.inboxLabel) :
+            ErrorReport.failure(category: failure.category, message: failure.message, spec: $0, inboxLabel: context.planner.options.inboxLabel)
+        } ?? ErrorReport.failure(category: failure.category, message: failure.message, jobName: job.displayName)
+        do {
+            let result = try context.disposer.dispose(
+                disposal, job: job, name: work.spec?.outputName ?? job.name, errorText: text, log: work.reservation)
+            if let reservation = work.reservation, disposal == .archive {
+                let policy = context.configuration.archivePolicy
+                if policy != .keep { log(reservation, "inputs \(policy == .move ? "archived" : "deleted"): \(result.moved.count) file(s)") }
+                if !result.changed.isEmpty {
+                    log(reservation, "left in the inbox (changed since the job was planned): \(result.changed.joined(separator: ", "))")
+                }
+            }
+            if result.released { await intake.release(jobID: job.id) }
+        } catch {
+            // The disposal stays pending in the store: the next start finishes it.
+            context.logger.error("job \(job.displayName): cannot move its files: \(error)")
+        }
+    }
+
+    // MARK: - Remote tasks
+
+    nonisolated func cancelRemoteTask(_ work: JobWork) async {
+        let taskID = work.orphanTaskID ?? work.lifecycle.task?.taskID ?? (try? context.store.task(forJob: work.job.id))?.taskID
+        guard let taskID else { return }
+        do {
+            try await context.api.cancelTask(id: taskID)
+            try? context.store.appendNote(work.job.id, "the provider cancelled task \(taskID)")
+        } catch {
+            try? context.store.appendNote(work.job.id, "the provider could not cancel task \(taskID) (\(error)); it may still run and be billed")
+            context.logger.warning("job \(work.job.displayName): task \(taskID) could not be cancelled at the provider: \(error)")
+        }
+    }
+
+    nonisolated func searchLostTask(_ work: JobWork) async -> JobLifecycle.Event {
+        guard let request = work.spec?.request(uploadedURLs: [:]) ?? work.spec.map({ $0.request }) else {
+            return .lookedUp(.failed(message: "the job's request cannot be rebuilt"))
+        }
+        let sentAt = (try? context.store.lastSubmittingTime(work.job.id)) ?? work.job.updatedAt
+        let store = context.store
+        let provider = context.api.providerName
+        do {
+            let found = try await context.api.findLostTask(
+                for: request, createdBetween: sentAt...max(sentAt, work.job.updatedAt).addingTimeInterval(context.configuration.requestTimeout.seconds + 5)
+            ) { taskID in (try? store.isTaskRecorded(provider: provider, taskID: taskID)) ?? true }
+            return .lookedUp(found)
+        } catch {
+            return .lookedUp(.failed(message: "\(error)"))
+        }
+    }
+
+    private nonisolated var unreadable: String { "the job's stored description could not be read back" }
+
+    /// Appends to the job's log in the outbox (best effort: a full disk must not stop the job).
+    nonisolated func log(_ reservation: OutputReservation, _ message: String) {
+        try? context.outbox.appendLog(message, at: Date(), for: reservation)
+    }
+}
+
+extension StoredJob {
+    /// `lane/name`, or `name` in the inbox root.
+    var displayName: String { lane.isEmpty ? name : lane + "/" + name }
+}
+
+extension JSONDecoder {
+    /// A decoder for the JSON the service writes (ISO 8601 dates).
+    static var iso: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
+extension JSONEncoder {
+    /// Pretty, sorted, unescaped JSON for files people read.
+    static var pretty: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+}
