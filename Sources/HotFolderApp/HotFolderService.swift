@@ -21,10 +21,11 @@ public struct HotFolderService: Service {
         let excluded = serviceFolders.compactMap { folder -> String? in
             folder.hasPrefix(inbox + "/") ? String(folder.dropFirst(inbox.count + 1)) : nil
         }
-        let options = PlannerOptions(
+        var options = PlannerOptions(
             config: configuration.defaults, configSource: configuration.configFile ?? "config",
             prices: PriceTable(perMillionTokens: [.fast: configuration.prices.fast, .quality: configuration.prices.quality]),
             orphanTimeout: configuration.orphanTimeout.seconds)
+        options.provider = configuration.provider == .ark ? .ark : .gateway
         context = ServiceContext(
             inbox: inbox, excludedRelative: excluded, store: store,
             outbox: OutboxWriter(outbox: serviceFolders[0], failed: serviceFolders[1], archive: serviceFolders[2]),

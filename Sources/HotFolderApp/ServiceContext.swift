@@ -41,7 +41,10 @@ struct ServiceContext: Sendable {
             retry: configuration.retryPolicy, maxTaskFailures: configuration.maxTaskFailures,
             firstPollDelay: configuration.pollFirstDelay.seconds, pollMinInterval: configuration.pollMinInterval.seconds,
             pollMaxInterval: configuration.pollMaxInterval.seconds, pauseProbeInterval: configuration.pauseProbeInterval.seconds,
-            canSearchLostTasks: api.canSearchLostTasks, resubmitUncertain: configuration.resubmitUncertain)
+            canSearchLostTasks: api.canSearchLostTasks,
+            // A task made by a lost call shows in the provider's list soon; half a request timeout, at most 30 s.
+            lostTaskSearchDelay: min(30, max(1, configuration.requestTimeout.seconds / 2)),
+            resubmitUncertain: configuration.resubmitUncertain)
     }
 
     /// Seconds to wait before attempt `attempt` (1 = the first retry): exponential, capped, with jitter

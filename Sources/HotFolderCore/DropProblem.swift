@@ -56,6 +56,8 @@ public enum DropProblem: Error, Sendable, Hashable {
     case referenceWithFrames(reference: String, frames: [String])
     /// A reference image at 1080p.
     case referenceAt1080p(file: String, resolutionSource: String)
+    /// A reference image for a provider that takes none (Ark's 1.0 pro models).
+    case referenceNotSupported(file: String, provider: String)
     /// Nothing gives this job a prompt (after the orphan timeout).
     case noPrompt(job: String, files: [String], shotFolder: Bool)
     /// A manifest row that names a file which does not exist.
@@ -85,7 +87,7 @@ public enum DropProblem: Error, Sendable, Hashable {
             .promptEmpty(let f), .promptTooLong(let f, _), .imageFormat(let f, _), .imageDamaged(let f, _, _),
             .imageTruncated(let f, _, _),
             .imageSize(let f, _, _, _), .imageRatio(let f, _, _, _), .imageBytes(let f, _, _), .imageExtension(let f),
-            .lastFrameNeedsQuality(let f, _, _), .lastFrameNeedsFirst(let f), .referenceAt1080p(let f, _),
+            .lastFrameNeedsQuality(let f, _, _), .lastFrameNeedsFirst(let f), .referenceAt1080p(let f, _), .referenceNotSupported(let f, _),
             .missingFile(let f, _, _), .pathOutsideInbox(let f, _, _), .badRow(let f, _), .seedsConflict(let f, _),
             .unrecognizedName(let f, _), .nestedTooDeep(let f, _, _):
             f
@@ -115,6 +117,7 @@ public enum DropProblem: Error, Sendable, Hashable {
         case .lastFrameNeedsFirst: "last_frame"
         case .referenceWithFrames: "reference"
         case .referenceAt1080p: "resolution"
+        case .referenceNotSupported: "reference"
         case .badRow: "row"
         case .seedsConflict: "seeds"
         case .unrecognizedName, .nestedTooDeep: "file"
@@ -189,6 +192,10 @@ public enum DropProblem: Error, Sendable, Hashable {
         case .referenceAt1080p(let file, let source):
             "\(file) is a reference image, but the resolution is 1080p (from \(source)); reference images work "
                 + "only at 480p or 720p. Set `resolution: 720p` or remove the reference image."
+        case .referenceNotSupported(let file, let provider):
+            "\(file) is a reference image, but the \(provider) API's Seedance 1.0 pro models take no reference image "
+                + "(only a first frame, or first + last frame with the quality model). Use it as a first frame "
+                + "(NAME.first.png) or remove it."
         case .noPrompt(let job, _, true):
             "no prompt: add prompt.txt to the folder `\(job)`, a `prompt:` in its settings.yaml, or a folder default prompt."
         case .noPrompt(let job, _, false):

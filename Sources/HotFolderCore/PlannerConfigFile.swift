@@ -18,6 +18,8 @@ public struct PlannerConfigFile: Sendable, Hashable {
     public var defaults: [String: String]
     /// The price table (defaults for models the file does not price).
     public var prices: PriceTable
+    /// `provider:`, when the file names one (the rules differ: Ark's 1.0 pro models take no reference image).
+    public var provider: VideoProvider = .gateway
 
     /// Why a config file could not be used.
     public enum ParseError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -75,6 +77,11 @@ public struct PlannerConfigFile: Sendable, Hashable {
                             reason: "is `\(SettingsDocument.preview(setting))`: it must be \(expected)")
                     }
                 }
+            case "provider":
+                guard let provider = value.string.flatMap(VideoProvider.init(rawValue:)) else {
+                    throw .invalid(file: file, field: "provider", reason: "must be `gateway` or `ark`")
+                }
+                result.provider = provider
             case "prices":
                 guard case .mapping(let prices) = value else {
                     throw .invalid(file: file, field: "prices", reason: "must map `fast` and `quality` to a price")

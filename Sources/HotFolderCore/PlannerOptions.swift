@@ -23,6 +23,15 @@ public struct DropLimits: Sendable, Hashable {
     public init() {}
 }
 
+/// The video APIs hotfolder talks to; their contracts differ in what they accept.
+public enum VideoProvider: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The Seedance gateway: text, first frame, first + last frame, a reference image (not at 1080p).
+    case gateway
+    /// Volcengine/BytePlus Ark: its 1.0 pro models take text, a first frame, first + last frame (pro only), and
+    /// no reference image.
+    case ark
+}
+
 /// Everything a planning run depends on besides the inbox itself.
 public struct PlannerOptions: Sendable {
     /// The service config's settings layer, values as written (`"5"`, `"16:9"`, `"quality"`).
@@ -37,6 +46,8 @@ public struct PlannerOptions: Sendable {
     public var inboxLabel: String
     /// Read limits.
     public var limits: DropLimits
+    /// The API the jobs go to: what it accepts is checked before anything is sent.
+    public var provider: VideoProvider = .gateway
 
     /// Creates options; every argument has a sensible default.
     public init(

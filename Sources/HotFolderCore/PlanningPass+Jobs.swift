@@ -213,7 +213,9 @@ extension PlanningPass {
             if !frames.isEmpty {
                 problems.append(.referenceWithFrames(reference: label(reference.path), frames: frames.map { label($0.path) }))
             }
-            if settings.resolution == .p1080 {
+            if options.provider == .ark {
+                problems.append(.referenceNotSupported(file: label(reference.path), provider: "Ark"))
+            } else if settings.resolution == .p1080 {
                 problems.append(.referenceAt1080p(file: label(reference.path), resolutionSource: settings.source(of: .resolution)))
             }
         }

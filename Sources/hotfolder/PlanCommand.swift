@@ -55,6 +55,7 @@ struct PlanCommand: ParsableCommand {
                 options.config = config.defaults
                 options.configSource = "config"
                 options.prices = config.prices
+                options.provider = config.provider
             } catch {
                 FileHandle.standardError.write(Data("hotfolder plan: \(error)\n".utf8))
                 throw ExitCode(2)

@@ -132,14 +132,32 @@ extension ServiceSuites {
         let folders = try ServiceFolders("transient")
         let emulator = try await startEmulator(faults: [.serverError: 1])
         try await withService(folders, emulator: emulator, configure: { $0.maxAttempts = 3 }) { events, store in
+            // Uploads fail with 5xx: nothing was made, so each is retried, then the job fails.
+            try folders.drop("retry.png", Data(PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255))))
             try folders.drop("retry.txt", "Clouds over a valley")
             await events.wait(for: "the failure") { $0.contains(where: \.isFailed) }
             #expect(await events.count { if case .retrying = $0 { true } else { false } } == 2)
             #expect(try store.recentFailures(limit: 1).first?.failureCategory == "transient")
         }
         await emulator.shutdown()
-        #expect(emulator.stats.requestsByEndpoint["gateway.create"] == 3)
+        #expect(emulator.stats.requestsByEndpoint["gateway.upload"] == 3)
+        #expect(emulator.stats.requestsByEndpoint["gateway.create"] == nil, "never a create call without the image")
         #expect(folders.files(in: "failed").contains("retry/retry.error.txt"))
+    }
+
+    @Test func aServerErrorOnTheCreateCallIsUncertainUnlessTheAPISaidUnavailable() async throws {
+        let folders = try ServiceFolders("create-5xx")
+        let emulator = try await startEmulator(faults: [.serverError: 1])
+        var retries = 0
+        try await withService(folders, emulator: emulator, configure: { $0.maxAttempts = 20 }) { events, store in
+            try folders.drop("maybe.txt", "A create call answered 5xx")
+            await events.wait(for: "uncertain") { $0.contains(where: \.isUncertain) }
+            #expect(try store.countsByState() == [.uncertain: 1])
+            retries = await events.count { if case .retrying = $0 { true } else { false } }
+        }
+        await emulator.shutdown()
+        // 503s with the API's own JSON error are retried; the first 500 or 502 stops: a task may exist.
+        #expect(emulator.stats.requestsByEndpoint["gateway.create"] == retries + 1)
     }
 
     @Test func rateLimitsAreRetriedUntilDone() async throws {

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderApp
+import HotFolderCore
+import HotFolderIO
+import Logging
+import ServiceLifecycle
+import Testing
+
+/// Runs the service in-process with a scripted API (no HTTP) for the duration of `body`.
+func withScriptedService(
+    _ folders: ServiceFolders, api: FakeVideoAPI, configure: (inout ServiceConfiguration) -> Void = { _ in },
+    _ body: (ServiceEvents, SQLiteStateStore) async throws -> Void
+) async throws {
+    var configuration = folders.configuration(baseURL: "http://127.0.0.1:9")
+    configure(&configuration)
+    let store = try SQLiteStateStore(directory: configuration.stateDirectory)
+    let events = ServiceEvents()
+    var logger = Logger(label: "hotfolder-test")
+    logger.logLevel = .warning
+    let service = HotFolderService(configuration: configuration, api: api, store: store, logger: logger, observer: events.record)
+    let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: logger))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        try await body(events, store)
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+}
+
+extension ServiceEvent {
+    var isCancelled: Bool { if case .cancelled = self { true } else { false } }
+    var isResolved: Bool { if case .resolved = self { true } else { false } }
+}
+
+/// The money paths of issue 9, each first shown failing against the old runner, through the real service with a
+/// scripted API: what is paid for is delivered, and nothing is paid for twice without saying so.
+extension ServiceSuites {
+@Suite struct RunnerMoneyPathTests {
+    static let lost502 = VideoAPIError.answerLost(operation: .create, status: 502, reason: "not the API's own answer")
+
+    /// Path 1: a task that ran long (many status calls) and a CDN that refuses its first downloads.
+    @Test func aLongTaskWhoseVideoFailsToDownloadAFewTimesIsStillDelivered() async throws {
+        let folders = try ServiceFolders("money-cdn")
+        var script = FakeVideoAPI.Script()
+        script.statuses = Array(repeating: .status(.running(progress: 50)), count: 25)
+            + [.status(.succeeded(videoURL: "http://cdn.test/v.mp4", expiresAt: Date().addingTimeInterval(3600)))]
+        let refused = VideoAPIError.downloadFailed(url: "http://cdn.test/v.mp4", category: .transient, reason: "HTTP 503")
+        script.downloads = [refused, refused, refused, nil]
+        let api = FakeVideoAPI(script)
+        try await withScriptedService(folders, api: api, configure: {
+            $0.pollMinInterval = .milliseconds(1)
+            $0.pollMaxInterval = .milliseconds(5)
+            $0.maxAttempts = 3
+        }) { events, store in
+            try folders.drop("slow.txt", "A glacier calving, filmed for minutes")
+            await events.wait(for: "the video") { $0.contains(where: \.isDone) || $0.contains(where: \.isFailed) }
+            #expect(try store.countsByState() == [.done: 1])
+        }
+        #expect(api.calls.createCalls == 1)
+        #expect(api.calls.downloadCalls == 4)
+        #expect(folders.files(in: "outbox").contains("slow.mp4"))
+        #expect(folders.files(in: "failed").isEmpty)
+    }
+
+    /// Path 2: a prompt the provider always fails for an unknown reason makes at most 3 tasks.
+    @Test func aTaskThatAlwaysFailsIsBoundedAndReportedWithTheProvidersMessage() async throws {
+        let folders = try ServiceFolders("money-fail")
+        var script = FakeVideoAPI.Script()
+        script.statuses = [.status(.failed(category: .transient, message: "InternalServiceError: unexpected"))]
+        let api = FakeVideoAPI(script)
+        try await withScriptedService(folders, api: api) { events, store in
+            try folders.drop("doomed.txt", "Always fails")
+            await events.wait(for: "the failure") { $0.contains(where: \.isFailed) }
+            let job = try #require(try store.recentFailures(limit: 1).first)
+            #expect(job.failureCategory == "provider")
+            #expect(job.failureMessage?.contains("InternalServiceError") == true)
+        }
+        #expect(api.calls.createCalls == 3)
+        let text = (try? String(contentsOfFile: folders.failed + "/doomed/doomed.error.txt", encoding: .utf8)) ?? ""
+        #expect(text.contains("InternalServiceError"), "\(text)")
+    }
+
+    /// Path 3: a create call answered by a proxy's 502 page after the task was made is never sent again.
+    @Test func aCreateAnsweredByA502PageMakesTheJobUncertainNotASecondTask() async throws {
+        let folders = try ServiceFolders("money-502")
+        let api = FakeVideoAPI(FakeVideoAPI.Script(creates: [.lost("task-lost", Self.lost502), .task("task-2")]))
+        try await withScriptedService(folders, api: api) { events, store in
+            try folders.drop("paid.txt", "A paid video whose answer was lost")
+            await events.wait(for: "uncertain") { $0.contains(where: \.isUncertain) }
+            try await Task.sleep(for: .milliseconds(300))  // nothing else may happen to it
+            #expect(try store.countsByState() == [.uncertain: 1])
+        }
+        #expect(api.calls.createCalls == 1)
+        #expect(folders.files(in: "inbox") == ["paid.txt"], "the files stay for a person to decide")
+    }
+
+    /// Path 3 on a provider with a task list: the lost task is found and its video delivered, with one create.
+    @Test func anUncertainJobIsResolvedFromTheTaskListAndDelivered() async throws {
+        let folders = try ServiceFolders("money-search")
+        let api = FakeVideoAPI(provider: "ark", canSearch: true, FakeVideoAPI.Script(creates: [.lost("cgt-1", Self.lost502), .task("cgt-2")]))
+        try await withScriptedService(folders, api: api) { events, store in
+            try folders.drop("found.txt", "A video found again")
+            await events.wait(for: "the video", timeout: 60) { $0.contains(where: \.isDone) }
+            #expect(await events.count(\.isResolved) == 1)
+            #expect(try store.tasks(forJob: try #require(store.findJobs("found").first).id).map(\.taskID) == ["cgt-1"])
+        }
+        #expect(api.calls.createCalls == 1)
+        #expect(api.calls.searches >= 1)
+    }
+
+    /// Path 3: a create refused by the API itself (nothing made) is retried and delivered.
+    @Test func aCreateTheAPIRefusedIsRetried() async throws {
+        let folders = try ServiceFolders("money-503")
+        let busy = VideoAPIError.rejected(operation: .create, status: 503, category: .transient, message: "busy")
+        let api = FakeVideoAPI(FakeVideoAPI.Script(creates: [.error(busy), .task("task-ok")]))
+        try await withScriptedService(folders, api: api) { events, _ in
+            try folders.drop("retry.txt", "Sent again safely")
+            await events.wait(for: "the video") { $0.contains(where: \.isDone) }
+        }
+        #expect(api.calls.createCalls == 2)
+    }
+
+    /// Path 4: a prompt rewritten while its job waits in the queue is never sent with the old or new text by the
+    /// old job; the new content becomes a new job.
+    @Test func aPromptChangedWhileQueuedBecomesANewJob() async throws {
+        let folders = try ServiceFolders("money-changed")
+        let api = FakeVideoAPI(FakeVideoAPI.Script())
+        api.gate.withLock { $0 = false }
+        try await withScriptedService(folders, api: api, configure: { $0.maxInFlight = 1 }) { events, store in
+            try folders.drop("first.txt", "Occupies the only slot")
+            await events.wait(for: "first queued") { $0.contains { if case .queued = $0 { true } else { false } } }
+            try folders.drop("second.txt", "The old text")
+            await events.wait(for: "second queued") { $0.filter { if case .queued = $0 { true } else { false } }.count >= 2 }
+            try await Task.sleep(for: .milliseconds(50))
+            try folders.drop("second.txt", "The new text, longer than the old one")
+            await events.wait(for: "the new content queued") { $0.filter { if case .queued = $0 { true } else { false } }.count >= 3 }
+            api.gate.withLock { $0 = true }
+            await events.wait(for: "two videos") { $0.filter(\.isDone).count >= 2 }
+            #expect(await events.count(\.isCancelled) == 1)
+            #expect(try store.countsByState() == [.done: 2, .cancelled: 1])
+        }
+        #expect(api.calls.createCalls == 2)
+        let metadata = jsonObject(folders.outbox + "/second.json")
+        #expect((metadata["request"] as? [String: Any])?["prompt"] as? String == "The new text, longer than the old one")
+    }
+
+    /// Path 7: a job whose stored description cannot be read fails by name instead of holding a slot forever.
+    @Test func aJobWhoseStoredDescriptionCannotBeReadFailsLoudly() async throws {
+        let folders = try ServiceFolders("money-spec")
+        let api = FakeVideoAPI(FakeVideoAPI.Script())
+        do {
+            let store = try SQLiteStateStore(directory: folders.state)
+            try store.insertJob(NewJob(name: "odd", specJSON: Data("{\"not\": \"a spec\"}".utf8)))
+            try store.close()
+        }
+        try await withScriptedService(folders, api: api, configure: { $0.maxInFlight = 1 }) { events, store in
+            await events.wait(for: "the failure") { $0.contains(where: \.isFailed) }
+            let job = try #require(try store.recentFailures(limit: 1).first)
+            #expect(job.failureCategory == "internal")
+            #expect(job.failureMessage?.contains("odd") == true)
+            // The slot is free: a new drop still goes through.
+            try folders.drop("next.txt", "Still works")
+            await events.wait(for: "the next video") { $0.contains(where: \.isDone) }
+        }
+        #expect(api.calls.createCalls == 1)
+    }
+}
+}
