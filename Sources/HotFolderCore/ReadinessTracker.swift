@@ -6,7 +6,9 @@
 /// is a regular file with an ordinary name (see ``FileNameRules``), nobody is known to be writing it,
 /// and its size and mtime have not changed for `settle` seconds. The same unchanged file (device,
 /// inode, size, mtime) is reported once per path; a file that changes after being reported is
-/// reported again, and a file that leaves and comes back counts as new.
+/// reported again, and a file that leaves and comes back counts as new. A file renamed (or inside a folder
+/// renamed) is reported again under its new name: whoever plans jobs knows by its identity whether it already
+/// belongs to one, and a file that never made a job (an image waiting for its prompt) must be seen where it is now.
 ///
 /// The tracker is a pure value: the caller passes the time and a `stat` function, which makes every
 /// rule testable without a file system or a clock.
@@ -27,6 +29,13 @@ public struct ReadinessTracker: Sendable {
         case ready(path: String, stat: FileStat)
         /// A settled entry that can never become a job input (symlink, FIFO, socket, device).
         case unsupported(path: String, stat: FileStat)
+
+        /// The path the decision is about.
+        public var path: String {
+            switch self {
+            case .ready(let path, _), .unsupported(let path, _): path
+            }
+        }
     }
 
     private struct Candidate: Sendable {
@@ -45,9 +54,6 @@ public struct ReadinessTracker: Sendable {
 
     private var pending: [String: Candidate] = [:]
     private var reported: [String: FileIdentity] = [:]
-    /// Reported files that a scan found gone, by identity: if the same file shows up under another
-    /// path before the next scan, it was renamed (poll mode has no rename events) and is not new.
-    private var departed: [FileIdentity: (path: String, at: Double)] = [:]
 
     /// Creates a tracker.
     public init(settle: Double = 2, openWriteTimeout: Double = 60) {
@@ -153,32 +159,36 @@ public struct ReadinessTracker: Sendable {
         reported = reported.filter { !$0.key.hasPrefix(prefix) }
     }
 
-    /// Moves everything known under `from` to `to` after a directory rename inside the inbox.
-    public mutating func renamedTree(from: String, to: String) {
+    /// Moves everything known under `from` to `to` after a directory rename inside the inbox, and reports the
+    /// complete files again under their new paths (confirmed unchanged with `stat`).
+    public mutating func renamedTree(from: String, to: String, stat: (String) -> FileStat?) -> [Decision] {
         let old = Self.directoryPrefix(from)
         let new = Self.directoryPrefix(to)
-        func rekey<V>(_ dict: [String: V]) -> [String: V] {
-            var out: [String: V] = [:]
-            out.reserveCapacity(dict.count)
-            for (key, value) in dict {
-                out[key.hasPrefix(old) ? new + key.dropFirst(old.count) : key] = value
-            }
-            return out
+        var moved: [String: Candidate] = [:]
+        moved.reserveCapacity(pending.count)
+        for (key, value) in pending {
+            moved[key.hasPrefix(old) ? new + key.dropFirst(old.count) : key] = value
         }
-        pending = rekey(pending)
-        reported = rekey(reported)
+        pending = moved
         nextCheck = pending.values.lazy.map(\.checkAt).min()
+        var decisions: [Decision] = []
+        for (key, identity) in reported where key.hasPrefix(old) {
+            reported[key] = nil
+            let path = new + key.dropFirst(old.count)
+            // Changed meanwhile: its own events or the next scan report it.
+            guard let current = stat(path), current.identity == identity else { continue }
+            if let decision = decide(path: path, stat: current) { decisions.append(decision) }
+        }
+        return decisions.sorted { $0.path < $1.path }
     }
 
     /// After a full scan: forgets reported paths the scan did not see and `stat` confirms are gone.
     ///
     /// Checking with `stat` keeps a file that was only missed by a racing scan from being reported twice.
-    /// A forgotten file that reappears elsewhere within `settle` + 2 s counts as renamed, not new.
+    /// (A file the scan found under a new name, poll mode's only sign of a rename, is reported there.)
     public mutating func pruneReported(seen: Set<String>, now: Double, stat: (String) -> FileStat?) {
-        departed = departed.filter { now - $0.value.at <= settle + 2 }
-        for (path, identity) in reported where !seen.contains(path) && stat(path) == nil {
+        for path in reported.keys where !seen.contains(path) && stat(path) == nil {
             reported[path] = nil
-            departed[identity] = (path, now)
         }
     }
 
@@ -194,9 +204,6 @@ public struct ReadinessTracker: Sendable {
 
     private mutating func decide(path: String, stat: FileStat) -> Decision? {
         reported[path] = stat.identity
-        if departed.removeValue(forKey: stat.identity) != nil {
-            return nil  // the same file under a new name: a rename seen by a scan
-        }
         return stat.kind == .regular ? .ready(path: path, stat: stat) : .unsupported(path: path, stat: stat)
     }
 

@@ -145,6 +145,35 @@ extension ServiceSuites {
         #expect(folders.files(in: "failed").contains("retry/retry.error.txt"))
     }
 
+    /// Issue 9, path 5: an image waiting for its prompt, renamed (poll mode) or inside a renamed folder (inotify),
+    /// becomes a job once its prompt arrives under the new name, without a restart.
+    @Test(arguments: [WatchMode.poll, .inotify])
+    func renamedFilesAndFoldersArePlannedUnderTheirNewNames(mode: WatchMode) async throws {
+        let folders = try ServiceFolders("rename-\(mode.rawValue)")
+        let emulator = try await startEmulator()
+        let png = Data(PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255)))
+        try await withService(folders, emulator: emulator, configure: {
+            $0.watchMode = mode
+            $0.pollInterval = .milliseconds(200)
+        }) { events, store in
+            await events.wait(for: "watching") { $0.contains(.watching) }
+            try folders.drop("untitled/door.png", png)
+            try folders.drop("cat.png", png)
+            // Seen (and waiting for a prompt) before the renames.
+            try await Task.sleep(for: .seconds(1))
+            #expect(rename(folders.inbox + "/untitled", folders.inbox + "/shots") == 0)
+            #expect(rename(folders.inbox + "/cat.png", folders.inbox + "/dog.png") == 0)
+            try folders.drop("shots/door.txt", "A door opening onto the sea")
+            try folders.drop("dog.txt", "A dog running on a beach")
+            await events.wait(for: "two videos") { $0.filter(\.isDone).count >= 2 }
+            #expect(try store.countsByState() == [.done: 2])
+        }
+        await emulator.shutdown()
+        let outbox = folders.files(in: "outbox")
+        #expect(outbox.contains("dog.mp4") && outbox.contains("shots/door.mp4"), "\(outbox)")
+        #expect(jsonObject(folders.outbox + "/dog.json")["mode"] as? String == "first-frame")
+    }
+
     @Test func aServerErrorOnTheCreateCallIsUncertainUnlessTheAPISaidUnavailable() async throws {
         let folders = try ServiceFolders("create-5xx")
         let emulator = try await startEmulator(faults: [.serverError: 1])

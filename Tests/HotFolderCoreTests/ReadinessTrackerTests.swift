@@ -88,13 +88,20 @@ import Testing
         #expect(tracker.pendingCount == 0)
     }
 
-    @Test func renamedTreeKeepsPendingAndReportedFiles() {
+    @Test func renamedTreeKeepsPendingFilesAndReportsCompleteOnesUnderTheirNewPaths() {
         var tracker = ReadinessTracker(settle: 1)
         let stat = Self.file()
+        let done = Self.file(inode: 8)
         _ = tracker.hint(.closed, path: "/in/d1/a", stat: stat, now: 0)
-        tracker.renamedTree(from: "/in/d1", to: "/in/d2")
-        #expect(tracker.tick(now: 1, stat: { _ in stat }) == [.ready(path: "/in/d2/a", stat: stat)])
-        #expect(tracker.hint(.scanned, path: "/in/d2/a", stat: stat, now: 2).isEmpty)
+        _ = tracker.hint(.closed, path: "/in/d1/b", stat: done, now: 0)
+        #expect(tracker.tick(now: 1, stat: { $0.hasSuffix("/b") ? done : nil }).count == 1)
+        _ = tracker.hint(.closed, path: "/in/d1/a", stat: stat, now: 1)
+        // Issue 9, path 5: "untitled folder" filled, then renamed: its files must be seen where they are now.
+        let moved = tracker.renamedTree(from: "/in/d1", to: "/in/d2") { $0 == "/in/d2/b" ? done : stat }
+        #expect(moved == [.ready(path: "/in/d2/b", stat: done)])
+        #expect(tracker.tick(now: 2, stat: { _ in stat }) == [.ready(path: "/in/d2/a", stat: stat)])
+        #expect(tracker.hint(.scanned, path: "/in/d2/a", stat: stat, now: 3).isEmpty)
+        #expect(tracker.hint(.scanned, path: "/in/d2/b", stat: done, now: 3).isEmpty)
     }
 
     @Test func removedTreeForgetsEverythingBelow() {
@@ -105,14 +112,17 @@ import Testing
         #expect(tracker.reportedCount == 1)
     }
 
-    @Test func scanSeesARenameAsTheSameFile() {
+    @Test func aFileRenamedBetweenScansIsReportedUnderItsNewName() {
         var tracker = ReadinessTracker(settle: 1)
         let stat = Self.file()
         _ = tracker.hint(.scanned, path: "/in/old/a", stat: stat, now: 0)
         #expect(tracker.tick(now: 1, stat: { _ in stat }).count == 1)
+        // Issue 9, path 5: poll mode sees a rename as a file at a new path; it must be reported there
+        // (the intake knows by identity whether it already belongs to a job).
         _ = tracker.hint(.scanned, path: "/in/new/a", stat: stat, now: 5)
         tracker.pruneReported(seen: ["/in/new/a"], now: 5, stat: { $0 == "/in/new/a" ? stat : nil })
-        #expect(tracker.tick(now: 6, stat: { _ in stat }).isEmpty)
+        #expect(tracker.tick(now: 6, stat: { _ in stat }) == [.ready(path: "/in/new/a", stat: stat)])
+        #expect(tracker.hint(.scanned, path: "/in/new/a", stat: stat, now: 7).isEmpty, "reported once")
         // A different file at a new path is new.
         let other = Self.file(inode: 99)
         _ = tracker.hint(.scanned, path: "/in/new/b", stat: other, now: 7)

@@ -117,7 +117,8 @@ import Testing
             await log.wait(for: "after.txt") { $0.readyPaths.contains("d1renamed/sub/after.txt") }
             await settleCompletely(log, watcher)
             let paths = await log.readyPaths
-            #expect(paths == ["d1/sub/before.txt", "d1renamed/sub/after.txt"])
+            // The file written before the rename is reported again under its new path (issue 9, path 5).
+            #expect(paths.sorted() == ["d1/sub/before.txt", "d1renamed/sub/after.txt", "d1renamed/sub/before.txt"])
         }
     }
 

@@ -200,7 +200,7 @@ public final class InboxWatcher: Sendable {
         case .removedTree(let directory):
             tracker.removedTree(directory: directory)
         case .renamedTree(let from, let to):
-            tracker.renamedTree(from: from, to: to)
+            return tracker.renamedTree(from: from, to: to, stat: FileSystemProbe.lstat)
         case .scanCompleted(let seen):
             tracker.pruneReported(seen: seen, now: now, stat: FileSystemProbe.lstat)
         case .overflow:
