@@ -50,10 +50,8 @@ struct InputDisposer: Sendable {
             let folder = try outbox.moveToFailed(
                 inputs: own.map { inbox + "/" + $0 }, lane: job.lane, name: name, errorText: errorText, log: log)
             for path in shared.sorted() {
-                // Regular files only (their identity was checked): a copy never follows a link out of the inbox.
-                guard FileSystemProbe.lstat(inbox + "/" + path)?.kind == .regular else { continue }
-                try? FileManager.default.copyItem(
-                    atPath: inbox + "/" + path, toPath: folder.path + "/" + (path as NSString).lastPathComponent)
+                // Regular files only, opened without following a link: a copy never reads outside the inbox.
+                try? outbox.copyInput(inbox + "/" + path, into: folder.path)
             }
             result.folder = folder.path
             result.moved = own

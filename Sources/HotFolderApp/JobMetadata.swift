@@ -39,7 +39,10 @@ struct JobMetadata: Encodable {
     var seed: Int64?
     var provider: String
     var taskId: String
-    var request: GenerationRequest
+    /// The body sent to the provider, in its own shape (Ark's `content`, model id, `ratio`), image data left out.
+    var request: JSONValue
+    /// What the provider billed, when it says (Ark's `usage.completion_tokens`).
+    var usage: JSONValue?
     var images: [[String: String]]
     var settings: [String: Setting]
     var estimate: CostEstimate?
@@ -48,7 +51,10 @@ struct JobMetadata: Encodable {
     var timings: Timings
     var video: [String: String]
 
-    init(job: StoredJob, spec: JobSpec, task: StoredTask, events: [StoredEvent], inputs: [StoredInput], videoBytes: Int64, videoPath: String) {
+    init(
+        job: StoredJob, spec: JobSpec, task: StoredTask, events: [StoredEvent], inputs: [StoredInput], videoBytes: Int64,
+        videoPath: String, sentBody: Data?
+    ) {
         self.job = spec.name
         id = job.id.uuidString.lowercased()
         lane = spec.lane
@@ -57,8 +63,9 @@ struct JobMetadata: Encodable {
         seed = spec.request.seed
         provider = task.provider
         taskId = task.taskID
-        // The request as planned: local image placeholders instead of upload URLs or data URLs (no image bytes).
-        request = spec.request
+        // The body as this provider sends it, with local image placeholders instead of upload or data URLs.
+        request = sentBody.flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) } ?? .null
+        usage = task.resultJSON.flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
         images = spec.images.map { ["role": $0.role.rawValue, "path": $0.path] }
         settings = spec.settings.mapValues { Setting(value: $0.value, source: $0.source) }
         estimate = spec.estimate
@@ -72,7 +79,47 @@ struct JobMetadata: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, id, lane, mode, model, seed, provider, request, images, settings, estimate, inputs, timeline, timings, video
+        case job, id, lane, mode, model, seed, provider, request, usage, images, settings, estimate, inputs, timeline, timings, video
         case taskId = "task_id"
+    }
+}
+
+/// Any JSON value, to carry a provider's own JSON into the metadata file unchanged.
+indirect enum JSONValue: Codable, Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value):
+            if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
     }
 }

@@ -174,6 +174,9 @@ extension JobRunner {
         if case .running(let progress) = seen.status, let progress { task.progress = progress }
         if let estimate = seen.estimatedSeconds { task.estimatedTime = estimate }
         if case .failed(_, let message) = seen.status { task.errorMessage = message }
+        if let tokens = seen.completionTokens {
+            task.resultJSON = try? JSONEncoder.sorted.encode(["completion_tokens": tokens])
+        }
     }
 
     private nonisolated func recordTask(_ taskID: String, from: JobState, firstPoll: Date, _ work: inout JobWork) -> EffectOutcome {

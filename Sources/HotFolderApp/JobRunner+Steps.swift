@@ -127,7 +127,7 @@ extension JobRunner {
             let inputs = (try? context.store.inputs(ofJob: work.job.id)) ?? []
             let metadata = JobMetadata(
                 job: work.job, spec: spec, task: task, events: events, inputs: inputs, videoBytes: work.bytes,
-                videoPath: reservation.videoPath)
+                videoPath: reservation.videoPath, sentBody: context.api.recordedBody(for: spec.request))
             try context.outbox.writeMetadata(try JSONEncoder.pretty.encode(metadata), for: reservation)
             log(reservation, "done: \(reservation.videoPath)")
             return .outboxWritten

@@ -40,7 +40,12 @@ public enum ServiceLauncher {
             let cache: any UploadCache = store ?? InMemoryUploadCache()
             return GatewayVideoAPI(httpClient: httpClient, configuration: apiConfiguration, uploadCache: cache, logger: logger)
         case .ark:
-            return ArkVideoAPI(httpClient: httpClient, configuration: apiConfiguration, logger: logger)
+            // `base_url` is the API root (`https://ark…/api/v3`, the default); a bare host (an emulator) gets
+            // Ark's `/api/v3` added, rather than `/api/v3/api/v3`.
+            let path = URL(string: configuration.baseURL)?.path ?? ""
+            let prefix = path.isEmpty || path == "/" ? "/api/v3" : ""
+            if prefix.isEmpty, configuration.baseURL.hasSuffix("/") { apiConfiguration.baseURL.removeLast() }
+            return ArkVideoAPI(httpClient: httpClient, configuration: apiConfiguration, pathPrefix: prefix, logger: logger)
         }
     }
 }

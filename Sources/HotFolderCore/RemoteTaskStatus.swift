@@ -45,11 +45,14 @@ public struct RemoteTask: Sendable, Hashable, Codable {
     public var status: RemoteTaskStatus
     /// The provider's `estimated_time` in seconds, when given.
     public var estimatedSeconds: Int?
+    /// The output tokens the provider billed (Ark's `usage.completion_tokens`), once it says.
+    public var completionTokens: Int?
 
     /// Creates a snapshot.
-    public init(id: String, status: RemoteTaskStatus, estimatedSeconds: Int? = nil) {
+    public init(id: String, status: RemoteTaskStatus, estimatedSeconds: Int? = nil, completionTokens: Int? = nil) {
         self.id = id
         self.status = status
         self.estimatedSeconds = estimatedSeconds
+        self.completionTokens = completionTokens
     }
 }

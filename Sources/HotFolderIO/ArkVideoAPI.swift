@@ -24,30 +24,53 @@ public struct ArkVideoAPI: VideoAPI {
     private let transport: HTTPTransport
     private let modelIDs: [String: String]
     private let pathPrefix: String
+    /// Bytes of inlined images that create calls may hold in memory at once.
+    private let inlineBudget: ByteBudget
+
+    /// The prefix of the placeholder URL ``prepareImage(at:)`` returns: `hotfolder-inline:<sha256>:<path>`.
+    static let inlineScheme = "hotfolder-inline:"
 
     /// Creates a client; `configuration.baseURL` is the host (`https://ark.…`), `pathPrefix` the API root.
     public init(
         httpClient: HTTPClient, configuration: VideoAPIConfiguration, pathPrefix: String = "/api/v3",
-        modelIDs: [String: String] = ArkVideoAPI.defaultModelIDs, logger: Logger = Logger(label: "hotfolder.ark")
+        modelIDs: [String: String] = ArkVideoAPI.defaultModelIDs, logger: Logger = Logger(label: "hotfolder.ark"),
+        inlineBytes: Int = 256 << 20
     ) {
         transport = HTTPTransport(client: httpClient, configuration: configuration, logger: logger, provider: "ark")
         self.modelIDs = modelIDs
         self.pathPrefix = pathPrefix
+        inlineBudget = ByteBudget(limit: inlineBytes)
     }
 
     private var tasksPath: String { pathPrefix + "/contents/generations/tasks" }
 
-    /// Ark takes images inline: returns a `data:image/…;base64,` URL (nothing is uploaded or cached).
+    /// Ark takes images inline: checks and hashes the image and returns a placeholder; the create call reads it
+    /// into a `data:` URL only while it is sent, within a memory budget (8 create calls with 20 MB images would
+    /// otherwise hold over a gigabyte).
     public func prepareImage(at path: String) async throws -> PreparedImage {
         let image = try await LocalImage.inspect(path: path, maxBytes: transport.configuration.maxImageBytes)
-        let url = "data:\(image.format.mimeType);base64,\(try await image.base64())"
-        return PreparedImage(url: url, sha256: image.sha256, reused: false, expiresAt: nil)
+        return PreparedImage(url: Self.inlineScheme + image.sha256 + ":" + path, sha256: image.sha256, reused: false, expiresAt: nil)
     }
 
     /// `POST …/contents/generations/tasks`; returns the `cgt-…` id.
     public func createTask(_ request: GenerationRequest) async throws -> String {
-        let body = ArkCreateBody(request: request, model: modelIDs[request.model] ?? request.model)
-        let answer = try await transport.send(.create, method: .POST, path: tasksPath, json: try JSONEncoder().encode(body))
+        var body = ArkCreateBody(request: request, model: modelIDs[request.model] ?? request.model)
+        let inline = body.content.indices.filter { body.content[$0].imageURL?.url.hasPrefix(Self.inlineScheme) == true }
+        var cost = 0
+        for index in inline {
+            let size = FileSystemProbe.lstat(Self.inlinePath(body.content[index].imageURL!.url))?.size ?? 0
+            cost += Int(size) * 3  // the base64 text (4/3), and its copy in the encoded body
+        }
+        let permit = await inlineBudget.acquire(cost)
+        defer { Task { await inlineBudget.release(permit) } }
+        for index in inline {
+            let placeholder = body.content[index].imageURL!.url
+            let url = try await Self.dataURL(placeholder, maxBytes: transport.configuration.maxImageBytes)
+            body.content[index].imageURL?.url = url
+        }
+        let json = try JSONEncoder().encode(body)
+        body = ArkCreateBody(request: request, model: body.model)  // let the image text go before the call
+        let answer = try await transport.send(.create, method: .POST, path: tasksPath, json: json)
         guard let created = try? JSONDecoder().decode(ArkTaskInfo.self, from: answer.body), let id = created.id, !id.isEmpty else {
             throw VideoAPIError.malformedResponse(operation: .create, reason: "the answer has no task id.")
         }
@@ -63,7 +86,7 @@ public struct ArkVideoAPI: VideoAPI {
         let expiresAt = info.expiresAt ?? info.updatedAt.map { $0.addingTimeInterval(ArkVideoAPI.resultLifetime) }
         let status = try TaskStatusWord.status(
             word: info.status, progress: nil, videoURL: info.videoURL, expiresAt: expiresAt, error: info.error)
-        return RemoteTask(id: info.id ?? id, status: status)
+        return RemoteTask(id: info.id ?? id, status: status, completionTokens: info.completionTokens)
     }
 
     /// `DELETE …/contents/generations/tasks/{id}`: cancels a queued task (Ark refuses running ones).
@@ -75,6 +98,36 @@ public struct ArkVideoAPI: VideoAPI {
     @discardableResult
     public func download(from url: String, to destination: String) async throws -> Int64 {
         try await VideoDownloader(transport: transport).download(from: url, to: destination)
+    }
+
+    /// The Ark body as sent (Ark model id, `content`, `ratio`, …), each image's data left out.
+    public func recordedBody(for request: GenerationRequest) -> Data? {
+        var body = ArkCreateBody(request: request, model: modelIDs[request.model] ?? request.model)
+        for index in body.content.indices where body.content[index].imageURL != nil {
+            body.content[index].imageURL?.url = "data:… (image data not recorded)"
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try? encoder.encode(body)
+    }
+
+    /// The file path inside an inline placeholder URL.
+    static func inlinePath(_ url: String) -> String {
+        let rest = url.dropFirst(inlineScheme.count)
+        return rest.firstIndex(of: ":").map { String(rest[rest.index(after: $0)...]) } ?? String(rest)
+    }
+
+    /// Reads the placeholder's file into a `data:` URL, refusing it if its content is not what was checked.
+    static func dataURL(_ placeholder: String, maxBytes: Int64) async throws -> String {
+        let rest = placeholder.dropFirst(inlineScheme.count)
+        let expected = rest.prefix { $0 != ":" }
+        let path = inlinePath(placeholder)
+        return try await LocalImage.withChecked(path: path, maxBytes: maxBytes) { image, handle in
+            guard image.sha256 == expected else {
+                throw VideoAPIError.unusableImage(path: path, reason: "it changed after it was checked.")
+            }
+            return try await image.dataURL(from: handle)
+        }
     }
 
     /// Ark lists the tasks of the last 7 days.
@@ -159,6 +212,39 @@ struct ArkListedTask: Decodable, Sendable {
 }
 
 /// The Ark create body: `model`, `content[]`, generation parameters as top-level fields.
+/// Holds create calls until the bytes they inline fit in the budget (one call larger than it runs alone).
+actor ByteBudget {
+    private let limit: Int
+    private var used = 0
+    private var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
+
+    init(limit: Int) {
+        self.limit = max(1, limit)
+    }
+
+    /// Waits until `bytes` (at most the limit) fit; returns the amount to give back with ``release(_:)``.
+    func acquire(_ bytes: Int) async -> Int {
+        let amount = min(max(0, bytes), limit)
+        if amount == 0 { return 0 }
+        if used + amount <= limit, waiters.isEmpty {
+            used += amount
+            return amount
+        }
+        await withCheckedContinuation { waiters.append((amount, $0)) }
+        return amount
+    }
+
+    /// Gives bytes back and lets waiting calls in, in order.
+    func release(_ amount: Int) {
+        used -= amount
+        while let (next, continuation) = waiters.first, used + next <= limit {
+            waiters.removeFirst()
+            used += next
+            continuation.resume()
+        }
+    }
+}
+
 struct ArkCreateBody: Encodable, Sendable {
     struct ImageURL: Encodable, Sendable { var url: String }
     struct Item: Encodable, Sendable {
@@ -197,10 +283,13 @@ struct ArkTaskInfo: Decodable, Sendable {
     var expiresAt: Date?
     var updatedAt: Date?
     var error: ErrorDetail?
+    /// `usage.completion_tokens`: the output tokens billed.
+    var completionTokens: Int?
 
     enum Keys: String, CodingKey {
-        case id, status, content, error, code, message
+        case id, status, content, error, code, message, usage
         case videoURL = "video_url", updatedAt = "updated_at", expiresAt = "expires_at"
+        case completionTokens = "completion_tokens"
     }
 
     init(from decoder: any Decoder) throws {
@@ -212,6 +301,9 @@ struct ArkTaskInfo: Decodable, Sendable {
             expiresAt = FlexibleDate.decode(content, .expiresAt)
         }
         updatedAt = FlexibleDate.decode(container, .updatedAt)
+        if let usage = try? container.nestedContainer(keyedBy: Keys.self, forKey: .usage) {
+            completionTokens = FlexibleString.decodeNumber(usage, .completionTokens).map { Int($0) }
+        }
         if let nested = try? container.nestedContainer(keyedBy: Keys.self, forKey: .error) {
             error = ErrorDetail(
                 code: FlexibleString.decode(nested, .code), message: FlexibleString.decode(nested, .message))

@@ -150,11 +150,15 @@ enum FileOperations {
 
     /// Copies the regular file `source` to `destination` (temp, fsync, no-replace placement).
     static func copyFile(_ source: String, to destination: String) throws {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
+        // Never through a symbolic link (it could point out of the inbox), never a FIFO or device.
+        let input = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard input >= 0 else { throw OutboxError.from(errno: errno, operation: "open", path: source) }
         defer { close(input) }
         var status = stat()
-        let mode: mode_t = fstat(input, &status) == 0 ? status.st_mode & 0o777 : 0o644
+        guard fstat(input, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw OutboxError.from(errno: EINVAL, operation: "copy (not a regular file)", path: source)
+        }
+        let mode: mode_t = status.st_mode & 0o777
         let temporary = try createExclusive(temporaryPath(for: destination), mode: mode) { output, path in
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             while true {

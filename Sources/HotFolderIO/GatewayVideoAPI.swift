@@ -32,37 +32,30 @@ public struct GatewayVideoAPI: VideoAPI {
     /// before and its URL is still valid.
     public func prepareImage(at path: String) async throws -> PreparedImage {
         let configuration = transport.configuration
-        let image = try await LocalImage.inspect(path: path, maxBytes: configuration.maxImageBytes)
-        let margin = now().addingTimeInterval(configuration.uploadReuseMargin)
-        if let cached = await uploadCache.upload(sha256: image.sha256, validAt: margin) {
-            transport.logger.debug("reusing upload", metadata: ["sha256": "\(image.sha256)"])
-            return PreparedImage(url: cached.url, sha256: image.sha256, reused: true, expiresAt: cached.expiresAt)
-        }
-        let boundary = "hotfolder-\(UUID().uuidString)"
-        let fileName = "\(image.sha256.prefix(16)).\(image.format.fileExtension)"
-        let answer: HTTPTransport.Answer
-        do {
-            answer = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
-                let body = MultipartFileBody(
-                    boundary: boundary, fileName: fileName, contentType: image.format.mimeType,
-                    chunks: handle.readChunks(chunkLength: .kibibytes(256)))
-                return try await transport.send(
-                    .upload, method: .POST, path: "/v1/uploads/images",
-                    body: .stream(body, length: .known(body.length(fileSize: image.size))),
-                    contentType: "multipart/form-data; boundary=\(boundary)", timeout: configuration.uploadTimeout)
+        return try await LocalImage.withChecked(path: path, maxBytes: configuration.maxImageBytes) { image, handle in
+            let margin = now().addingTimeInterval(configuration.uploadReuseMargin)
+            if let cached = await uploadCache.upload(sha256: image.sha256, validAt: margin) {
+                transport.logger.debug("reusing upload", metadata: ["sha256": "\(image.sha256)"])
+                return PreparedImage(url: cached.url, sha256: image.sha256, reused: true, expiresAt: cached.expiresAt)
             }
-        } catch let error as VideoAPIError {
-            throw error
-        } catch {
-            throw VideoAPIError.unusableImage(path: path, reason: "it cannot be read (\(error)).")
+            let boundary = "hotfolder-\(UUID().uuidString)"
+            let fileName = "\(image.sha256.prefix(16)).\(image.format.fileExtension)"
+            // The same open file that was checked and hashed is streamed.
+            let body = MultipartFileBody(
+                boundary: boundary, fileName: fileName, contentType: image.format.mimeType,
+                chunks: handle.readChunks(in: 0..<image.size, chunkLength: .kibibytes(256)))
+            let answer = try await transport.send(
+                .upload, method: .POST, path: "/v1/uploads/images",
+                body: .stream(body, length: .known(body.length(fileSize: image.size))),
+                contentType: "multipart/form-data; boundary=\(boundary)", timeout: configuration.uploadTimeout)
+            let uploaded = try decode(GatewayResponses.Uploaded.self, answer, .upload)
+            guard let url = uploaded.url, !url.isEmpty else {
+                throw VideoAPIError.malformedResponse(operation: .upload, reason: "the answer has no url.")
+            }
+            let expiresAt = uploaded.expiresAt ?? now().addingTimeInterval(configuration.uploadLifetime)
+            await uploadCache.store(CachedUpload(sha256: image.sha256, url: url, expiresAt: expiresAt))
+            return PreparedImage(url: url, sha256: image.sha256, reused: false, expiresAt: expiresAt)
         }
-        let uploaded = try decode(GatewayResponses.Uploaded.self, answer, .upload)
-        guard let url = uploaded.url, !url.isEmpty else {
-            throw VideoAPIError.malformedResponse(operation: .upload, reason: "the answer has no url.")
-        }
-        let expiresAt = uploaded.expiresAt ?? now().addingTimeInterval(configuration.uploadLifetime)
-        await uploadCache.store(CachedUpload(sha256: image.sha256, url: url, expiresAt: expiresAt))
-        return PreparedImage(url: url, sha256: image.sha256, reused: false, expiresAt: expiresAt)
     }
 
     /// `POST /v1/videos/generations`; returns `data[0].task_id`.

@@ -11,45 +11,56 @@ struct LocalImage: Sendable {
     var size: Int64
     var sha256: String
 
-    /// Reads the file once, in chunks, to check it and hash it without holding it in memory.
-    static func inspect(path: String, maxBytes: Int64) async throws(VideoAPIError) -> LocalImage {
+    /// Opens the image once, never following a symbolic link, checks and hashes it, and hands `body` the facts
+    /// and the same open file: what was validated is what is sent, even if the path is swapped meanwhile.
+    static func withChecked<T: Sendable>(
+        path: String, maxBytes: Int64, _ body: (LocalImage, ReadFileHandle) async throws -> T
+    ) async throws(VideoAPIError) -> T {
         do {
-            return try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
-                let info = try await handle.info()
-                guard info.type == .regular else { throw VideoAPIError.unusableImage(path: path, reason: "it is not a regular file.") }
-                guard info.size <= maxBytes else {
-                    throw VideoAPIError.unusableImage(path: path, reason: "it has \(info.size) bytes, more than the \(maxBytes)-byte limit.")
-                }
-                var hash = SHA256()
-                var format: ImageContentType?
-                var first = true
-                for try await chunk in handle.readChunks(chunkLength: .kibibytes(256)) {
-                    chunk.withUnsafeReadableBytes { hash.update($0) }
-                    if first {
-                        format = ImageContentType.sniff(chunk.readableBytesView)
-                        first = false
-                    }
-                }
-                guard let format else {
-                    throw VideoAPIError.unusableImage(path: path, reason: "it is not a JPEG, PNG, WebP or GIF image.")
-                }
-                return LocalImage(path: path, format: format, size: info.size, sha256: hash.finalizeHex())
+            let options = OpenOptions.Read(followSymbolicLinks: false, closeOnExec: true)
+            return try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path), options: options) { handle in
+                let image = try await inspect(handle, path: path, maxBytes: maxBytes)
+                return try await body(image, handle)
             }
         } catch let error as VideoAPIError {
             throw error
         } catch {
-            throw .unusableImage(path: path, reason: "it cannot be read (\(error)).")
+            throw .unusableImage(path: path, reason: "it cannot be read, or is a symbolic link (\(error)).")
         }
     }
 
-    /// The whole file as base64, for Ark's data URLs (bounded by the size checked in ``inspect(path:maxBytes:)``).
-    func base64() async throws(VideoAPIError) -> String {
-        do {
-            let buffer = try await ByteBuffer(contentsOf: FilePath(path), maximumSizeAllowed: .bytes(size + 1))
-            return Data(buffer.readableBytesView).base64EncodedString()
-        } catch {
-            throw .unusableImage(path: path, reason: "it cannot be read (\(error)).")
+    /// Checks and hashes the image at `path` (see ``withChecked(path:maxBytes:_:)``).
+    static func inspect(path: String, maxBytes: Int64) async throws(VideoAPIError) -> LocalImage {
+        try await withChecked(path: path, maxBytes: maxBytes) { image, _ in image }
+    }
+
+    /// Reads the open file once, in chunks, to check it and hash it without holding it in memory.
+    private static func inspect(_ handle: ReadFileHandle, path: String, maxBytes: Int64) async throws -> LocalImage {
+        let info = try await handle.info()
+        guard info.type == .regular else { throw VideoAPIError.unusableImage(path: path, reason: "it is not a regular file.") }
+        guard info.size <= maxBytes else {
+            throw VideoAPIError.unusableImage(path: path, reason: "it has \(info.size) bytes, more than the \(maxBytes)-byte limit.")
         }
+        var hash = SHA256()
+        var format: ImageContentType?
+        var first = true
+        for try await chunk in handle.readChunks(in: 0..<info.size, chunkLength: .kibibytes(256)) {
+            chunk.withUnsafeReadableBytes { hash.update($0) }
+            if first {
+                format = ImageContentType.sniff(chunk.readableBytesView)
+                first = false
+            }
+        }
+        guard let format else {
+            throw VideoAPIError.unusableImage(path: path, reason: "it is not a JPEG, PNG, WebP or GIF image.")
+        }
+        return LocalImage(path: path, format: format, size: info.size, sha256: hash.finalizeHex())
+    }
+
+    /// The open file as a `data:` URL for Ark (bounded by the size checked when it was opened).
+    func dataURL(from handle: ReadFileHandle) async throws -> String {
+        let buffer = try await handle.readToEnd(fromAbsoluteOffset: 0, maximumSizeAllowed: .bytes(size + 1))
+        return "data:\(format.mimeType);base64," + Data(buffer.readableBytesView).base64EncodedString()
     }
 }
 

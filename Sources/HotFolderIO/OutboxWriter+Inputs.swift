@@ -45,6 +45,12 @@ extension OutboxWriter {
         return FailedJobFolder(path: folder, errorFile: errorFile, movedInputs: moved)
     }
 
+    /// Copies a regular file (never a link) into `folder` under a free name: an input other live jobs still need
+    /// goes to a failed job's folder as a copy.
+    public func copyInput(_ source: String, into folder: String) throws {
+        try FileOperations.copyFile(source, to: try freePath(in: folder, for: (source as NSString).lastPathComponent))
+    }
+
     /// Applies the archive policy to a finished job's inputs.
     ///
     /// `move` puts them into `archive/<YYYY-MM-DD>/<lane>/` (the date of `date` in `timeZone`; names that collide

@@ -31,6 +31,9 @@ public protocol VideoAPI: Sendable {
     @discardableResult
     func download(from url: String, to destination: String) async throws -> Int64
 
+    /// The body this provider sends for `request`, as JSON for the metadata file, image data left out.
+    func recordedBody(for request: GenerationRequest) -> Data?
+
     /// Whether ``findLostTask(for:createdBetween:isRecorded:)`` can search the provider's task list.
     var canSearchLostTasks: Bool { get }
 
@@ -42,6 +45,13 @@ public protocol VideoAPI: Sendable {
 }
 
 extension VideoAPI {
+    /// The request itself (the gateway's shape) by default.
+    public func recordedBody(for request: GenerationRequest) -> Data? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try? encoder.encode(request)
+    }
+
     /// No task list by default (the gateway has none).
     public var canSearchLostTasks: Bool { false }
 

@@ -174,6 +174,34 @@ extension ServiceSuites {
         #expect(jsonObject(folders.outbox + "/dog.json")["mode"] as? String == "first-frame")
     }
 
+    /// On Ark the metadata records the body actually sent (Ark's model id, `content`, `ratio`; no image data)
+    /// and the tokens Ark billed; a reference image is refused before anything is sent.
+    @Test func onArkTheMetadataRecordsTheBodySentAndTheBilledTokens() async throws {
+        let folders = try ServiceFolders("ark")
+        let emulator = try await startEmulator()
+        let png = Data(PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255)))
+        try await withService(folders, emulator: emulator, configure: { $0.provider = .ark }) { events, _ in
+            try folders.drop("cat.png", png)
+            try folders.drop("cat.txt", "A cat on a windowsill")
+            try folders.drop("shoe.ref.png", png)
+            try folders.drop("shoe.txt", "A shoe, turning")
+            await events.wait(for: "the video and the refusal") { $0.contains(where: \.isDone) && $0.contains(where: \.isInvalid) }
+        }
+        await emulator.shutdown()
+        let metadata = jsonObject(folders.outbox + "/cat.json")
+        let request = try #require(metadata["request"] as? [String: Any])
+        #expect(request["model"] as? String == "doubao-seedance-1-0-pro-fast-251015")
+        #expect(request["ratio"] != nil && request["aspect_ratio"] == nil, "Ark's field names: \(request)")
+        let content = try #require(request["content"] as? [[String: Any]])
+        #expect(content.map { $0["type"] as? String } == ["text", "image_url"])
+        #expect(!String(decoding: try Data(contentsOf: URL(fileURLWithPath: folders.outbox + "/cat.json")), as: UTF8.self).contains("base64,"))
+        let usage = try #require(metadata["usage"] as? [String: Any])
+        #expect((usage["completion_tokens"] as? Int ?? 0) > 0)
+        let refusal = (try? String(contentsOfFile: folders.failed + "/shoe/shoe.error.txt", encoding: .utf8)) ?? ""
+        #expect(refusal.contains("reference image") && refusal.contains("Ark"), "\(refusal)")
+        #expect(emulator.stats.tasksCreated == 1, "the reference drop was never sent")
+    }
+
     @Test func aServerErrorOnTheCreateCallIsUncertainUnlessTheAPISaidUnavailable() async throws {
         let folders = try ServiceFolders("create-5xx")
         let emulator = try await startEmulator(faults: [.serverError: 1])

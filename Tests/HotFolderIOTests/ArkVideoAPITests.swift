@@ -11,7 +11,8 @@ import Testing
         try await Fixture.with { fixture in
             let api = fixture.ark()
             let image = try await api.prepareImage(at: try fixture.pngFile())
-            #expect(image.url.hasPrefix("data:image/png;base64,iVBORw0KGgo"))
+            // Checked now, read into a data URL only while the create call is sent (a memory budget).
+            #expect(image.url.hasPrefix(ArkVideoAPI.inlineScheme + image.sha256 + ":"))
             let request = GenerationRequest(
                 model: SeedanceModel.quality.rawValue, prompt: "Day to night", duration: 3, aspectRatio: "9:16",
                 resolution: "720p", seed: 42, imageWithRoles: [ImageWithRole(url: image.url, role: .firstFrame)])
@@ -33,6 +34,8 @@ import Testing
             let content = try #require(json["content"] as? [[String: Any]])
             #expect(content.first?["type"] as? String == "text")
             #expect(content.last?["role"] as? String == "first_frame")
+            let sent = (content.last?["image_url"] as? [String: Any])?["url"] as? String ?? ""
+            #expect(sent.hasPrefix("data:image/png;base64,iVBORw0KGgo"))
             #expect(fixture.emulator.stats.requests("gateway.upload") == 0)
         }
     }
@@ -66,6 +69,34 @@ import Testing
                 Issue.record("expected 404 after delete, got \(String(describing: error))")
                 return
             }
+        }
+    }
+}
+
+/// Issue 9, path 10: images are opened once without following a link; what was checked is what is sent.
+@Suite struct ImageSafetyTests {
+    @Test func aSymbolicLinkIsNeverReadAsAnImage() async throws {
+        try await Fixture.with { fixture in
+            let real = try fixture.pngFile()
+            let link = fixture.directory.appendingPathComponent("link.png").path
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+            await #expect(throws: VideoAPIError.self) { try await fixture.ark().prepareImage(at: link) }
+            await #expect(throws: VideoAPIError.self) { try await fixture.gateway().prepareImage(at: link) }
+            #expect(fixture.emulator.stats.requests("gateway.upload") == 0)
+        }
+    }
+
+    @Test func anImageSwappedAfterItWasCheckedIsNotSent() async throws {
+        try await Fixture.with { fixture in
+            let api = fixture.ark()
+            let path = try fixture.pngFile()
+            let image = try await api.prepareImage(at: path)
+            try Data(PNGWriter.gradient(width: 500, height: 400, from: (9, 9, 9), to: (1, 1, 1))).write(to: URL(fileURLWithPath: path))
+            let request = GenerationRequest(
+                model: SeedanceModel.fast.rawValue, prompt: "Swapped", duration: 3, aspectRatio: "16:9",
+                resolution: "480p", seed: 1, imageWithRoles: [ImageWithRole(url: image.url, role: .firstFrame)])
+            await #expect(throws: VideoAPIError.self) { _ = try await api.createTask(request) }
+            #expect(fixture.emulator.stats.requests("ark.create") == 0)
         }
     }
 }
