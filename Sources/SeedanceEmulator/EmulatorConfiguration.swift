@@ -19,6 +19,10 @@ public struct EmulatorConfiguration: Sendable {
     public var seed: UInt64 = 1
     /// How long a `stall` fault holds a response (longer than client timeouts).
     public var stallSeconds: Double = 30
+    /// Seconds a task hit by the `slow_task` fault spends processing, instead of ``runSeconds``.
+    public var slowTaskSeconds: Double = 40
+    /// How many downloads of a task hit by the `cdn_flaky` fault fail before one succeeds.
+    public var cdnFlakyFailures: Int = 3
     /// The `Retry-After` a `rate_limit` fault sends, in seconds.
     public var retryAfterSeconds: Int = 1
     /// How long result URLs stay valid after a task completes (the gateway's signed links last 24 h).
@@ -42,39 +46,6 @@ public enum EmulatorVideoSource: String, Sendable, CaseIterable {
     case automatic
     /// Always the small bundled MP4 (fast; not the requested size).
     case bundled
-}
-
-/// A failure the emulator can inject, each with a probability in ``EmulatorConfiguration/faults``.
-public enum EmulatorFault: String, Sendable, CaseIterable, Codable, Hashable {
-    /// API calls answer 429 with `Retry-After`.
-    case rateLimit = "rate_limit"
-    /// API calls answer 500, 502 or 503.
-    case serverError = "server_error"
-    /// API calls answer only after ``EmulatorConfiguration/stallSeconds``.
-    case stall
-    /// API calls get the connection closed without an answer.
-    case reset
-    /// Created tasks fail with a sensitive-content error.
-    case moderation
-    /// Result URLs of created tasks are already expired when fetched.
-    case expireEarly = "expire_early"
-    /// Downloads announce the full Content-Length but stop halfway and close.
-    case truncate
-    /// Task creation fails with an insufficient-balance error (402 on the gateway).
-    case insufficientBalance = "insufficient_balance"
-
-    /// Parses `NAME=PROBABILITY` (e.g. `rate_limit=0.1`), as the CLI's `--fault` takes it.
-    public static func parse(_ text: String) throws(EmulatorError) -> (EmulatorFault, Double) {
-        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-        guard let fault = EmulatorFault(rawValue: parts[0]) else {
-            throw .invalidFault(text, reason: "unknown fault; known: \(allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        let probability = parts.count == 2 ? Double(parts[1]) : 1
-        guard let probability, (0...1).contains(probability) else {
-            throw .invalidFault(text, reason: "the probability must be a number from 0 to 1")
-        }
-        return (fault, probability)
-    }
 }
 
 /// Why the emulator could not start or be configured.

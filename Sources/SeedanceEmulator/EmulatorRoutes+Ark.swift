@@ -3,7 +3,7 @@ import Foundation
 import HotFolderCore
 import Hummingbird
 
-/// The Ark protocol (`spec/seedance-api.md` §5): create, get, delete under `/api/v3/contents/generations/tasks`.
+/// The Ark protocol (`spec/seedance-api.md` §5): create, get, list, delete under `/api/v3/contents/generations/tasks`.
 extension EmulatorRoutes {
     /// `POST …/tasks` with `model`, `content[]` and top-level parameters → `{"id":"cgt-…"}`.
     func createArk(_ request: Request, _ context: EmulatorContext) async throws -> Response {
@@ -27,6 +27,7 @@ extension EmulatorRoutes {
         let task = state.createTask(
             provider: .ark, model: valid.model, prompt: valid.prompt, duration: valid.duration,
             resolution: valid.resolution, ratio: valid.ratio, seed: valid.seed, images: valid.images)
+        if let lost = await lostCreateAnswer(context, ark: true) { return lost }
         return EmulatorRoutes.json(.ok, ["id": task.id])
     }
 
@@ -38,31 +39,7 @@ extension EmulatorRoutes {
             return EmulatorRoutes.error(
                 .notFound, code: "ResourceNotFound", message: "The specified task was not found.", type: "NotFound")
         }
-        var object: [String: Any] = [
-            "id": task.id, "model": task.model, "error": NSNull(), "created_at": Int(task.createdAt),
-            "updated_at": Int(task.createdAt), "seed": task.seed, "resolution": task.resolution.rawValue,
-            "ratio": task.ratio.rawValue, "duration": task.duration, "framespersecond": 24, "service_tier": "default",
-            "execution_expires_after": 172_800,
-        ]
-        switch task.phase(at: state.now) {
-        case .pending:
-            object["status"] = "queued"
-        case .processing:
-            object["status"] = "running"
-        case .completed(let at):
-            object["status"] = "succeeded"
-            object["updated_at"] = Int(at)
-            object["content"] = ["video_url": "\(baseURL(request))/files/\(task.id).mp4"]
-            object["usage"] = ["completion_tokens": task.tokens, "total_tokens": task.tokens]
-        case .failed(let at):
-            object["status"] = "failed"
-            object["updated_at"] = Int(at)
-            object["error"] = ["code": EmulatorTask.moderationCode, "message": EmulatorTask.moderationMessage]
-        case .cancelled(let at):
-            object["status"] = "cancelled"
-            object["updated_at"] = Int(at)
-        }
-        return EmulatorRoutes.json(.ok, object)
+        return EmulatorRoutes.json(.ok, arkObject(task, request))
     }
 
     /// `DELETE …/tasks/{id}`: a queued task is cancelled, a finished one deleted, a running one refused.
@@ -80,6 +57,43 @@ extension EmulatorRoutes {
             return EmulatorRoutes.error(
                 .conflict, code: "InvalidAction.TaskStatus",
                 message: "A task in status \(status) cannot be cancelled or deleted.", type: "BadRequest")
+        }
+    }
+
+    /// The task object of `GET …/tasks/{id}` and of the list's `items`; `created_at` is unix seconds.
+    func arkObject(_ task: EmulatorTask, _ request: Request) -> [String: Any] {
+        var object: [String: Any] = [
+            "id": task.id, "model": task.model, "error": NSNull(), "created_at": Int(task.createdAt),
+            "updated_at": Int(task.createdAt), "seed": task.seed, "resolution": task.resolution.rawValue,
+            "ratio": task.ratio.rawValue, "duration": task.duration, "framespersecond": 24, "service_tier": "default",
+            "execution_expires_after": 172_800,
+        ]
+        let phase = task.phase(at: state.now)
+        object["status"] = Self.arkStatus(phase)
+        switch phase {
+        case .pending, .processing:
+            break
+        case .completed(let at):
+            object["updated_at"] = Int(at)
+            object["content"] = ["video_url": "\(baseURL(request))/files/\(task.id).mp4"]
+            object["usage"] = ["completion_tokens": task.tokens, "total_tokens": task.tokens]
+        case .failed(let at):
+            object["updated_at"] = Int(at)
+            if let failure = task.failure { object["error"] = ["code": failure.code, "message": failure.message] }
+        case .cancelled(let at):
+            object["updated_at"] = Int(at)
+        }
+        return object
+    }
+
+    /// Ark's name for a phase.
+    static func arkStatus(_ phase: EmulatorTask.Phase) -> String {
+        switch phase {
+        case .pending: "queued"
+        case .processing: "running"
+        case .completed: "succeeded"
+        case .failed: "failed"
+        case .cancelled: "cancelled"
         }
     }
 }

@@ -8,7 +8,8 @@ import _NIOFileSystem
 /// Result videos under `/files/{task}.mp4` and uploaded images under `/uploads/{name}`: pre-signed links,
 /// so no key is checked, but they expire.
 extension EmulatorRoutes {
-    /// `GET /files/{task}.mp4`: the rendered video, 403 once expired, cut short by the `truncate` fault.
+    /// `GET /files/{task}.mp4`: the rendered video, 403 once expired; the `cdn_flaky` fault fails a task's first
+    /// downloads (503, then a cut body, alternately), the `truncate` fault cuts a body short.
     func video(_ request: Request, _ context: EmulatorContext) async throws -> Response {
         state.count(Endpoint.video)
         record(request, endpoint: Endpoint.video, body: nil, bytes: 0)
@@ -20,16 +21,22 @@ extension EmulatorRoutes {
         if task.expiresEarly || state.now > completedAt + state.configuration.resultLifetime {
             return EmulatorRoutes.error(.forbidden, code: "AccessDenied", message: "Request has expired.", type: "expired")
         }
+        let attempt = state.countDownload(id)
+        let flaky = attempt < task.cdnFailures
+        if flaky && attempt.isMultiple(of: 2) {
+            return EmulatorRoutes.error(
+                .serviceUnavailable, code: "ServiceUnavailable", message: "The edge node is temporarily unavailable.",
+                type: "cdn_error")
+        }
         let spec = VideoRenderer.Spec(
             size: task.size, duration: task.duration, prompt: task.prompt,
             firstFrame: task.images[.firstFrame].flatMap(localImage), lastFrame: task.images[.lastFrame].flatMap(localImage))
         let file = await renderer.video(for: spec)
         // NIOFileSystem reads on its own thread pool, never on the event loop.
         let bytes = try await ByteBuffer(contentsOf: FilePath(file.path), maximumSizeAllowed: .gibibytes(1))
-        state.bump { $0.videosServed += 1 }
         var headers: HTTPFields = [.contentType: "video/mp4", .contentLength: "\(bytes.readableBytes)"]
         headers[.cacheControl] = "private, max-age=86400"
-        if state.roll(.truncate) {
+        if flaky || state.roll(.truncate) {
             let channel = context.channel
             return Response(
                 status: .ok, headers: headers,
@@ -40,6 +47,7 @@ extension EmulatorRoutes {
                     throw CancellationError()
                 })
         }
+        state.bump { $0.videosServed += 1 }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: bytes))
     }
 

@@ -76,6 +76,7 @@ extension EmulatorRoutes {
         let task = state.createTask(
             provider: .gateway, model: valid.model, prompt: valid.prompt, duration: valid.duration,
             resolution: valid.resolution, ratio: valid.ratio, seed: valid.seed, images: valid.images)
+        if let lost = await lostCreateAnswer(context, ark: false) { return lost }
         return EmulatorRoutes.json(.ok, ["code": 200, "data": [["status": "submitted", "task_id": task.id]]])
     }
 
@@ -115,9 +116,9 @@ extension EmulatorRoutes {
             data["status"] = "failed"
             data["progress"] = 100
             data["completed"] = Int(at)
-            data["error"] = [
-                "code": EmulatorTask.moderationCode, "message": EmulatorTask.moderationMessage, "type": "content_policy",
-            ]
+            if let failure = task.failure {
+                data["error"] = ["code": failure.code, "message": failure.message, "type": failure.gatewayType]
+            }
         case .cancelled:
             data["status"] = "cancelled"
         }

@@ -23,6 +23,7 @@ enum Endpoint {
     static let status = "gateway.status"
     static let arkCreate = "ark.create"
     static let arkStatus = "ark.status"
+    static let arkList = "ark.list"
     static let arkDelete = "ark.delete"
     static let video = "files.video"
     static let image = "files.upload"
@@ -43,6 +44,7 @@ struct EmulatorRoutes: Sendable {
         router.post("/v1/videos/generations") { request, context in try await createGateway(request, context) }
         router.get("/v1/tasks/:id") { request, context in try await statusGateway(request, context) }
         router.post(.init(stringLiteral: Self.arkTasks)) { request, context in try await createArk(request, context) }
+        router.get(.init(stringLiteral: Self.arkTasks)) { request, context in try await listArk(request, context) }
         router.get(.init(stringLiteral: Self.arkTasks + "/:id")) { request, context in try await statusArk(request, context) }
         router.delete(.init(stringLiteral: Self.arkTasks + "/:id")) { request, context in try await deleteArk(request, context) }
         router.get("/files/:name") { request, context in try await video(request, context) }
@@ -90,6 +92,26 @@ struct EmulatorRoutes: Sendable {
         return nil
     }
 
+    /// After a task was created, applies the faults that lose its answer (`created_then_502`, `created_then_reset`,
+    /// `no_task_id`); a non-nil answer replaces the one carrying the task id.
+    func lostCreateAnswer(_ context: EmulatorContext, ark: Bool) async -> Response? {
+        if state.roll(.createdThen502) {
+            state.bump { $0.createAnswersLost += 1 }
+            return EmulatorRoutes.badGatewayPage()
+        }
+        if state.roll(.createdThenReset) {
+            // Counted before the close, so a client that sees the drop also sees the count.
+            state.bump { $0.createAnswersLost += 1 }
+            try? await context.channel.close()
+            return Response(status: .ok)
+        }
+        if state.roll(.noTaskID) {
+            state.bump { $0.createAnswersLost += 1 }
+            return ark ? EmulatorRoutes.json(.ok, [String: Any]()) : EmulatorRoutes.json(.ok, ["code": 200, "data": [["status": "submitted"]]])
+        }
+        return nil
+    }
+
     /// Reads a JSON body (at most 1 MB), records the request, and parses the object.
     func jsonBody(_ request: Request, endpoint: String) async -> Result<[String: Any], RuleViolation> {
         guard let buffer = try? await request.body.collect(upTo: 1 << 20) else {
@@ -127,6 +149,14 @@ struct EmulatorRoutes: Sendable {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: .withoutEscapingSlashes)) ?? Data("{}".utf8)
         return Response(
             status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// nginx's 502 page, what a gateway's front answers when the backend behind it drops the call.
+    static func badGatewayPage() -> Response {
+        let html =
+            "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
+            + "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+        return Response(status: .badGateway, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     /// `{"error":{"code","message","type"[,"param"]}}`, the shape both gateways and Ark use.

@@ -74,20 +74,34 @@ final class EmulatorState: Sendable {
         storage.withLock { update(&$0.stats) }
     }
 
-    var stats: EmulatorStats { storage.withLock { $0.stats } }
+    /// The counters, with the outcomes of the tasks finished by now (computed here, so they are exact whenever
+    /// they are read, polled or not).
+    var stats: EmulatorStats {
+        let now = self.now
+        return storage.withLock { storage in
+            var stats = storage.stats
+            for task in storage.tasks.values { stats.settle(task, at: now) }
+            return stats
+        }
+    }
     var records: [ReceivedRequest] { storage.withLock { $0.records } }
 
     func clearRecords() { storage.withLock { $0.records.removeAll() } }
 
     // MARK: Tasks
 
-    /// Creates a task with a fresh id in the provider's shape; the fault dice decide moderation and early expiry.
+    /// Creates a task with a fresh id in the provider's shape; the fault dice decide moderation, early expiry,
+    /// a slow run and a flaky CDN, and the prompt's hash decides `always_fail`.
     func createTask(
         provider: EmulatorTask.Provider, model: String, prompt: String, duration: Int, resolution: Resolution,
         ratio: AspectRatio, seed: Int64, images: [ImageRole: String]
     ) -> EmulatorTask {
         let moderated = roll(.moderation)
         let expiresEarly = roll(.expireEarly)
+        let slow = roll(.slowTask)
+        let cdnFlaky = roll(.cdnFlaky)
+        let alwaysFails = EmulatorFault.promptFails(prompt, probability: configuration.faults[.alwaysFail] ?? 0)
+        let failure: EmulatorTask.Failure? = alwaysFails ? .internalError : moderated ? .moderation : nil
         let now = self.now
         return storage.withLock { storage in
             let id =
@@ -96,17 +110,33 @@ final class EmulatorState: Sendable {
                 : TaskIdentifier.ark(now: now, random: &storage.random)
             let resolvedSeed = seed >= 0 ? seed : Int64(storage.random.next() % (1 << 32))
             let task = EmulatorTask(
-                id: id, provider: provider, model: model, prompt: prompt, duration: duration, resolution: resolution,
-                ratio: ratio, seed: resolvedSeed, images: images, createdAt: now,
-                queueSeconds: configuration.queueSeconds, runSeconds: configuration.runSeconds, moderated: moderated,
-                expiresEarly: expiresEarly, cancelledAt: nil)
+                id: id, number: storage.stats.tasksCreated + 1, provider: provider, model: model, prompt: prompt,
+                duration: duration, resolution: resolution, ratio: ratio, seed: resolvedSeed, images: images,
+                createdAt: now, queueSeconds: configuration.queueSeconds,
+                runSeconds: slow ? configuration.slowTaskSeconds : configuration.runSeconds, failure: failure,
+                expiresEarly: expiresEarly, cdnFailures: cdnFlaky ? max(0, configuration.cdnFlakyFailures) : 0)
             storage.tasks[id] = task
             storage.stats.tasksCreated += 1
+            if alwaysFails { storage.stats.faultsInjected[EmulatorFault.alwaysFail.rawValue, default: 0] += 1 }
             return task
         }
     }
 
     func task(_ id: String) -> EmulatorTask? { storage.withLock { $0.tasks[id] } }
+
+    /// The tasks `provider` created, newest first.
+    func tasks(of provider: EmulatorTask.Provider) -> [EmulatorTask] {
+        storage.withLock { $0.tasks.values.filter { $0.provider == provider } }.sorted { $0.number > $1.number }
+    }
+
+    /// Counts one download of a task's video; returns how many came before it.
+    func countDownload(_ id: String) -> Int {
+        storage.withLock { storage in
+            let earlier = storage.tasks[id]?.downloads ?? 0
+            storage.tasks[id]?.downloads = earlier + 1
+            return earlier
+        }
+    }
 
     /// Ark's DELETE: a queued task becomes cancelled, a finished one is deleted, a running or cancelled one stays.
     enum DeleteOutcome { case cancelled, deleted, notAllowed(String), notFound }
@@ -121,6 +151,8 @@ final class EmulatorState: Sendable {
                 storage.tasks[id] = task
                 return .cancelled
             case .completed, .failed:
+                // The outcome stays in the counters: a deleted task was still billed.
+                storage.stats.settle(task, at: now)
                 storage.tasks[id] = nil
                 return .deleted
             case .processing:

@@ -16,7 +16,42 @@ struct EmulatorTask: Sendable {
         case cancelled(at: Double)
     }
 
+    /// Why a task fails when it would complete.
+    enum Failure: Sendable {
+        /// The `moderation` fault: a sensitive-content error.
+        case moderation
+        /// The `always_fail` fault: an error code clients do not know.
+        case internalError
+
+        /// The provider's error code.
+        var code: String {
+            switch self {
+            case .moderation: "OutputVideoSensitiveContentDetected"
+            case .internalError: "InternalServiceError"
+            }
+        }
+
+        /// The provider's error message.
+        var message: String {
+            switch self {
+            case .moderation:
+                "The request failed because the output video may contain sensitive information. Request id: emulator"
+            case .internalError: "The service encountered an unexpected internal error."
+            }
+        }
+
+        /// The gateway's error `type`.
+        var gatewayType: String {
+            switch self {
+            case .moderation: "content_policy"
+            case .internalError: "server_error"
+            }
+        }
+    }
+
     let id: String
+    /// Order of creation (1, 2, …), which sorts Ark's task list newest first.
+    let number: Int
     let provider: Provider
     let model: String
     let prompt: String
@@ -28,11 +63,16 @@ struct EmulatorTask: Sendable {
     let images: [ImageRole: String]
     let createdAt: Double
     let queueSeconds: Double
+    /// Seconds of processing: the configured run time, or the slow one under the `slow_task` fault.
     let runSeconds: Double
-    /// The `moderation` fault: the task fails when it would complete.
-    let moderated: Bool
+    /// Set by the `moderation` and `always_fail` faults: the task fails when it would complete.
+    let failure: Failure?
     /// The `expire_early` fault: the result URL is already expired when fetched.
     let expiresEarly: Bool
+    /// The `cdn_flaky` fault: how many downloads of the video fail before one succeeds.
+    let cdnFailures: Int
+    /// Downloads of the video asked for so far (the `cdn_flaky` fault fails the first ones).
+    var downloads = 0
     var cancelledAt: Double?
 
     var size: VideoSize { VideoSize.of(resolution, ratio) }
@@ -45,14 +85,9 @@ struct EmulatorTask: Sendable {
             let fraction = (now - createdAt - queueSeconds) / runSeconds
             return .processing(progress: min(99, max(1, Int(fraction * 100))))
         }
-        return moderated ? .failed(at: finishesAt) : .completed(at: finishesAt)
+        return failure == nil ? .completed(at: finishesAt) : .failed(at: finishesAt)
     }
 
     /// Output tokens, as Ark bills them.
     var tokens: Int { size.tokens(durationSeconds: duration) }
-
-    /// The moderation error a failed task reports.
-    static let moderationCode = "OutputVideoSensitiveContentDetected"
-    static let moderationMessage =
-        "The request failed because the output video may contain sensitive information. Request id: emulator"
 }

@@ -29,7 +29,9 @@ struct EmulatorCommand: AsyncParsableCommand {
         name: .customLong("fault"),
         help: ArgumentHelp(
             "Inject a fault: NAME=PROBABILITY (repeatable).",
-            discussion: "Names: \(EmulatorFault.allCases.map(\.rawValue).joined(separator: ", ")).",
+            discussion: (EmulatorFault.allCases.map { "\($0.rawValue): \($0.summary)" }
+                + ["The created_then_*, no_task_id faults lose only the answer: the task runs and is billed."])
+                .joined(separator: "\n"),
             valueName: "name=probability"))
     var faults: [String] = []
 
@@ -39,6 +41,12 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("stall-seconds"), help: "How long a 'stall' fault holds a response.")
     var stallSeconds: Double = 30
 
+    @Option(name: .customLong("slow-task-seconds"), help: "Seconds a task hit by 'slow_task' spends processing.")
+    var slowTaskSeconds: Double = 40
+
+    @Option(name: .customLong("cdn-flaky-failures"), help: "Downloads of a video hit by 'cdn_flaky' that fail before one succeeds.")
+    var cdnFlakyFailures = 3
+
     @Option(name: .customLong("record-limit"), help: "How many received requests GET /_emulator/requests keeps (oldest dropped first).")
     var recordLimit = 1000
 
@@ -46,6 +54,8 @@ struct EmulatorCommand: AsyncParsableCommand {
     var bundledVideo = false
 
     func run() async throws {
+        guard slowTaskSeconds >= 0 else { throw ValidationError("--slow-task-seconds must be 0 or more.") }
+        guard cdnFlakyFailures >= 0 else { throw ValidationError("--cdn-flaky-failures must be 0 or more.") }
         var configuration = EmulatorConfiguration()
         configuration.host = host
         configuration.port = port
@@ -54,6 +64,8 @@ struct EmulatorCommand: AsyncParsableCommand {
         configuration.runSeconds = runSeconds
         configuration.seed = seed
         configuration.stallSeconds = stallSeconds
+        configuration.slowTaskSeconds = slowTaskSeconds
+        configuration.cdnFlakyFailures = cdnFlakyFailures
         configuration.recordLimit = recordLimit
         configuration.videoSource = bundledVideo ? .bundled : .automatic
         for text in faults {
@@ -69,7 +81,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         try await SeedanceEmulator.runUntilSignalled(configuration) { baseURL, source in
             var lines = ["Seedance emulator listening on \(baseURL)"]
             lines.append("  gateway: POST \(baseURL)/v1/uploads/images, POST \(baseURL)/v1/videos/generations, GET \(baseURL)/v1/tasks/{id}")
-            lines.append("  ark:     \(baseURL)/api/v3/contents/generations/tasks[/{id}]   stats: GET \(baseURL)/_emulator/stats")
+            lines.append("  ark:     \(baseURL)/api/v3/contents/generations/tasks[/{id}] (GET lists)   stats: GET \(baseURL)/_emulator/stats")
             lines.append("  videos:  \(source == "ffmpeg" ? "rendered by ffmpeg" : "bundled 160x90 clip (ffmpeg not found or --bundled-video)")")
             if !faultList.isEmpty { lines.append("  faults:  \(faultList) (seed \(seed))") }
             lines.append("Press Ctrl-C to stop.")

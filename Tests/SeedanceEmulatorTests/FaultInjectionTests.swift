@@ -33,6 +33,12 @@ import Testing
     @Test func parsesCommandLineFaults() throws {
         #expect(try EmulatorFault.parse("rate_limit=0.25") == (.rateLimit, 0.25))
         #expect(try EmulatorFault.parse("truncate") == (.truncate, 1))
+        #expect(try EmulatorFault.parse("created_then_502=0.5") == (.createdThen502, 0.5))
+        #expect(try EmulatorFault.parse("cdn_flaky") == (.cdnFlaky, 1))
+        for fault in EmulatorFault.allCases {
+            #expect(try EmulatorFault.parse("\(fault.rawValue)=0.1") == (fault, 0.1))
+            #expect(!fault.summary.isEmpty)
+        }
         #expect(throws: EmulatorError.self) { try EmulatorFault.parse("meteor=0.1") }
         #expect(throws: EmulatorError.self) { try EmulatorFault.parse("stall=2") }
     }
