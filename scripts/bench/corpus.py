@@ -76,6 +76,38 @@ def mixed_jobs(inbox, n_waves, token_prefix):
     return waves
 
 
+def money_jobs(n_jobs, n_waves, token_prefix):
+    """Waves of `n_jobs` jobs in all for the money section: 80 % text prompts, 15 % first-frame images, 5 % first +
+    last frame with the quality model. Every prompt ends with `token_prefix` + the job's name, so each create call
+    names its job. Returns [(files, job_names)], files as (relative path, bytes)."""
+    subjects = ["Waves on black sand", "A lighthouse at dusk", "Steam rising from a cup", "A fox in fresh snow",
+                "Neon signs in the rain", "A paper boat on a pond", "Clouds over a wheat field", "A drummer on a roof"]
+    waves = []
+    k = 0
+    for w in range(n_waves):
+        files, jobs = [], []
+        def add(rel, data):
+            files.append((rel, data if isinstance(data, bytes) else data.encode()))
+        for i in range(n_jobs // n_waves + (1 if w < n_jobs % n_waves else 0)):
+            subject = subjects[(w * 7 + i) % len(subjects)]
+            kind = i % 20
+            if kind < 16:                  # text
+                name = "mt%d_%03d" % (w, i)
+                add(name + ".txt", "%s %s%s" % (subject, token_prefix, name))
+            elif kind < 19:                # first frame
+                name = "mi%d_%03d" % (w, i)
+                add(name + ".png", png(400, 300, 1000 + k)); k += 1
+                add(name + ".txt", "%s, from this frame %s%s" % (subject, token_prefix, name))
+            else:                          # first + last frame, quality model
+                name = "mf%d_%03d" % (w, i)
+                add(name + ".first.png", png(400, 300, 1000 + k)); add(name + ".last.png", png(400, 300, 1001 + k)); k += 2
+                add(name + ".txt", "%s, between two frames %s%s" % (subject, token_prefix, name))
+                add(name + ".yaml", "model: quality\n")
+            jobs.append(name)
+        waves.append((files, jobs))
+    return waves
+
+
 def bad_corpus(root, outside):
     """Writes the bad-input corpus; returns [(name, kind, expect)]."""
     items = []

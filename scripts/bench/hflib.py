@@ -75,6 +75,25 @@ class Emulator:
     def requests(self):
         return get_json(self.base + "/_emulator/requests", timeout=120)
 
+    def api_get(self, path, tries=20, timeout=10):
+        """GET an API path with the key (a task, Ark's task list), retrying the faults the emulator injects
+        (429, 5xx, resets, stalls); returns the JSON, or None when the answer is a 404."""
+        import http.client, urllib.error
+        for attempt in range(tries):
+            request = urllib.request.Request(self.base + path, headers={"Authorization": "Bearer " + self.api_key})
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as r:
+                    return json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                if e.code == 404:
+                    return None
+                if e.code not in (429, 500, 502, 503, 504):
+                    raise
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
+                pass
+            time.sleep(min(2, 0.1 * (attempt + 1)))
+        raise SystemExit("emulator: GET %s kept failing" % path)
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
