@@ -126,7 +126,9 @@ actor JobIntake {
             takeArrivals()
             let now = Date()
             if now.timeIntervalSince(lastLoad) > 60 {
-                do { try load() } catch { context.logger.error("cannot read the inputs in use: \(error)") }
+                // No full reload of the inputs in use (it grew with every job ever made): an input released by
+                // another process (`hotfolder cancel`, `retry`) is confirmed in the database when it shows up again.
+                lastLoad = now
                 complete = complete.filter { FileSystemProbe.lstat(context.inbox + "/" + $0.key)?.identity == $0.value }
             }
             for (folder, due) in waiting where due <= now {
@@ -164,7 +166,9 @@ actor JobIntake {
         let inbox = context.inbox
         let heldNow = held
         let completeNow = complete
+        let store = context.store
         var incomplete: [[String]] = []
+        var released: Set<FileIdentity> = []
         do {
             // Groups that already belong to a job, or whose files are not all complete yet, are skipped
             // before anything is read: the loop below would skip them anyway, and in a folder of
@@ -176,7 +180,12 @@ actor JobIntake {
                         arriving = true
                         continue
                     }
-                    if heldNow[identity] != nil { return true }
+                    if heldNow[identity] != nil {
+                        // Reported again after it became a job (moved back from failed/, renamed): the database
+                        // says whether some job still holds it. Otherwise the memory is enough.
+                        guard completeNow[path] == identity, (try? store.isHeld(InputIdentity(identity))) == false else { return true }
+                        released.insert(identity)
+                    }
                     if completeNow[path] != identity { arriving = true }
                 }
                 if arriving { incomplete.append(files) }
@@ -186,6 +195,7 @@ actor JobIntake {
             context.logger.error("cannot read the inbox (trying again shortly): \(error)")
             return false
         }
+        for identity in released { held[identity] = nil }
         // A job that shares a file with one still arriving waits for it: the rows of a manifest whose images
         // are still being copied are all recorded together, or the first rows would hold the manifest and
         // the later ones would never be made. Their folders are looked at again shortly.

@@ -112,6 +112,7 @@ actor JobRunner {
     /// Polls tasks in flight and finishes them until stopped.
     func runPoller() async {
         var nextSweep = Date.distantPast
+        var nextPrune = Date.distantPast
         await withDiscardingTaskGroup { group in
             while !stopping, !Task.isCancelled {
                 let now = Date()
@@ -126,6 +127,10 @@ actor JobRunner {
                     }
                     busy.insert(item.task.jobID)
                     group.addTask { await self.advance(item) }
+                }
+                if now >= nextPrune {
+                    nextPrune = now.addingTimeInterval(6 * 3600)
+                    pruneHistory(now: now)
                 }
                 // Jobs outside the slots whose time came: uncertain ones due for a search, holds that end.
                 if now >= nextSweep {
@@ -182,6 +187,18 @@ actor JobRunner {
         if leftSlot {
             inFlight = max(0, inFlight - 1)
             dispatchWake.signal()
+        }
+    }
+
+    /// Deletes the history of jobs finished more than `history_days` ago (nothing when 0).
+    private func pruneHistory(now: Date) {
+        let days = context.configuration.historyDays
+        guard days > 0 else { return }
+        do {
+            let pruned = try context.store.pruneHistory(before: now.addingTimeInterval(-Double(days) * 86400), now: now)
+            if pruned > 0 { context.logger.info("removed \(pruned) job(s) finished more than \(days) days ago from the history") }
+        } catch {
+            context.logger.warning("cannot prune the job history: \(error)")
         }
     }
 

@@ -105,6 +105,9 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var requestTimeout: Duration = .seconds(60)
     /// Whether jobs left `uncertain` by a crash are resubmitted without asking (they may be charged twice).
     public var resubmitUncertain = false
+    /// Days the history of finished jobs is kept in the state database (0: forever). Jobs whose inputs are still
+    /// in the inbox (`archive_policy: keep`) are kept whatever their age, so their files never run again.
+    public var historyDays = 90
     /// How long shutdown waits for in-flight requests.
     public var shutdownGrace: Duration = .seconds(10)
     /// While the queue is paused (key refused, no balance), how often one job is let through to find out

@@ -43,6 +43,7 @@ extension ServiceConfigurationLoader {
             &configuration.maxStatusCallsPerSecond, "max_status_calls_per_second", Self.number(minimum: 0.001))
         try values.set(&configuration.maxAttempts, "max_attempts", Self.count)
         try values.set(&configuration.maxTaskFailures, "max_task_failures", Self.count)
+        try values.set(&configuration.historyDays, "history_days", Self.countOrZero)
         try values.set(&configuration.backoffBase, "backoff_base", Self.duration(allowZero: false))
         try values.set(&configuration.backoffMax, "backoff_max", Self.duration(allowZero: false))
         try values.set(&configuration.requestTimeout, "request_timeout", Self.duration(allowZero: false))
@@ -129,6 +130,7 @@ extension ServiceConfigurationLoader {
                 "watch_mode": "auto, inotify or poll",
                 "log_level": Logger.Level.allCases.map(\.rawValue).joined(separator: ", "),
                 "resubmit_uncertain": "true or false",
+                "history_days": "a whole number of days, 0 (keep forever) or more, such as 90",
                 "max_status_calls_per_second": "a number above 0, such as 5",
                 "prices.fast": "a number of US dollars per million tokens, 0 or more, such as 0.6",
                 "prices.quality": "a number of US dollars per million tokens, 0 or more, such as 2.2",
@@ -178,6 +180,11 @@ extension ServiceConfigurationLoader {
         else { return nil }
         // A trailing slash would double the one every endpoint path starts with.
         return setting.text.hasSuffix("/") ? String(setting.text.dropLast()) : setting.text
+    }
+
+    static func countOrZero(_ setting: RawSetting) -> Int? {
+        guard let value = Int(setting.text), value >= 0 else { return nil }
+        return value
     }
 
     static func count(_ setting: RawSetting) -> Int? {

@@ -35,7 +35,7 @@ public struct ServiceConfigurationLoader: Sendable {
         "orphan_timeout", "max_in_flight", "max_uploads", "max_downloads", "max_submits",
         "poll_first_delay", "poll_min_interval",
         "poll_max_interval", "max_status_calls_per_second", "max_attempts", "max_task_failures", "backoff_base", "backoff_max",
-        "request_timeout", "resubmit_uncertain", "pause_probe_interval", "shutdown_grace", "log_level",
+        "request_timeout", "resubmit_uncertain", "history_days", "pause_probe_interval", "shutdown_grace", "log_level",
     ]
 
     /// The settings under `prices:`.

@@ -18,6 +18,39 @@ extension SQLiteStateStore {
         }
     }
 
+    /// Whether some job holds a file with this identity (an index lookup).
+    public func isHeld(_ identity: InputIdentity) throws -> Bool {
+        try read("look up a held input") { db in
+            try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT EXISTS (SELECT 1 FROM inputFile WHERE device = ? AND inode = ? AND size = ? AND mtimeNs = ?)"),
+                arguments: [
+                    Int64(bitPattern: identity.device), Int64(bitPattern: identity.inode), identity.size, identity.mtimeNs,
+                ]) ?? false
+        }
+    }
+
+    /// Deletes the history of finished jobs last changed before `cutoff` (with their tasks, events and inputs),
+    /// and expired uploads. A finished job that still holds inputs in the inbox (`archive_policy: keep`) stays, or
+    /// its files would become new jobs; so do jobs whose inputs are still to be moved.
+    /// - Returns: how many jobs were deleted.
+    @discardableResult
+    public func pruneHistory(before cutoff: Date, now: Date? = nil) throws -> Int {
+        let now = now ?? clock()
+        return try write("prune old history") { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM job WHERE state IN ('done', 'invalid', 'failed', 'cancelled') AND updatedAt < ?
+                        AND pendingDisposal IS NULL
+                        AND NOT EXISTS (SELECT 1 FROM inputFile WHERE inputFile.jobId = job.id AND inputFile.inode != -1)
+                    """,
+                arguments: [cutoff.timeIntervalSince1970])
+            let jobs = db.changesCount
+            try db.execute(sql: "DELETE FROM upload WHERE expiresAt < ?", arguments: [now.timeIntervalSince1970])
+            return jobs
+        }
+    }
+
     /// Gives a job's inputs back (its files went to `failed/`), so dropping them again makes a new job.
     public func releaseInputs(ofJob jobID: UUID) throws {
         try write("release inputs") { db in

@@ -224,9 +224,12 @@ func withService(
 
 /// Starts an emulator for a test (queue and run time 0 unless given).
 func startEmulator(
-    port: Int = 0, run: Double = 0, faults: [EmulatorFault: Double] = [:], bundled: Bool = true, stall: Double = 30
+    port: Int = 0, run: Double = 0, faults: [EmulatorFault: Double] = [:], bundled: Bool = true, stall: Double = 30,
+    slowTask: Double = 40, cdnFailures: Int = 3
 ) async throws -> SeedanceEmulator {
     var configuration = EmulatorConfiguration()
+    configuration.slowTaskSeconds = slowTask
+    configuration.cdnFlakyFailures = cdnFailures
     configuration.port = port
     configuration.apiKey = serviceTestKey
     configuration.queueSeconds = 0
