@@ -14,7 +14,7 @@
 Prints a table of invariants, the money summary and a verdict; exits 1 if any invariant breaks.
 Usage: chaos.py HOTFOLDER_BINARY [--waves 10] [--kills 20] [--seed N] [--money-jobs 1000] [--providers gateway,ark]
                                  [--only mixed,money,bad,diskfull,secret] [--keep]"""
-import argparse, json, os, random, re, shutil, signal, sqlite3, subprocess, sys, tempfile, time, uuid
+import argparse, calendar, json, math, os, random, re, shutil, signal, sqlite3, subprocess, sys, tempfile, time, uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hflib import Emulator, Service, write_config, wait_until, table, proc_mem  # noqa: E402
@@ -29,6 +29,8 @@ ap.add_argument("--only", default="mixed,money,bad,diskfull,secret")
 ap.add_argument("--money-jobs", type=int, default=1000, help="jobs per provider in the money section")
 ap.add_argument("--providers", default="gateway,ark", help="providers the money section runs against")
 ap.add_argument("--settle-timeout", type=float, default=360, help="seconds to wait for the queue to drain")
+ap.add_argument("--money-settle-timeout", type=float, default=180,
+                help="seconds to wait for the queue to drain in each money run")
 ap.add_argument("--keep", action="store_true")
 a = ap.parse_args()
 only = set(a.only.split(","))
@@ -272,16 +274,17 @@ def db_money(state_dir):
     jobs = [dict(r) for r in con.execute("SELECT id, name, state, failureCategory, outputPath, nextAttemptAt FROM job")]
     tasks = [dict(r) for r in con.execute("SELECT jobId, provider, taskId, status, active FROM task")]
     moves = [dict(r) for r in con.execute(
-        "SELECT jobId, fromState, toState, message FROM event WHERE kind = 'transition' ORDER BY id")]
+        "SELECT jobId, kind, fromState, toState, message FROM event WHERE toState IS NOT NULL ORDER BY id")]
     con.close()
     return jobs, tasks, moves
 
 
 def uncertain_searching(state_dir):
-    """Uncertain jobs with a task-list search still to come (Ark); 0 when the database cannot be read."""
+    """Uncertain jobs with a task-list search scheduled (Ark); 1 when the database cannot be read."""
     try:
         con = open_db(state_dir)
-        n = con.execute("SELECT COUNT(*) FROM job WHERE state = 'uncertain' AND nextAttemptAt IS NOT NULL").fetchone()[0]
+        n = con.execute("SELECT COUNT(*) FROM job WHERE state = 'uncertain' AND nextAttemptAt > ?",
+                        (time.time(),)).fetchone()[0]
         con.close()
         return n
     except sqlite3.Error:
@@ -313,6 +316,23 @@ def remote_tasks(emu, provider, task_ids):
     return out
 
 
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def task_created_at(task_id):
+    """When the emulator made a task, from its id: the gateway's ULID carries milliseconds, Ark's
+    `cgt-YYYYMMDDhhmmss-xxxxx` the second (UTC); None for another shape."""
+    if task_id.startswith("task_") and len(task_id) == 31:
+        millis = 0
+        for ch in task_id[5:15]:
+            millis = millis * 32 + CROCKFORD.index(ch)
+        return millis / 1000.0
+    m = re.match(r"cgt-(\d{14})-", task_id)
+    if m:
+        return float(calendar.timegm(time.strptime(m.group(1), "%Y%m%d%H%M%S")))
+    return None
+
+
 def phase_money():
     for provider in a.providers.split(","):
         money_run(provider)
@@ -338,13 +358,25 @@ def money_run(provider):
     svc.wait_log("watching the inbox", 60, start_offset=0)
     print("    %d jobs dropped, %d kills; waiting for the queue to drain" % (len(expected), kills), flush=True)
 
+    # Drained: nothing live, every job known, no search of the task list scheduled, and the counts unchanged for
+    # three looks in a row (an uncertain job due for a search right now is still moving).
+    last = []
+
     def drained():
         st = status_json(cfg)
         counts = st.get("counts", {})
-        return (st and sum(counts.get(s, 0) for s in LIVE) == 0 and sum(counts.values()) >= len(expected)
-                and uncertain_searching(v["state_dir"]) == 0)
-    ok = wait_until(drained, timeout=a.settle_timeout, interval=2)
+        quiet = (st and sum(counts.get(s, 0) for s in LIVE) == 0 and sum(counts.values()) >= len(expected)
+                 and uncertain_searching(v["state_dir"]) == 0)
+        last.append(json.dumps(counts, sort_keys=True) if quiet else None)
+        return quiet and len(last) >= 3 and last[-1] == last[-2] == last[-3]
+    ok = wait_until(drained, timeout=a.money_settle_timeout, interval=2)
     t_drained = time.time()
+    searching = uncertain_searching(v["state_dir"])
+    # Once drained, the service makes no more API calls (no endless polls or searches for jobs that wait for a person).
+    before = emu.stats()["requests_by_endpoint"]
+    time.sleep(10)
+    after = emu.stats()["requests_by_endpoint"]
+    idle_calls = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0) and k != "files.video"}
     # Tasks of jobs left uncertain may still run (slow ones): wait until every task made has its outcome.
     wait_until(lambda: (lambda x: x["tasks_created"] <= x["tasks_succeeded"] + x["tasks_failed"])(emu.stats()),
                timeout=SLOW_TASK_SECONDS + 20, interval=0.5)
@@ -356,7 +388,11 @@ def money_run(provider):
     remote = remote_tasks(emu, provider, {t["taskId"] for t in tasks})
     emu.stop()
     check("%s: service alive through %d SIGKILLs and the queue drained" % (label, kills), bool(ok),
-          "counts %s after %.0f s" % (json.dumps(st.get("counts", {}), sort_keys=True), t_drained - t_start))
+          "counts %s after %.0f s%s" % (json.dumps(st.get("counts", {}), sort_keys=True), t_drained - t_start,
+                                        ", %d uncertain jobs with a search of the task list scheduled" % searching
+                                        if searching else ""))
+    check("%s: no API call once drained (10 s)" % label, not idle_calls,
+          "calls in the 10 s after the queue drained: %s" % json.dumps(idle_calls, sort_keys=True))
 
     # Create calls per job, by the token in the prompt; whether the prompt is one the provider always fails.
     create_endpoint = provider + ".create"
@@ -396,14 +432,40 @@ def money_run(provider):
     videos = [p for p in all_files(v["outbox"]) if p.endswith(".mp4")]
     bad_files = [p for p in all_files(v["outbox"]) if os.path.getsize(p) == 0 or os.path.basename(p).startswith(".")
                  or (p.endswith(".mp4") and not valid_mp4(p))]
-    strange = [t for t in creates if t not in by_name] + [t for t in delivered if delivered[t] > billed.get(t, 0)]
+    strange = [t for t in creates if t not in by_name]
     check("%s: the emulator's counters match the per-job account" % label,
           n_creates == stats["tasks_created"] and sum(billed.values()) == stats["tasks_succeeded"]
           and n_creates - sum(billed.values()) == stats["tasks_failed"] and not strange,
           "%d creates recorded / %d tasks made, %d billed by prompt / %d succeeded, %d failed by prompt / %d failed%s" % (
               n_creates, stats["tasks_created"], sum(billed.values()), stats["tasks_succeeded"],
               n_creates - sum(billed.values()), stats["tasks_failed"],
-              ", strange %s" % strange[:5] if strange else ""))
+              ", creates of no job %s" % strange[:5] if strange else ""))
+
+    # 0. Every task a job tracks was made by one of that job's own create calls: the task id tells when it was made
+    # (Ark: to the second, gateway: to the millisecond), which must be when a create carrying the job's prompt came
+    # in. A job that takes another job's task delivers the wrong video and leaves the other job's paid task unused.
+    create_times = {}
+    for r in recs:
+        if r["endpoint"] == create_endpoint and r.get("bodyJSON"):
+            m = re.search(r"mtok:(\w+)", r["bodyJSON"])
+            if m:
+                create_times.setdefault(m.group(1), []).append(r["receivedAt"])
+    job_of_name = {j["id"]: j["name"] for j in jobs}
+    foreign = []
+    for t in tasks:
+        made = task_created_at(t["taskId"])
+        name = job_of_name.get(t["jobId"], "?")
+        own = create_times.get(name, [])
+        if made is None or not any(math.floor(rt) - 0.002 <= made <= math.floor(rt) + 1.999 if provider == "ark"
+                                   else rt - 0.002 <= made <= rt + 1.0 for rt in own):
+            foreign.append("%s has %s (made %s; its creates at %s)" % (
+                name, t["taskId"], "?" if made is None else time.strftime("%H:%M:%S", time.gmtime(made)),
+                ",".join(time.strftime("%H:%M:%S", time.gmtime(rt)) for rt in own) or "none"))
+    more_videos = ["%s (%d videos, %d tasks billed)" % (t, delivered[t], billed.get(t, 0)) for t in delivered
+                   if delivered[t] > billed.get(t, 0)]
+    check("%s: no job took another job's task" % label, not foreign and not more_videos,
+          "%d tasks tracked; taken from another job: %s; more videos than billed tasks of the prompt: %s" % (
+              len(tasks), foreign[:3], more_videos[:3]))
 
     # 1. Paid videos abandoned: billed tasks beyond the video delivered, for every job not left uncertain.
     abandoned = {t: billed[t] - delivered.get(t, 0) for t in billed
