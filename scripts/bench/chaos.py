@@ -558,6 +558,9 @@ def money_run(provider):
           "%d jobs expected, %d done, %d failed, %d uncertain, other %s, missing %s, made twice %s" % (
               len(expected), len(done), len(failed), len(left_uncertain),
               ["%s:%s" % (j["name"], j["state"]) for j in other][:5], missing[:5], twice[:5]))
+    stale = ["%s:%s" % (j["name"], j["failureCategory"]) for j in done if j["failureCategory"]]
+    check("%s: a done job carries no failure" % label, not stale,
+          "%d done jobs still name a failure category %s" % (len(stale), stale[:5]))
     check("%s: one whole video per done job" % label, len(videos) == len(done) == sum(delivered.values())
           and not bad_files, "%d videos for %d done jobs (%d videos served by the emulator), bad files %s" % (
               len(videos), len(done), stats["videos_served"], bad_files[:3]))
