@@ -139,7 +139,7 @@ actor JobIntake {
             let scopes = dirty.map { ListingScope(folder: $0) } + dirtyStems.map { ListingScope(folder: $0.key, stems: $0.value) }
             dirty = []
             dirtyStems = [:]
-            if planOnce(scopes: scopes, now: now) {
+            if await planOnce(scopes: scopes, now: now) {
                 failedPasses = 0
             } else {
                 // A pass that failed (a listing error, the database busy while the CLI writes) is not forgotten:
@@ -157,95 +157,44 @@ actor JobIntake {
         }
     }
 
-    /// Plans the given folders once and records what came out; false when the pass could not be done.
-    @discardableResult
-    func planOnce(scopes: [ListingScope]?, now: Date) -> Bool {
-        let source = ScopedDropSource(
-            base: FileSystemDropSource(root: context.inbox), scopes: scopes, excluded: context.excludedRelative)
-        let plan: Plan
-        let inbox = context.inbox
-        let heldNow = held
-        let completeNow = complete
-        let store = context.store
-        var incomplete: [[String]] = []
+    /// What one planning pass found, computed away from the actor (it lists folders, reads and hashes files).
+    private struct PassResult: Sendable {
         var released: Set<FileIdentity> = []
-        do {
-            // Groups that already belong to a job, or whose files are not all complete yet, are skipped
-            // before anything is read: the loop below would skip them anyway, and in a folder of
-            // thousands of kept inputs reading them again is what would make every drop slow.
-            plan = try context.planner.plan(source, now: now) { files in
-                var arriving = false
-                for path in files {
-                    guard let identity = FileSystemProbe.lstat(inbox + "/" + path)?.identity else {
-                        arriving = true
-                        continue
-                    }
-                    if heldNow[identity] != nil {
-                        // Reported again after it became a job (moved back from failed/, renamed): the database
-                        // says whether some job still holds it. Otherwise the memory is enough.
-                        guard completeNow[path] == identity, (try? store.isHeld(InputIdentity(identity))) == false else { return true }
-                        released.insert(identity)
-                    }
-                    if completeNow[path] != identity { arriving = true }
-                }
-                if arriving { incomplete.append(files) }
-                return arriving
-            }
-        } catch {
-            context.logger.error("cannot read the inbox (trying again shortly): \(error)")
-            return false
-        }
-        for identity in released { held[identity] = nil }
-        // A job that shares a file with one still arriving waits for it: the rows of a manifest whose images
-        // are still being copied are all recorded together, or the first rows would hold the manifest and
-        // the later ones would never be made. Their folders are looked at again shortly.
-        let arriving = Set(incomplete.joined())
-        for path in arriving where FileNameRules.isManifest((path as NSString).lastPathComponent) {
-            let folder = (path as NSString).deletingLastPathComponent
-            waiting[folder] = min(waiting[folder] ?? now.addingTimeInterval(2), now.addingTimeInterval(2))
-        }
-        var digests: [String: String] = [:]  // a manifest is an input of every one of its rows
+        /// Folders to plan again at these times (jobs waiting for a prompt, manifests waiting for images).
+        var waiting: [String: Date] = [:]
         var newJobs: [(NewJob, JobSpec)] = []
         var invalid: [(NewJob, JobSpec)] = []
-        for spec in plan.jobs where !spec.inputFiles.contains(where: arriving.contains) {
-            let inputs = spec.inputFiles.map { context.inbox + "/" + $0 }
-            let stats = inputs.map { FileSystemProbe.lstat($0) }
-            let identities = stats.compactMap { $0?.identity }
-            if identities.contains(where: { held[$0] != nil }) { continue }  // already a job (or part of one)
-            // Only files the watcher reported complete, unchanged since: the rest are still arriving.
-            let allComplete = zip(spec.inputFiles, stats).allSatisfy { path, stat in
-                stat.map { complete[path] == $0.identity } ?? false
-            }
-            if !allComplete { continue }
-            if spec.status == .waiting {
-                let folder = spec.lane
-                let due = spec.newestModification.addingTimeInterval(context.planner.options.orphanTimeout + 0.5)
-                waiting[folder] = min(waiting[folder] ?? due, due)
-                continue
-            }
-            guard stats.allSatisfy({ $0 != nil }) else { continue }  // a file vanished meanwhile
-            var stored: [StoredInput] = []
-            for (path, stat) in zip(spec.inputFiles, stats) {
-                guard let stat else { continue }
-                let digest = digests[path] ?? (try? FileDigest.sha256(ofFile: context.inbox + "/" + path)) ?? ""
-                digests[path] = digest
-                stored.append(StoredInput(path: path, identity: InputIdentity(stat.identity), sha256: digest))
-            }
-            let specJSON = (try? JSONEncoder.sorted.encode(spec)) ?? Data()
-            let state: JobState = spec.status == .valid ? .ready : .invalid
-            let message = spec.status == .valid ? "planned as \(spec.mode.rawValue)" : spec.errors.map(\.message).joined(separator: "; ")
-            let job = NewJob(
-                name: spec.name, lane: spec.lane, state: state, priority: spec.priority, specJSON: specJSON,
-                inputs: stored, message: message)
-            if state == .ready { newJobs.append((job, spec)) } else { invalid.append((job, spec)) }
-        }
-        guard !newJobs.isEmpty || !invalid.isEmpty else { return true }
+        /// Nil when the pass could not be done; the error otherwise.
+        var failure: String?
+    }
+
+    /// Plans the given folders once and records what came out; false when the pass could not be done.
+    ///
+    /// The blocking part (listing, reading, hashing, the database) runs on a thread pool, never on the
+    /// cooperative threads the runner's network calls share.
+    @discardableResult
+    func planOnce(scopes: [ListingScope]?, now: Date) async -> Bool {
+        let context = self.context
+        let heldNow = held
+        let completeNow = complete
+        let result: PassResult
         do {
-            try context.store.insertJobs(newJobs.map(\.0) + invalid.map(\.0))
+            result = try await Blocking.run {
+                Self.pass(context: context, scopes: scopes, now: now, held: heldNow, complete: completeNow)
+            }
         } catch {
-            context.logger.error("cannot record \(newJobs.count + invalid.count) new jobs (trying again shortly): \(error)")
+            context.logger.error("cannot plan the inbox (trying again shortly): \(error)")
             return false
         }
+        for identity in result.released { held[identity] = nil }
+        for (folder, due) in result.waiting { waiting[folder] = min(waiting[folder] ?? due, due) }
+        if let failure = result.failure {
+            context.logger.error("\(failure) (trying again shortly)")
+            return false
+        }
+        let newJobs = result.newJobs
+        let invalid = result.invalid
+        guard !newJobs.isEmpty || !invalid.isEmpty else { return true }
         for (job, _) in newJobs + invalid {
             for input in job.inputs {
                 held[input.identity.fileIdentity, default: []].insert(job.id)
@@ -263,6 +212,98 @@ actor JobIntake {
             context.observer(.invalid(name: spec.name, id: job.id))
         }
         return true
+    }
+
+    /// One planning pass over `scopes`: plans, skips groups already held or still arriving, hashes the inputs
+    /// of new jobs and records them (all or none).
+    private static func pass(
+        context: ServiceContext, scopes: [ListingScope]?, now: Date, held heldNow: [FileIdentity: Set<UUID>],
+        complete completeNow: [String: FileIdentity]
+    ) -> PassResult {
+        var result = PassResult()
+        let source = ScopedDropSource(
+            base: FileSystemDropSource(root: context.inbox), scopes: scopes, excluded: context.excludedRelative)
+        let plan: Plan
+        let inbox = context.inbox
+        let store = context.store
+        var incomplete: [[String]] = []
+        var released: Set<FileIdentity> = []
+        do {
+            // Groups that already belong to a job, or whose files are not all complete yet, are skipped
+            // before anything is read: the loop below would skip them anyway, and in a folder of
+            // thousands of kept inputs reading them again is what would make every drop slow.
+            plan = try context.planner.plan(source, now: now) { files in
+                var arriving = false
+                for path in files {
+                    guard let identity = FileSystemProbe.lstat(inbox + "/" + path)?.identity else {
+                        arriving = true
+                        continue
+                    }
+                    if heldNow[identity] != nil, !released.contains(identity) {
+                        // Reported again after it became a job (moved back from failed/, renamed): the database
+                        // says whether some job still holds it. Otherwise the memory is enough.
+                        guard completeNow[path] == identity, (try? store.isHeld(InputIdentity(identity))) == false else { return true }
+                        released.insert(identity)
+                    }
+                    if completeNow[path] != identity { arriving = true }
+                }
+                if arriving { incomplete.append(files) }
+                return arriving
+            }
+        } catch {
+            result.failure = "cannot read the inbox: \(error)"
+            return result
+        }
+        result.released = released
+        // A job that shares a file with one still arriving waits for it: the rows of a manifest whose images
+        // are still being copied are all recorded together, or the first rows would hold the manifest and
+        // the later ones would never be made. Their folders are looked at again shortly.
+        let arriving = Set(incomplete.joined())
+        for path in arriving where FileNameRules.isManifest((path as NSString).lastPathComponent) {
+            let folder = (path as NSString).deletingLastPathComponent
+            result.waiting[folder] = min(result.waiting[folder] ?? now.addingTimeInterval(2), now.addingTimeInterval(2))
+        }
+        var digests: [String: String] = [:]  // a manifest is an input of every one of its rows
+        for spec in plan.jobs where !spec.inputFiles.contains(where: arriving.contains) {
+            let inputs = spec.inputFiles.map { context.inbox + "/" + $0 }
+            let stats = inputs.map { FileSystemProbe.lstat($0) }
+            let identities = stats.compactMap { $0?.identity }
+            // Already a job (or part of one).
+            if identities.contains(where: { heldNow[$0] != nil && !released.contains($0) }) { continue }
+            // Only files the watcher reported complete, unchanged since: the rest are still arriving.
+            let allComplete = zip(spec.inputFiles, stats).allSatisfy { path, stat in
+                stat.map { completeNow[path] == $0.identity } ?? false
+            }
+            if !allComplete { continue }
+            if spec.status == .waiting {
+                let folder = spec.lane
+                let due = spec.newestModification.addingTimeInterval(context.planner.options.orphanTimeout + 0.5)
+                result.waiting[folder] = min(result.waiting[folder] ?? due, due)
+                continue
+            }
+            guard stats.allSatisfy({ $0 != nil }) else { continue }  // a file vanished meanwhile
+            var stored: [StoredInput] = []
+            for (path, stat) in zip(spec.inputFiles, stats) {
+                guard let stat else { continue }
+                let digest = digests[path] ?? (try? FileDigest.sha256(ofFile: context.inbox + "/" + path)) ?? ""
+                digests[path] = digest
+                stored.append(StoredInput(path: path, identity: InputIdentity(stat.identity), sha256: digest))
+            }
+            let specJSON = (try? JSONEncoder.sorted.encode(spec)) ?? Data()
+            let state: JobState = spec.status == .valid ? .ready : .invalid
+            let message = spec.status == .valid ? "planned as \(spec.mode.rawValue)" : spec.errors.map(\.message).joined(separator: "; ")
+            let job = NewJob(
+                name: spec.name, lane: spec.lane, state: state, priority: spec.priority, specJSON: specJSON,
+                inputs: stored, message: message)
+            if state == .ready { result.newJobs.append((job, spec)) } else { result.invalid.append((job, spec)) }
+        }
+        guard !result.newJobs.isEmpty || !result.invalid.isEmpty else { return result }
+        do {
+            try context.store.insertJobs(result.newJobs.map(\.0) + result.invalid.map(\.0))
+        } catch {
+            result.failure = "cannot record \(result.newJobs.count + result.invalid.count) new jobs: \(error)"
+        }
+        return result
     }
 
     /// Moves an invalid drop's files into `failed/` with an error file that says what to fix.

@@ -85,29 +85,34 @@ extension JobRunner {
     private nonisolated func perform(_ effect: JobLifecycle.Effect, _ work: inout JobWork) async -> EffectOutcome {
         switch effect {
         case .commit(let commit):
-            return performCommit(commit, &work)
+            return await performCommit(commit, &work)
         case .verifyInputs:
-            return .next(verifyInputs(work))
+            let snapshot = work
+            return .next((try? await Blocking.run { self.verifyInputs(snapshot) }) ?? .inputsVerified)
         case .upload:
             return .next(await upload(&work))
         case .create:
             return .next(await create(work))
         case .recordTask(let taskID, let from, let firstPoll):
-            return recordTask(taskID, from: from, firstPoll: firstPoll, &work)
+            return await recordTask(taskID, from: from, firstPoll: firstPoll, &work)
         case .askStatus:
             return .next(await askStatus(&work))
         case .schedule(let at):
             let seen = work.seen
             work.seen = nil
-            _ = try? context.store.updateTask(forJob: work.job.id) { task in
-                Self.apply(seen, to: &task)
-                task.nextPollAt = at
+            let (store, id) = (context.store, work.job.id)
+            _ = try? await Blocking.run {
+                try store.updateTask(forJob: id) { task in
+                    Self.apply(seen, to: &task)
+                    task.nextPollAt = at
+                }
             }
             return .done
         case .download:
             return .next(await download(&work))
         case .writeOutbox:
-            return .next(writeOutbox(work))
+            let snapshot = work
+            return .next((try? await Blocking.run { self.writeOutbox(snapshot) }) ?? .outboxFailed(message: "the service is stopping"))
         case .moveInputs(let disposal):
             await moveInputs(disposal, work)
             return .done
@@ -140,7 +145,7 @@ extension JobRunner {
 
     // MARK: - Commits
 
-    private nonisolated func performCommit(_ commit: JobLifecycle.Commit, _ work: inout JobWork) -> EffectOutcome {
+    private nonisolated func performCommit(_ commit: JobLifecycle.Commit, _ work: inout JobWork) async -> EffectOutcome {
         // A text job's output name is recorded with its `submitting` step: one commit fewer per job in a burst.
         var outputPath: String?
         if commit.to == .submitting, work.job.outputPath == nil, let spec = work.spec {
@@ -149,9 +154,11 @@ extension JobRunner {
         }
         let seen = work.seen
         work.seen = nil
+        let (store, id, output) = (context.store, work.job.id, outputPath)
         do {
-            work.job = try context.store.commit(
-                work.job.id, commit, outputPath: outputPath, task: seen.map { seen in { Self.apply(seen, to: &$0) } })
+            work.job = try await Blocking.run {
+                try store.commit(id, commit, outputPath: output, task: seen.map { seen in { Self.apply(seen, to: &$0) } })
+            }
         } catch StateStoreError.unexpectedState {
             return .movedOn
         } catch {
@@ -179,10 +186,12 @@ extension JobRunner {
         }
     }
 
-    private nonisolated func recordTask(_ taskID: String, from: JobState, firstPoll: Date, _ work: inout JobWork) -> EffectOutcome {
+    private nonisolated func recordTask(_ taskID: String, from: JobState, firstPoll: Date, _ work: inout JobWork) async -> EffectOutcome {
+        let (store, id, provider) = (context.store, work.job.id, context.api.providerName)
         do {
-            try context.store.recordTask(
-                work.job.id, provider: context.api.providerName, taskID: taskID, status: "queued", nextPollAt: firstPoll, from: from)
+            _ = try await Blocking.run {
+                try store.recordTask(id, provider: provider, taskID: taskID, status: "queued", nextPollAt: firstPoll, from: from)
+            }
             work.job.state = .submitted
         } catch StateStoreError.unexpectedState {
             work.orphanTaskID = taskID

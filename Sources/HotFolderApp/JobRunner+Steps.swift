@@ -147,9 +147,12 @@ extension JobRunner {
             job.state == .invalid ? ErrorReport.invalidDrop(spec: $0, inboxLabel: context.planner.options.inboxLabel) :
             ErrorReport.failure(category: failure.category, message: failure.message, spec: $0, inboxLabel: context.planner.options.inboxLabel)
         } ?? ErrorReport.failure(category: failure.category, message: failure.message, jobName: job.displayName)
+        let (disposer, name, reservation) = (context.disposer, work.spec?.outputName ?? job.name, work.reservation)
         do {
-            let result = try context.disposer.dispose(
-                disposal, job: job, name: work.spec?.outputName ?? job.name, errorText: text, log: work.reservation)
+            // Moves, copies across devices and fsyncs: on the thread pool.
+            let result = try await Blocking.run {
+                try disposer.dispose(disposal, job: job, name: name, errorText: text, log: reservation)
+            }
             if let reservation = work.reservation, disposal == .archive {
                 let policy = context.configuration.archivePolicy
                 if policy != .keep { log(reservation, "inputs \(policy == .move ? "archived" : "deleted"): \(result.moved.count) file(s)") }

@@ -55,7 +55,11 @@ public struct StatusReport: Encodable, Sendable {
             let task = try store.task(forJob: job.id)
             var note: String?
             if job.state == .uncertain {
-                note = "the create call may have succeeded (possible double charge if retried): hotfolder retry \(job.name) or hotfolder cancel \(job.name)"
+                let why = job.failureMessage.map { $0 + ". " } ?? ""
+                let searching = job.nextAttemptAt.map { " Next search of the provider's task list: \($0.formatted(.iso8601))." } ?? ""
+                note = why + "The create call may have succeeded (possible double charge if retried): hotfolder retry \(job.name) or hotfolder cancel \(job.name)." + searching
+            } else if job.state == .held {
+                note = (job.failureMessage ?? "held") + (job.nextAttemptAt.map { "; until \($0.formatted(.iso8601))" } ?? "")
             } else if let next = job.nextAttemptAt, next > Date() {
                 note = "retry at \(next.formatted(.iso8601)) (attempt \(job.attempts + 1))"
             }

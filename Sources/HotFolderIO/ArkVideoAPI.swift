@@ -234,6 +234,9 @@ actor ByteBudget {
         return amount
     }
 
+    /// Bytes granted and not given back yet.
+    var inUse: Int { used }
+
     /// Gives bytes back and lets waiting calls in, in order.
     func release(_ amount: Int) {
         used -= amount

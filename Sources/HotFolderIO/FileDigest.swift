@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import Crypto
 import Glibc
 import HotFolderCore
 
@@ -19,7 +20,7 @@ public enum FileDigest {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(path: path, errno: errno) }
         defer { close(fd) }
-        var hash = SHA256()
+        var hash = Crypto.SHA256()
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -28,8 +29,23 @@ public enum FileDigest {
                 throw Failure(path: path, errno: errno)
             }
             if count == 0 { break }
-            hash.update(buffer[0..<count])
+            buffer.withUnsafeBytes { hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
-        return hash.finalizeHex()
+        return hash.finalize().hexString
     }
+}
+
+extension Crypto.SHA256.Digest {
+    /// Lowercase hex, as stored and shown.
+    var hexString: String {
+        var text = ""
+        text.reserveCapacity(64)
+        for byte in self {
+            text.append(Self.hexDigits[Int(byte >> 4)])
+            text.append(Self.hexDigits[Int(byte & 0x0F)])
+        }
+        return text
+    }
+
+    private static let hexDigits = Array("0123456789abcdef")
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import Crypto
 import Foundation
 import HotFolderCore
 import NIOCore
@@ -41,11 +42,11 @@ struct LocalImage: Sendable {
         guard info.size <= maxBytes else {
             throw VideoAPIError.unusableImage(path: path, reason: "it has \(info.size) bytes, more than the \(maxBytes)-byte limit.")
         }
-        var hash = SHA256()
+        var hash = Crypto.SHA256()
         var format: ImageContentType?
         var first = true
         for try await chunk in handle.readChunks(in: 0..<info.size, chunkLength: .kibibytes(256)) {
-            chunk.withUnsafeReadableBytes { hash.update($0) }
+            chunk.withUnsafeReadableBytes { hash.update(bufferPointer: $0) }
             if first {
                 format = ImageContentType.sniff(chunk.readableBytesView)
                 first = false
@@ -54,7 +55,7 @@ struct LocalImage: Sendable {
         guard let format else {
             throw VideoAPIError.unusableImage(path: path, reason: "it is not a JPEG, PNG, WebP or GIF image.")
         }
-        return LocalImage(path: path, format: format, size: info.size, sha256: hash.finalizeHex())
+        return LocalImage(path: path, format: format, size: info.size, sha256: hash.finalize().hexString)
     }
 
     /// The open file as a `data:` URL for Ark (bounded by the size checked when it was opened).

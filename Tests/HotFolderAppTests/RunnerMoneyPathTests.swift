@@ -9,12 +9,13 @@ import Testing
 
 /// Runs the service in-process with a scripted API (no HTTP) for the duration of `body`.
 func withScriptedService(
-    _ folders: ServiceFolders, api: FakeVideoAPI, configure: (inout ServiceConfiguration) -> Void = { _ in },
+    _ folders: ServiceFolders, api: FakeVideoAPI, busyTimeout: TimeInterval = 5,
+    configure: (inout ServiceConfiguration) -> Void = { _ in },
     _ body: (ServiceEvents, SQLiteStateStore) async throws -> Void
 ) async throws {
     var configuration = folders.configuration(baseURL: "http://127.0.0.1:9")
     configure(&configuration)
-    let store = try SQLiteStateStore(directory: configuration.stateDirectory)
+    let store = try SQLiteStateStore(directory: configuration.stateDirectory, busyTimeout: busyTimeout)
     let events = ServiceEvents()
     var logger = Logger(label: "hotfolder-test")
     logger.logLevel = .warning
@@ -164,6 +165,59 @@ extension ServiceSuites {
             await events.wait(for: "the next video") { $0.contains(where: \.isDone) }
         }
         #expect(api.calls.createCalls == 1)
+    }
+
+    /// Path 6: a planning pass that fails (the database locked by another process, as the CLI does) is retried;
+    /// the drop is not forgotten until the next restart.
+    @Test func aDropSeenWhileTheDatabaseIsLockedIsPlannedOnceItIsFree() async throws {
+        let folders = try ServiceFolders("money-busy")
+        let api = FakeVideoAPI(FakeVideoAPI.Script())
+        try await withScriptedService(folders, api: api, busyTimeout: 0.2) { events, store in
+            await events.wait(for: "watching") { $0.contains(.watching) }
+            // Another process holds the write lock for 2 s.
+            let locker = Process()
+            locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            locker.arguments = [
+                "python3", "-c",
+                "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(2)",
+                store.path,
+            ]
+            let output = Pipe()
+            locker.standardOutput = output
+            try locker.run()
+            _ = output.fileHandleForReading.availableData  // "locked"
+            try folders.drop("busy.txt", "Dropped while the database was locked")
+            await events.wait(for: "the video", timeout: 20) { $0.contains(where: \.isDone) }
+            locker.waitUntilExit()
+        }
+        #expect(api.calls.createCalls == 1)
+    }
+
+    /// `hotfolder cancel` while the create call is under way: the task that comes back anyway is cancelled at
+    /// the provider and noted, not left running and billed in silence.
+    @Test func aTaskCreatedAfterItsJobWasCancelledIsCancelledAtTheProvider() async throws {
+        let folders = try ServiceFolders("money-cancel")
+        let api = FakeVideoAPI(FakeVideoAPI.Script(creates: [.task("task-orphan")]))
+        api.gate.withLock { $0 = false }
+        var configuration = folders.configuration(baseURL: "http://127.0.0.1:9")
+        configuration.maxInFlight = 1
+        try await withScriptedService(folders, api: api) { events, store in
+            try folders.drop("late.txt", "Cancelled during its create call")
+            await events.wait(for: "queued") { $0.contains { if case .queued = $0 { true } else { false } } }
+            var job = try #require(try store.findJobs("late").first)
+            for _ in 0..<200 where job.state != .submitting {
+                try await Task.sleep(for: .milliseconds(10))
+                job = try #require(try store.job(job.id))
+            }
+            #expect(job.state == .submitting)
+            let outcome = await JobControl(store: store, configuration: configuration).cancel([job], api: nil)
+            #expect(!outcome.hadErrors, "\(outcome.lines)")
+            api.gate.withLock { $0 = true }
+            for _ in 0..<300 where api.calls.cancelCalls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(try store.job(job.id)?.state == .cancelled)
+            #expect(try store.events(job.id).contains { $0.message?.contains("task-orphan") == true })
+        }
+        #expect(api.calls.cancelCalls == ["task-orphan"])
     }
 }
 }

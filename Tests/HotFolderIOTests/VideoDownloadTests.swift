@@ -63,4 +63,40 @@ import Testing
             #expect(fixture.emulator.stats.videosServed == 1)
         }
     }
+
+    /// Issue 9: the downloader's rename could replace a video already at the name; it never does now.
+    @Test func aDownloadNeverReplacesAFileAlreadyThere() async throws {
+        try await Fixture.with { fixture in
+            let api = fixture.gateway()
+            let url = try await resultURL(api)
+            let destination = fixture.directory.appendingPathComponent("v.mp4").path
+            try Data("someone's video".utf8).write(to: URL(fileURLWithPath: destination))
+            let error = await apiError { try await api.download(from: url, to: destination) }
+            guard case .fileSystem = error else {
+                Issue.record("expected a refusal to replace, got \(String(describing: error))")
+                return
+            }
+            #expect(try String(contentsOfFile: destination, encoding: .utf8) == "someone's video")
+            #expect(try fixture.files() == ["v.mp4"], "no temporary file left behind")
+        }
+    }
+}
+
+/// The memory budget of Ark's inlined images.
+@Suite struct ByteBudgetTests {
+    @Test func callsWaitUntilTheirBytesFitAndALargeOneRunsAlone() async throws {
+        let budget = ByteBudget(limit: 250)
+        let first = await budget.acquire(100)
+        let second = await budget.acquire(100)
+        let third = Task { await budget.acquire(100) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await budget.inUse == 200, "the third waits")
+        await budget.release(first)
+        #expect(await third.value == 100)
+        #expect(await budget.inUse == 200)
+        await budget.release(second)
+        await budget.release(100)
+        #expect(await budget.acquire(10_000) == 250, "larger than the budget: clamped, runs alone")
+        #expect(await budget.inUse == 250)
+    }
 }

@@ -279,18 +279,23 @@ public final class InboxWatcher: Sendable {
             } else {
                 if missing { continuation.yield(.problem(.inboxRestored(path: root))) }
                 missing = false
-                var seen = Set<String>()
-                walker.walk(
-                    root, visitDirectory: { _ in },
-                    visitEntry: { entry in
-                        seen.insert(entry.path)
-                        continuation.yield(.scanned(path: entry.path, stat: entry.stat))
-                    },
-                    problem: { problem in
-                        if problem.errno == EACCES || problem.errno == EPERM {
-                            continuation.yield(.problem(.permissionDenied(path: problem.path)))
-                        }
-                    })
+                // The walk blocks on the file system (a network share can be slow): on the thread pool.
+                let seen = try? await Blocking.run {
+                    var seen = Set<String>()
+                    walker.walk(
+                        root, visitDirectory: { _ in },
+                        visitEntry: { entry in
+                            seen.insert(entry.path)
+                            continuation.yield(.scanned(path: entry.path, stat: entry.stat))
+                        },
+                        problem: { problem in
+                            if problem.errno == EACCES || problem.errno == EPERM {
+                                continuation.yield(.problem(.permissionDenied(path: problem.path)))
+                            }
+                        })
+                    return seen
+                }
+                guard let seen else { return }
                 continuation.yield(.scanCompleted(seen: seen))
             }
             try? await Task.sleep(for: .seconds(max(0.05, interval)))
