@@ -185,13 +185,16 @@ extension JobRunner {
         guard let request = work.spec?.request(uploadedURLs: [:]) ?? work.spec.map({ $0.request }) else {
             return .lookedUp(.failed(message: "the job's request cannot be rebuilt"))
         }
+        // The task, if any, was made between the start of the call and its end: at most a request timeout later,
+        // and no later than the moment the job became uncertain (after a crash, its restart).
         let sentAt = (try? context.store.lastSubmittingTime(work.job.id)) ?? work.job.updatedAt
+        let endedBy = min(max(sentAt, work.job.updatedAt), sentAt.addingTimeInterval(context.configuration.requestTimeout.seconds))
         let store = context.store
         let provider = context.api.providerName
         do {
-            let found = try await context.api.findLostTask(
-                for: request, createdBetween: sentAt...max(sentAt, work.job.updatedAt).addingTimeInterval(context.configuration.requestTimeout.seconds + 5)
-            ) { taskID in (try? store.isTaskRecorded(provider: provider, taskID: taskID)) ?? true }
+            let found = try await context.api.findLostTask(for: request, createdBetween: sentAt...endedBy) { taskID in
+                (try? store.isTaskRecorded(provider: provider, taskID: taskID)) ?? true
+            }
             return .lookedUp(found)
         } catch {
             return .lookedUp(.failed(message: "\(error)"))
