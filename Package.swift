@@ -107,6 +107,7 @@ let package = Package(
             dependencies: [
                 "HotFolderApp", "HotFolderIO", "HotFolderCore", "SeedanceEmulator",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

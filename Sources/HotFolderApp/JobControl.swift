@@ -105,7 +105,7 @@ public struct JobControl: Sendable {
         for effect in effects {
             switch effect {
             case .commit(let commit):
-                try store.commit(job.id, commit)
+                try await store.commit(job.id, commit)
             case .cancelRemoteTask:
                 guard let taskID = lifecycle.task?.taskID else { continue }
                 if let api {

@@ -53,14 +53,14 @@ struct JobMetadata: Encodable {
 
     init(
         job: StoredJob, spec: JobSpec, task: StoredTask, events: [StoredEvent], inputs: [StoredInput], videoBytes: Int64,
-        videoPath: String, sentBody: Data?
+        videoPath: String, sent: GenerationRequest, sentBody: Data?
     ) {
         self.job = spec.name
         id = job.id.uuidString.lowercased()
         lane = spec.lane
         mode = spec.mode.rawValue
         model = spec.request.model
-        seed = spec.request.seed
+        seed = sent.seed
         provider = task.provider
         taskId = task.taskID
         // The body as this provider sends it, with local image placeholders instead of upload or data URLs.

@@ -25,7 +25,8 @@ extension JobRunner {
     /// Builds the work for a stored job: its description and its lifecycle from the stored state and task.
     nonisolated func work(for job: StoredJob) -> JobWork {
         let spec = job.specVersion <= NewJob.currentSpecVersion ? try? JSONDecoder.iso.decode(JobSpec.self, from: job.specJSON) : nil
-        let stored = try? context.store.task(forJob: job.id)
+        // Only a job that has had a create call can have a task: a queued job costs no read.
+        let stored = job.state == .ready ? nil : try? context.store.task(forJob: job.id)
         let facts = stored.map {
             TaskFacts(taskID: $0.taskID, submittedAt: $0.submittedAt, pollCount: $0.pollCount, videoURL: $0.videoURL, expiresAt: $0.expiresAt)
         }
@@ -87,8 +88,8 @@ extension JobRunner {
         case .commit(let commit):
             return await performCommit(commit, &work)
         case .verifyInputs:
-            let snapshot = work
-            return .next((try? await Blocking.run { self.verifyInputs(snapshot) }) ?? .inputsVerified)
+            // An indexed read and an lstat per input: cheap, and WAL readers never wait for a lock.
+            return .next(verifyInputs(work))
         case .upload:
             return .next(await upload(&work))
         case .create:
@@ -100,12 +101,9 @@ extension JobRunner {
         case .schedule(let at):
             let seen = work.seen
             work.seen = nil
-            let (store, id) = (context.store, work.job.id)
-            _ = try? await Blocking.run {
-                try store.updateTask(forJob: id) { task in
-                    Self.apply(seen, to: &task)
-                    task.nextPollAt = at
-                }
+            _ = try? await context.store.updateTask(forJob: work.job.id) { task in
+                Self.apply(seen, to: &task)
+                task.nextPollAt = at
             }
             return .done
         case .download:
@@ -146,19 +144,23 @@ extension JobRunner {
     // MARK: - Commits
 
     private nonisolated func performCommit(_ commit: JobLifecycle.Commit, _ work: inout JobWork) async -> EffectOutcome {
-        // A text job's output name is recorded with its `submitting` step: one commit fewer per job in a burst.
+        // The output name is recorded with the first step that leaves the queue (a text job's with `submitting`:
+        // one commit fewer per job in a burst), so the job's log has a place from then on.
         var outputPath: String?
-        if commit.to == .submitting, work.job.outputPath == nil, let spec = work.spec {
+        if commit.to == .submitting || commit.to == .uploading, work.job.outputPath == nil, let spec = work.spec {
             if work.reservation == nil { work.reservation = try? context.outbox.reserve(lane: work.job.lane, name: spec.outputName) }
             outputPath = work.reservation?.stemPath
         }
         let seen = work.seen
         work.seen = nil
-        let (store, id, output) = (context.store, work.job.id, outputPath)
+        var recordSeen: (@Sendable (inout StoredTask) -> Void)?
+        if let seen {
+            recordSeen = { task in Self.apply(seen, to: &task) }
+        }
+        let output = outputPath
         do {
-            work.job = try await Blocking.run {
-                try store.commit(id, commit, outputPath: output, task: seen.map { seen in { Self.apply(seen, to: &$0) } })
-            }
+            // On the database's writer queue: a lock held by another process never blocks a cooperative thread.
+            work.job = try await context.store.commit(work.job.id, commit, outputPath: output, task: recordSeen)
         } catch StateStoreError.unexpectedState {
             return .movedOn
         } catch {
@@ -166,7 +168,10 @@ extension JobRunner {
             return .movedOn
         }
         if commit.from != commit.to {
-            if let reservation = work.reservation, !commit.message.isEmpty { log(reservation, commit.message) }
+            // The create call logs its own, fuller line.
+            if let reservation = work.reservation, !commit.message.isEmpty, commit.to != .submitting {
+                log(reservation, commit.message)
+            }
             if commit.to == .ready { jobsQueued() }
         }
         if let next = commit.nextPoll { wakePoller(for: next) }
@@ -187,11 +192,10 @@ extension JobRunner {
     }
 
     private nonisolated func recordTask(_ taskID: String, from: JobState, firstPoll: Date, _ work: inout JobWork) async -> EffectOutcome {
-        let (store, id, provider) = (context.store, work.job.id, context.api.providerName)
         do {
-            _ = try await Blocking.run {
-                try store.recordTask(id, provider: provider, taskID: taskID, status: "queued", nextPollAt: firstPoll, from: from)
-            }
+            _ = try await context.store.recordTask(
+                work.job.id, provider: context.api.providerName, taskID: taskID, status: "queued", nextPollAt: firstPoll,
+                from: from)
             work.job.state = .submitted
         } catch StateStoreError.unexpectedState {
             work.orphanTaskID = taskID

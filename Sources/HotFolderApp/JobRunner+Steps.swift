@@ -65,7 +65,7 @@ extension JobRunner {
     }
 
     nonisolated func create(_ work: JobWork) async -> JobLifecycle.Event {
-        guard let request = work.spec?.request(uploadedURLs: work.urls) else {
+        guard let request = work.spec?.request(uploadedURLs: work.urls).map({ identifiable($0, work) }) else {
             return .brokenLocally(message: "an image URL is missing after the upload")
         }
         if let reservation = work.reservation, let spec = work.spec {
@@ -127,7 +127,8 @@ extension JobRunner {
             let inputs = (try? context.store.inputs(ofJob: work.job.id)) ?? []
             let metadata = JobMetadata(
                 job: work.job, spec: spec, task: task, events: events, inputs: inputs, videoBytes: work.bytes,
-                videoPath: reservation.videoPath, sentBody: context.api.recordedBody(for: spec.request))
+                videoPath: reservation.videoPath, sent: identifiable(spec.request, work),
+                sentBody: context.api.recordedBody(for: identifiable(spec.request, work)))
             try context.outbox.writeMetadata(try JSONEncoder.pretty.encode(metadata), for: reservation)
             log(reservation, "done: \(reservation.videoPath)")
             return .outboxWritten
@@ -182,20 +183,43 @@ extension JobRunner {
     }
 
     nonisolated func searchLostTask(_ work: JobWork) async -> JobLifecycle.Event {
-        guard let request = work.spec?.request(uploadedURLs: [:]) ?? work.spec.map({ $0.request }) else {
+        guard let request = work.spec.map({ identifiable($0.request, work) }) else {
             return .lookedUp(.failed(message: "the job's request cannot be rebuilt"))
         }
+        // The task, if any, was made between the start of the call and its end: at most a request timeout later,
+        // and no later than the moment the job became uncertain (after a crash, its restart).
         let sentAt = (try? context.store.lastSubmittingTime(work.job.id)) ?? work.job.updatedAt
+        let endedBy = min(max(sentAt, work.job.updatedAt), sentAt.addingTimeInterval(context.configuration.requestTimeout.seconds))
         let store = context.store
         let provider = context.api.providerName
         do {
-            let found = try await context.api.findLostTask(
-                for: request, createdBetween: sentAt...max(sentAt, work.job.updatedAt).addingTimeInterval(context.configuration.requestTimeout.seconds + 5)
-            ) { taskID in (try? store.isTaskRecorded(provider: provider, taskID: taskID)) ?? true }
+            let found = try await context.api.findLostTask(for: request, createdBetween: sentAt...endedBy) { taskID in
+                (try? store.isTaskRecorded(provider: provider, taskID: taskID)) ?? true
+            }
             return .lookedUp(found)
         } catch {
             return .lookedUp(.failed(message: "\(error)"))
         }
+    }
+
+    /// On a provider whose task list is searched for lost create calls, a job without a seed of its own is sent
+    /// with one derived from its id and attempt: its task is then told apart from another client's task with the
+    /// same settings made at the same moment, and the same seed is known again after a restart.
+    nonisolated func identifiable(_ request: GenerationRequest, _ work: JobWork) -> GenerationRequest {
+        guard context.api.canSearchLostTasks, (request.seed ?? -1) < 0 else { return request }
+        let counters = work.lifecycle.counters
+        var request = request
+        request.seed = Self.derivedSeed(job: work.job.id, attempt: counters.uploadFailures + counters.createFailures + counters.taskFailures)
+        return request
+    }
+
+    /// FNV-1a of the job id and attempt, as a seed in 0…2^32−1 (stable across processes, unlike `Hasher`).
+    static func derivedSeed(job: UUID, attempt: Int) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in (job.uuidString.lowercased() + "/\(attempt)").utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return Int64(hash & 0xFFFF_FFFF)
     }
 
     private nonisolated var unreadable: String { "the job's stored description could not be read back" }

@@ -91,7 +91,9 @@ public struct JobLifecycle: Sendable, Hashable {
             return [.searchLostTask]
         case (.operatorRetry, .uncertain):
             return [
-                commit(to: .ready, "sent again by an operator (its first create call may also have been billed)", notBefore: nil),
+                commit(
+                    to: .ready, "sent again by an operator (its first create call may also have been billed)", notBefore: nil,
+                    failure: nil),
                 .notify(.retrying),
             ]
 

@@ -134,14 +134,16 @@ public struct ArkVideoAPI: VideoAPI {
     public var canSearchLostTasks: Bool { true }
 
     /// `GET …/tasks?filter.model=…`, newest first, page by page until the tasks are older than the window:
-    /// the tasks with the request's model and parameters created within `createdBetween` (a few seconds of
-    /// clock skew allowed) that no job has recorded. Ark does not return the prompt, so parameters must do.
+    /// the tasks with the request's model and parameters created within `createdBetween` (3 s of clock skew
+    /// and rounding allowed) that no job has recorded. Ark does not return the prompt, so parameters and time
+    /// must do; when two tasks could be the job's, the answer is ``JobLifecycle/LostTaskSearch/ambiguous(_:)``
+    /// and a person decides (a wrong guess would deliver one prompt's video under another's name).
     public func findLostTask(
         for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) -> Bool
     ) async throws -> JobLifecycle.LostTaskSearch {
         let model = modelIDs[request.model] ?? request.model
-        let earliest = createdBetween.lowerBound.addingTimeInterval(-10)
-        let latest = createdBetween.upperBound.addingTimeInterval(10)
+        let earliest = createdBetween.lowerBound.addingTimeInterval(-3)
+        let latest = createdBetween.upperBound.addingTimeInterval(3)
         var matches: [String] = []
         for page in 1...10 {
             let query = "?page_num=\(page)&page_size=100&filter.model=\(pathComponent(model))"

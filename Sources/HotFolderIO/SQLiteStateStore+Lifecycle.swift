@@ -14,54 +14,80 @@ extension SQLiteStateStore {
     ///   ``StateStoreError/illegalTransition(job:from:to:)`` when ``JobState`` forbids the move.
     @discardableResult
     public func commit(
-        _ id: UUID, _ commit: JobLifecycle.Commit, outputPath: String? = nil, task: ((inout StoredTask) -> Void)? = nil
+        _ id: UUID, _ commit: JobLifecycle.Commit, outputPath: String? = nil,
+        task: (@Sendable (inout StoredTask) -> Void)? = nil
     ) throws -> StoredJob {
+        try Self.checkLegal(id, commit)
+        let now = clock()
+        return try write("move a job from \(commit.from) to \(commit.to)") { db in
+            try self.apply(db, id, commit, outputPath: outputPath, task: task, now: now)
+        }
+    }
+
+    /// ``commit(_:_:outputPath:task:)`` on the database's own writer queue: the caller's thread never waits
+    /// for the lock (another process may hold it for up to the busy timeout).
+    @discardableResult
+    public func commit(
+        _ id: UUID, _ commit: JobLifecycle.Commit, outputPath: String? = nil,
+        task: (@Sendable (inout StoredTask) -> Void)? = nil
+    ) async throws -> StoredJob {
+        try Self.checkLegal(id, commit)
+        let now = clock()
+        return try await writeAsync("move a job from \(commit.from) to \(commit.to)") { db in
+            try self.apply(db, id, commit, outputPath: outputPath, task: task, now: now)
+        }
+    }
+
+    static func checkLegal(_ id: UUID, _ commit: JobLifecycle.Commit) throws {
         if commit.from != commit.to, !commit.from.canTransition(to: commit.to) {
             throw StateStoreError.illegalTransition(job: id, from: commit.from, to: commit.to)
         }
-        let now = clock()
-        return try write("move a job from \(commit.from) to \(commit.to)") { db in
-            guard var job = try Self.fetchJob(db, id) else { throw StateStoreError.jobNotFound(id) }
-            guard job.state == commit.from else {
-                throw StateStoreError.unexpectedState(job: id, expected: commit.from, actual: job.state, requested: commit.to)
-            }
-            job.state = commit.to
-            job.counters = commit.counters
-            job.attempts = commit.counters.attempts
-            job.nextAttemptAt = commit.notBefore
-            job.failureCategory = commit.failure?.category
-            job.failureMessage = commit.failure?.message
-            job.pendingDisposal = commit.disposal
-            if let outputPath, job.outputPath == nil { job.outputPath = outputPath }
-            job.updatedAt = now
-            try Self.saveJob(db, job, expectedState: commit.from)
-            let touchesTask = task != nil || commit.nextPoll != nil || commit.video != nil || commit.forgetVideoURL
-            if touchesTask, try Self.fetchActiveTask(db, id) != nil {
-                try updateActiveTask(db, jobID: id, now: now) { stored in
-                    task?(&stored)
-                    if let nextPoll = commit.nextPoll { stored.nextPollAt = nextPoll }
-                    if let video = commit.video {
-                        stored.status = "succeeded"
-                        stored.progress = 100
-                        stored.videoURL = video.url
-                        stored.expiresAt = video.expiresAt
-                    }
-                    if commit.forgetVideoURL { stored.videoURL = nil }
-                }
-            }
-            if commit.from.isInFlight && !commit.to.isInFlight {
-                try db.cachedStatement(sql: "UPDATE task SET active = 0 WHERE jobId = ? AND active = 1")
-                    .execute(arguments: [id.lowercasedString])
-            }
-            if commit.from != commit.to {
-                try appendEvent(
-                    db, jobID: id.lowercasedString, at: now, kind: .transition, from: commit.from, to: commit.to,
-                    message: commit.message)
-            } else if !commit.message.isEmpty {
-                try appendEvent(db, jobID: id.lowercasedString, at: now, kind: .update, from: nil, to: nil, message: commit.message)
-            }
-            return job
+    }
+
+    private func apply(
+        _ db: Database, _ id: UUID, _ commit: JobLifecycle.Commit, outputPath: String?,
+        task: (@Sendable (inout StoredTask) -> Void)?, now: Date
+    ) throws -> StoredJob {
+        guard var job = try Self.fetchJob(db, id) else { throw StateStoreError.jobNotFound(id) }
+        guard job.state == commit.from else {
+            throw StateStoreError.unexpectedState(job: id, expected: commit.from, actual: job.state, requested: commit.to)
         }
+        job.state = commit.to
+        job.counters = commit.counters
+        job.attempts = commit.counters.attempts
+        job.nextAttemptAt = commit.notBefore
+        job.failureCategory = commit.failure?.category
+        job.failureMessage = commit.failure?.message
+        job.pendingDisposal = commit.disposal
+        if let outputPath, job.outputPath == nil { job.outputPath = outputPath }
+        job.updatedAt = now
+        try Self.saveJob(db, job, expectedState: commit.from)
+        let touchesTask = task != nil || commit.nextPoll != nil || commit.video != nil || commit.forgetVideoURL
+        if touchesTask, try Self.fetchActiveTask(db, id) != nil {
+            try updateActiveTask(db, jobID: id, now: now) { stored in
+                task?(&stored)
+                if let nextPoll = commit.nextPoll { stored.nextPollAt = nextPoll }
+                if let video = commit.video {
+                    stored.status = "succeeded"
+                    stored.progress = 100
+                    stored.videoURL = video.url
+                    stored.expiresAt = video.expiresAt
+                }
+                if commit.forgetVideoURL { stored.videoURL = nil }
+            }
+        }
+        if commit.from.isInFlight && !commit.to.isInFlight {
+            try db.cachedStatement(sql: "UPDATE task SET active = 0 WHERE jobId = ? AND active = 1")
+                .execute(arguments: [id.lowercasedString])
+        }
+        if commit.from != commit.to {
+            try appendEvent(
+                db, jobID: id.lowercasedString, at: now, kind: .transition, from: commit.from, to: commit.to,
+                message: commit.message)
+        } else if !commit.message.isEmpty {
+            try appendEvent(db, jobID: id.lowercasedString, at: now, kind: .update, from: nil, to: nil, message: commit.message)
+        }
+        return job
     }
 
     /// Records that a job's inputs were moved away: clears the pending disposal, keeps the folder they went to,

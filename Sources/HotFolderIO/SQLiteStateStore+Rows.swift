@@ -33,16 +33,21 @@ extension SQLiteStateStore {
         )
     }
 
-    /// Counters as stored (JSON); missing or unreadable counters start at zero rather than stop the job.
+    /// Counters as stored: `upload,create,status,download,task,links,searches` (written on every step, so no
+    /// JSON coder). Missing or unreadable counters start at zero rather than stop the job.
     static func decodeCounters(_ text: String?) -> JobCounters {
-        guard let text, let counters = try? JSONDecoder().decode(JobCounters.self, from: Data(text.utf8)) else {
-            return JobCounters()
-        }
-        return counters
+        let values = (text ?? "").split(separator: ",").map { Int($0) ?? 0 }
+        guard values.count == 7 else { return JobCounters() }
+        return JobCounters(
+            uploadFailures: values[0], createFailures: values[1], statusFailures: values[2], downloadFailures: values[3],
+            taskFailures: values[4], linkRefreshes: values[5], lostTaskSearches: values[6])
     }
 
     static func encodeCounters(_ counters: JobCounters) -> String {
-        (try? String(decoding: JSONEncoder().encode(counters), as: UTF8.self)) ?? "{}"
+        [
+            counters.uploadFailures, counters.createFailures, counters.statusFailures, counters.downloadFailures,
+            counters.taskFailures, counters.linkRefreshes, counters.lostTaskSearches,
+        ].map(String.init).joined(separator: ",")
     }
 
     static let taskColumns = """

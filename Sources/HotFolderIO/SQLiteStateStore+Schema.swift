@@ -86,7 +86,7 @@ extension SQLiteStateStore {
                     """)
         }
         migrator.registerMigration("v2-lifecycle") { db in
-            // Failures per step (JSON of JobCounters), the inputs still to move after a crash, the version of
+            // Failures per step (JobCounters as 7 comma-separated numbers), the inputs still to move after a crash, the version of
             // specJSON's layout, and the uncertain/held jobs' next search or end of hold through nextAttemptAt.
             try db.execute(
                 sql: """

@@ -21,37 +21,59 @@ extension SQLiteStateStore {
             throw StateStoreError.illegalTransition(job: jobID, from: from, to: .submitted)
         }
         let now = clock()
-        let id = jobID.lowercasedString
         return try write("record a task") { db in
-            guard var job = try Self.fetchJob(db, jobID) else { throw StateStoreError.jobNotFound(jobID) }
-            guard job.state == from else {
-                throw StateStoreError.unexpectedState(job: jobID, expected: from, actual: job.state, requested: .submitted)
-            }
-            try db.cachedStatement(sql: "UPDATE task SET active = 0 WHERE jobId = ? AND active = 1").execute(arguments: [id])
-            do {
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO task (jobId, provider, taskId, status, submittedAt, updatedAt, pollCount, nextPollAt, active)
-                        VALUES (?, ?, ?, ?, ?, ?, 0, ?, 1)
-                        """
-                ).execute(arguments: [
-                    id, provider, taskID, status, now.timeIntervalSince1970, now.timeIntervalSince1970,
-                    Self.seconds(nextPollAt),
-                ])
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-                throw StateStoreError.duplicateTask(provider: provider, taskID: taskID)
-            }
-            job.state = .submitted
-            job.updatedAt = now
-            try Self.saveJob(db, job, expectedState: from)
-            try appendEvent(
-                db, jobID: id, at: now, kind: .task, from: from, to: .submitted,
-                message: message ?? "\(provider) task \(taskID) created")
-            return StoredTask(
-                jobID: jobID, provider: provider, taskID: taskID, status: status, progress: nil, videoURL: nil,
-                expiresAt: nil, estimatedTime: nil, errorMessage: nil, resultJSON: nil, submittedAt: now,
-                updatedAt: now, pollCount: 0, nextPollAt: nextPollAt, isActive: true)
+            try self.insertTask(db, jobID, provider: provider, taskID: taskID, status: status, nextPollAt: nextPollAt, from: from, message: message, now: now)
         }
+    }
+
+    /// ``recordTask(_:provider:taskID:status:nextPollAt:from:message:)`` on the database's own writer queue.
+    @discardableResult
+    public func recordTask(
+        _ jobID: UUID, provider: String, taskID: String, status: String, nextPollAt: Date?,
+        from: JobState = .submitting, message: String? = nil
+    ) async throws -> StoredTask {
+        guard from.canTransition(to: .submitted) else {
+            throw StateStoreError.illegalTransition(job: jobID, from: from, to: .submitted)
+        }
+        let now = clock()
+        return try await writeAsync("record a task") { db in
+            try self.insertTask(db, jobID, provider: provider, taskID: taskID, status: status, nextPollAt: nextPollAt, from: from, message: message, now: now)
+        }
+    }
+
+    private func insertTask(
+        _ db: Database, _ jobID: UUID, provider: String, taskID: String, status: String, nextPollAt: Date?,
+        from: JobState, message: String?, now: Date
+    ) throws -> StoredTask {
+        let id = jobID.lowercasedString
+        guard var job = try Self.fetchJob(db, jobID) else { throw StateStoreError.jobNotFound(jobID) }
+        guard job.state == from else {
+            throw StateStoreError.unexpectedState(job: jobID, expected: from, actual: job.state, requested: .submitted)
+        }
+        try db.cachedStatement(sql: "UPDATE task SET active = 0 WHERE jobId = ? AND active = 1").execute(arguments: [id])
+        do {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO task (jobId, provider, taskId, status, submittedAt, updatedAt, pollCount, nextPollAt, active)
+                    VALUES (?, ?, ?, ?, ?, ?, 0, ?, 1)
+                    """
+            ).execute(arguments: [
+                id, provider, taskID, status, now.timeIntervalSince1970, now.timeIntervalSince1970,
+                Self.seconds(nextPollAt),
+            ])
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw StateStoreError.duplicateTask(provider: provider, taskID: taskID)
+        }
+        job.state = .submitted
+        job.updatedAt = now
+        try Self.saveJob(db, job, expectedState: from)
+        try appendEvent(
+            db, jobID: id, at: now, kind: .task, from: from, to: .submitted,
+            message: message ?? "\(provider) task \(taskID) created")
+        return StoredTask(
+            jobID: jobID, provider: provider, taskID: taskID, status: status, progress: nil, videoURL: nil,
+            expiresAt: nil, estimatedTime: nil, errorMessage: nil, resultJSON: nil, submittedAt: now,
+            updatedAt: now, pollCount: 0, nextPollAt: nextPollAt, isActive: true)
     }
 
     /// Changes the job's active task (status, progress, URL, next poll, …) in one transaction.
@@ -63,6 +85,15 @@ extension SQLiteStateStore {
         let now = clock()
         return try write("update a task") { db in
             try updateActiveTask(db, jobID: jobID, now: now, update)
+        }
+    }
+
+    /// ``updateTask(forJob:update:)`` on the database's own writer queue.
+    @discardableResult
+    public func updateTask(forJob jobID: UUID, update: @escaping @Sendable (inout StoredTask) -> Void) async throws -> StoredTask {
+        let now = clock()
+        return try await writeAsync("update a task") { db in
+            try self.updateActiveTask(db, jobID: jobID, now: now, update)
         }
     }
 

@@ -106,6 +106,25 @@ public final class SQLiteStateStore: Sendable {
         }
     }
 
+    /// Runs `body` in one immediate write transaction on the database's writer queue, suspending the caller
+    /// instead of blocking its thread.
+    func writeAsync<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as StateStoreError {
+            throw error
+        } catch {
+            throw StateStoreError.database(operation: operation, path: path, reason: Self.reason(error))
+        }
+    }
+
     /// Runs `body` on a reader connection, mapping errors to ``StateStoreError``.
     func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
         do {

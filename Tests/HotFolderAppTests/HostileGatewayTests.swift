@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import HotFolderApp
 import HotFolderCore
 import HotFolderIO
@@ -77,6 +79,41 @@ extension ServiceSuites {
         #expect(emulator.stats.tasksSucceeded == 0)
         let text = (try? String(contentsOfFile: folders.failed + "/doomed/doomed.error.txt", encoding: .utf8)) ?? ""
         #expect(text.contains("Category: provider") && text.contains("InternalServiceError"), "\(text)")
+    }
+
+    /// Another client on the same Ark account makes a task with the same settings at the same moment: the lost
+    /// create call is matched by the seed hotfolder chose for it, never by settings alone (which would deliver
+    /// somebody else's video under this job's name).
+    @Test func onArkALostTaskIsToldApartFromAnotherClientsTaskWithTheSameSettings() async throws {
+        let folders = try ServiceFolders("ark-other")
+        let emulator = try await startEmulator(faults: [.createdThen502: 1])
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var other = HTTPClientRequest(url: emulator.baseURL + "/api/v3/contents/generations/tasks")
+        other.method = .POST
+        other.headers.add(name: "Authorization", value: "Bearer " + serviceTestKey)
+        other.headers.add(name: "Content-Type", value: "application/json")
+        other.body = .bytes(ByteBuffer(string: """
+            {"model":"doubao-seedance-1-0-pro-fast-251015","content":[{"type":"text","text":"Somebody else's balloon"}],\
+            "duration":2,"ratio":"16:9","resolution":"480p"}
+            """))
+        _ = try await client.execute(other, timeout: .seconds(5))
+        try await client.shutdown()
+        #expect(emulator.stats.tasksCreated == 1)
+        try await withService(folders, emulator: emulator, configure: {
+            $0.provider = .ark
+            $0.requestTimeout = .seconds(2)
+            $0.defaults["aspect_ratio"] = "16:9"
+        }) { events, store in
+            try folders.drop("mine.txt", "My own cat")
+            await events.wait(for: "my video", timeout: 60) { $0.contains(where: \.isDone) || $0.contains(where: \.isFailed) }
+            #expect(try store.countsByState() == [.done: 1])
+        }
+        await emulator.shutdown()
+        #expect(emulator.stats.tasksCreated == 2, "mine was found, not created again")
+        let metadata = jsonObject(folders.outbox + "/mine.json")
+        let created = emulator.receivedRequests.filter { $0.endpoint == "ark.create" }.compactMap(\.bodyJSON)
+        #expect(created.last?.contains("My own cat") == true)
+        #expect((metadata["seed"] as? Int).map { created.last?.contains("\"seed\":\($0)") == true } == true, "the seed sent is recorded")
     }
 }
 }
