@@ -186,10 +186,9 @@ extension JobRunner {
         guard let request = work.spec.map({ identifiable($0.request, work) }) else {
             return .lookedUp(.failed(message: "the job's request cannot be rebuilt"))
         }
-        // The task, if any, was made between the start of the call and its end: at most a request timeout later,
-        // and no later than the moment the job became uncertain (after a crash, its restart).
         let sentAt = (try? context.store.lastSubmittingTime(work.job.id)) ?? work.job.updatedAt
-        let endedBy = min(max(sentAt, work.job.updatedAt), sentAt.addingTimeInterval(context.configuration.requestTimeout.seconds))
+        // A stalled call may be carried out late: every task made since the call began counts (the job's own seed tells it apart).
+        let endedBy = max(sentAt, Date())
         let store = context.store
         let provider = context.api.providerName
         do {

@@ -29,7 +29,7 @@ extension JobLifecycle {
         switch category {
         case .auth, .quota:
             return [
-                commit(to: .ready, "waiting: \(message)", notBefore: nil),
+                commit(to: .ready, "waiting: \(message)", notBefore: .some(nil)),
                 .pauseQueue(category, message: message),
             ]
         case .rateLimited(let retryAfter):
@@ -59,7 +59,7 @@ extension JobLifecycle {
         var effects: [Effect] = []
         if policy.resubmitUncertain {
             effects.append(commit(to: .uncertain, message, failure: Failure(category: "uncertain", message: message)))
-            effects.append(commit(to: .ready, "sent again (resubmit_uncertain: true; a second charge is possible)", notBefore: nil, failure: nil))
+            effects.append(commit(to: .ready, "sent again (resubmit_uncertain: true; a second charge is possible)", notBefore: .some(nil), failure: .some(nil)))
             return effects + [.log(message), .notify(.uncertain)]
         }
         let search = policy.canSearchLostTasks ? now.addingTimeInterval(policy.lostTaskSearchDelay) : nil
@@ -80,19 +80,19 @@ extension JobLifecycle {
             counters.lostTaskSearches += 1
             if counters.lostTaskSearches >= policy.lostTaskSearches {
                 let message = "no task was made by its create call (the provider's task list has none after \(counters.lostTaskSearches) searches); sending it again"
-                return [commit(to: .ready, message, notBefore: nil, failure: nil), .log(message), .notify(.retrying)]
+                return [commit(to: .ready, message, notBefore: .some(nil), failure: .some(nil)), .log(message), .notify(.retrying)]
             }
             return [commit(to: .uncertain, "no matching task in the provider's list yet; looking again", notBefore: now.addingTimeInterval(policy.lostTaskSearchDelay))]
         case .ambiguous(let ids):
             let message = "several tasks in the provider's list could be this job's (\(ids.joined(separator: ", "))); check which one, then `hotfolder retry` or `cancel` it"
-            return [commit(to: .uncertain, message, notBefore: nil, failure: Failure(category: "uncertain", message: message)), .log(message)]
+            return [commit(to: .uncertain, message, notBefore: .some(nil), failure: Failure(category: "uncertain", message: message)), .log(message)]
         case .unsupported:
-            return [commit(to: .uncertain, "the provider has no task list to search; a person must check", notBefore: nil)]
+            return [commit(to: .uncertain, "the provider has no task list to search; a person must check", notBefore: .some(nil))]
         case .failed(let reason):
             counters.lostTaskSearches += 1
             guard counters.lostTaskSearches < policy.lostTaskSearches + 3 else {
                 let message = "the provider's task list could not be searched (\(reason)); a person must check"
-                return [commit(to: .uncertain, message, notBefore: nil, failure: Failure(category: "uncertain", message: message)), .log(message)]
+                return [commit(to: .uncertain, message, notBefore: .some(nil), failure: Failure(category: "uncertain", message: message)), .log(message)]
             }
             return [commit(to: .uncertain, "searching the task list failed (\(reason)); trying again", notBefore: now.addingTimeInterval(policy.lostTaskSearchDelay))]
         }
@@ -132,7 +132,7 @@ extension JobLifecycle {
         case .auth, .quota:
             // The account, not the job: a new task once the queue works again (failed tasks are not billed).
             return [
-                commit(to: .ready, "the task failed (\(message)); waiting for the account", notBefore: nil),
+                commit(to: .ready, "the task failed (\(message)); waiting for the account", notBefore: .some(nil)),
                 .pauseQueue(category, message: message),
             ]
         case .transient, .rateLimited:
@@ -213,7 +213,7 @@ extension JobLifecycle {
         if let disposal = pendingDisposal { return [.moveInputs(disposal)] }
         switch state {
         case .uploading:
-            return [commit(to: .ready, "restarted before the create call; preparing the images again", notBefore: nil)]
+            return [commit(to: .ready, "restarted before the create call; preparing the images again", notBefore: .some(nil))]
         case .submitting:
             return becomeUncertain("the service stopped during the call", now: now)
         default:
@@ -225,7 +225,7 @@ extension JobLifecycle {
     mutating func fail(_ category: String, _ message: String) -> [Effect] {
         let failure = Failure(category: category, message: message)
         return [
-            commit(to: .failed, message, notBefore: nil, failure: failure, disposal: .failed),
+            commit(to: .failed, message, notBefore: .some(nil), failure: failure, disposal: .failed),
             .log("failed (\(category)): \(message)"), .moveInputs(.failed), .notify(.failed(category: category)),
         ]
     }

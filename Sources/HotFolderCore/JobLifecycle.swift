@@ -92,8 +92,8 @@ public struct JobLifecycle: Sendable, Hashable {
         case (.operatorRetry, .uncertain):
             return [
                 commit(
-                    to: .ready, "sent again by an operator (its first create call may also have been billed)", notBefore: nil,
-                    failure: nil),
+                    to: .ready, "sent again by an operator (its first create call may also have been billed)", notBefore: .some(nil),
+                    failure: .some(nil)),
                 .notify(.retrying),
             ]
 
@@ -114,7 +114,7 @@ public struct JobLifecycle: Sendable, Hashable {
             return downloadFailed(category, message, diskFull: diskFull, now: now, jitter: jitter)
         case (.outboxWritten, .downloading):
             return [
-                commit(to: .done, "the video, its metadata and log are in the outbox", failure: nil, disposal: .archive),
+                commit(to: .done, "the video, its metadata and log are in the outbox", failure: .some(nil), disposal: .archive),
                 .moveInputs(.archive), .notify(.done),
             ]
         case (.outboxFailed(let message), .downloading):
@@ -131,10 +131,10 @@ public struct JobLifecycle: Sendable, Hashable {
                 .notify(.held(reason: reason)),
             ]
         case (.gateOpened, .held):
-            return [commit(to: .ready, "no longer held", notBefore: nil, failure: nil)]
+            return [commit(to: .ready, "no longer held", notBefore: .some(nil), failure: .some(nil))]
         case (.due, .held):
             guard let until = notBefore, until <= now else { return [] }
-            return [commit(to: .ready, "no longer held", notBefore: nil, failure: nil)]
+            return [commit(to: .ready, "no longer held", notBefore: .some(nil), failure: .some(nil))]
 
         // MARK: Operators, restarts, local trouble
         case (.operatorCancel, let current) where !current.isTerminal:

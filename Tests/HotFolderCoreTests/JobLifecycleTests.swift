@@ -295,4 +295,19 @@ import Testing
         #expect(job.handle(.created(taskID: "t"), now: t0).isEmpty)
         #expect(job.state == .done)
     }
+
+    /// Found by the chaos run: `nil` for a `Date??` parameter meant "unchanged", so a job left for a person was
+    /// searched again forever and a job sent again kept its old "uncertain" failure.
+    @Test func clearingBackoffAndFailureReallyClearsThem() {
+        let ark = LifecyclePolicy(canSearchLostTasks: true, lostTaskSearches: 1, lostTaskSearchDelay: 30)
+        var job = JobLifecycle(state: .submitting, hasImages: false, policy: ark)
+        _ = job.handle(.createOutcomeUnknown(message: "reset"), now: t0)
+        #expect(job.notBefore != nil && job.failure?.category == "uncertain")
+        var ambiguous = job
+        let left = ambiguous.handle(.lookedUp(.ambiguous(["a", "b"])), now: t0)
+        #expect(commits(left).first?.notBefore == nil, "no more searches: a person decides")
+        let resent = job.handle(.lookedUp(.notFound), now: t0)
+        #expect(commits(resent).first?.to == .ready)
+        #expect(commits(resent).first?.failure == nil && commits(resent).first?.notBefore == nil)
+    }
 }
