@@ -25,19 +25,10 @@ enum ErrorReport {
 
     /// For a job that failed after validation (API refusal, moderation, expired link, repeated errors).
     static func failure(category: String, message: String, spec: JobSpec, inboxLabel: String) -> String {
-        let (meaning, advice) = explain(category)
-        return [
-            "Job: \(display(spec))",
-            "Category: \(category) — \(meaning)",
-            "",
-            "What happened: \(message)",
-            "",
-            "What to do: \(advice)",
-            "Then move this folder (or its files) back into the inbox to try again.",
-        ].joined(separator: "\n") + "\n"
+        failure(category: category, message: message, jobName: display(spec))
     }
 
-    /// For a failed job whose stored description cannot be read (only its name is known).
+    /// For a failed job known by its name (also one whose stored description cannot be read).
     static func failure(category: String, message: String, jobName: String) -> String {
         let (meaning, advice) = explain(category)
         return [
@@ -49,14 +40,6 @@ enum ErrorReport {
             "What to do: \(advice)",
             "Then move this folder (or its files) back into the inbox to try again.",
         ].joined(separator: "\n") + "\n"
-    }
-
-    /// Why a job is `uncertain`.
-    static func uncertainMessage(reason: String) -> String {
-        "the create call did not answer (\(reason)), so the task may or may not exist — and may be billed. "
-            + "The job is not resubmitted automatically, to avoid paying twice. Its files stay in the inbox. "
-            + "Run `hotfolder retry --uncertain` (or set resubmit_uncertain: true) to submit it again, "
-            + "accepting a possible double charge, or `hotfolder cancel` to drop it."
     }
 
     private static func display(_ spec: JobSpec) -> String {

@@ -39,13 +39,13 @@ public struct JobControl: Sendable {
 
     /// Retries jobs: uncertain ones go back to the queue (an uncertain one may be billed twice); failed,
     /// invalid and cancelled ones have their files moved back from `failed/` into the inbox.
-    public func retry(_ jobs: [StoredJob]) -> Outcome {
+    public func retry(_ jobs: [StoredJob]) async -> Outcome {
         var outcome = Outcome()
         for job in jobs {
             do {
                 switch job.state {
                 case .uncertain:
-                    try perform(.operatorRetry, on: job, api: nil, outcome: &outcome)
+                    try await perform(.operatorRetry, on: job, api: nil, outcome: &outcome)
                     outcome.lines.append("\(job.displayName): queued again (its first create call may also have been billed)")
                 case .failed, .invalid, .cancelled:
                     let moved = try moveBack(job)
@@ -71,7 +71,7 @@ public struct JobControl: Sendable {
                 continue
             }
             do {
-                try await performAsync(.operatorCancel, on: job, api: api, outcome: &outcome)
+                try await perform(.operatorCancel, on: job, api: api, outcome: &outcome)
                 let folder = try store.job(job.id)?.outputPath
                 outcome.lines.append("\(job.displayName): cancelled\(folder.map { "; files in \($0)" } ?? "")")
             } catch {
@@ -82,49 +82,38 @@ public struct JobControl: Sendable {
         return outcome
     }
 
-    private func lifecycle(_ job: StoredJob) -> (JobLifecycle, JobSpec?) {
-        let spec = try? JSONDecoder.iso.decode(JobSpec.self, from: job.specJSON)
-        let task = try? store.task(forJob: job.id)
-        let lifecycle = JobLifecycle(
-            state: job.state, hasImages: !(spec?.images.isEmpty ?? true), policy: LifecyclePolicy(),
-            counters: job.counters, notBefore: job.nextAttemptAt,
-            task: task.map { TaskFacts(taskID: $0.taskID, submittedAt: $0.submittedAt, pollCount: $0.pollCount) })
-        return (lifecycle, spec)
-    }
-
-    private func perform(_ event: JobLifecycle.Event, on job: StoredJob, api: (any VideoAPI)?, outcome: inout Outcome) throws {
-        var (lifecycle, _) = lifecycle(job)
-        for case .commit(let commit) in lifecycle.handle(event, now: Date()) {
-            try store.commit(job.id, commit)
-        }
-    }
-
-    private func performAsync(_ event: JobLifecycle.Event, on job: StoredJob, api: (any VideoAPI)?, outcome: inout Outcome) async throws {
-        var (lifecycle, spec) = lifecycle(job)
-        let effects = lifecycle.handle(event, now: Date())
-        for effect in effects {
+    /// Tells the job's lifecycle about an operator's `event` and performs the effects an operator's command can:
+    /// commits, cancelling the task at the provider (where `api` is given), moving the inputs away.
+    private func perform(_ event: JobLifecycle.Event, on job: StoredJob, api: (any VideoAPI)?, outcome: inout Outcome) async throws {
+        let spec = job.spec
+        var lifecycle = job.lifecycle(
+            spec: spec, task: try store.task(forJob: job.id),
+            policy: LifecyclePolicy(retry: configuration.retryPolicy, maxTaskFailures: configuration.maxTaskFailures))
+        for effect in lifecycle.handle(event, now: Date()) {
             switch effect {
             case .commit(let commit):
                 try await store.commit(job.id, commit)
             case .cancelRemoteTask:
                 guard let taskID = lifecycle.task?.taskID else { continue }
-                if let api {
-                    do {
-                        try await api.cancelTask(id: taskID)
-                        try? store.appendNote(job.id, "the provider cancelled task \(taskID)")
-                    } catch {
-                        outcome.lines.append("\(job.displayName): the provider could not cancel task \(taskID) (\(error)); it may still run and be billed")
-                    }
-                } else {
+                guard let api else {
                     outcome.lines.append("\(job.displayName): task \(taskID) was already created; it may still run and be billed")
+                    continue
+                }
+                do {
+                    try await api.cancelTask(id: taskID)
+                    try? store.appendNote(job.id, "the provider cancelled task \(taskID)")
+                } catch {
+                    outcome.lines.append("\(job.displayName): the provider could not cancel task \(taskID) (\(error)); it may still run and be billed")
                 }
             case .moveInputs(let disposal):
-                let inbox = HotFolderService.absolute(configuration.inbox)
                 let outbox = OutboxWriter(outbox: configuration.outbox, failed: configuration.failed, archive: configuration.archive)
-                let disposer = InputDisposer(store: store, outbox: outbox, inbox: inbox, archivePolicy: configuration.archivePolicy)
-                let text = "Job: \(job.displayName)\nCategory: cancelled — an operator cancelled it.\n\nWhat to do: move this folder back into the inbox to run it after all.\n"
+                let disposer = InputDisposer(
+                    store: store, outbox: outbox, inbox: HotFolderService.absolute(configuration.inbox),
+                    archivePolicy: configuration.archivePolicy)
+                let failure = lifecycle.failure ?? JobLifecycle.Failure(category: "cancelled", message: "an operator cancelled it")
                 _ = try disposer.dispose(
-                    disposal, job: try store.job(job.id) ?? job, name: spec?.outputName ?? job.name, errorText: text,
+                    disposal, job: try store.job(job.id) ?? job, name: spec?.outputName ?? job.name,
+                    errorText: ErrorReport.failure(category: failure.category, message: failure.message, jobName: job.displayName),
                     log: job.outputPath.map { outbox.reservation(stemPath: $0) })
             default:
                 continue

@@ -24,19 +24,11 @@ struct JobWork: Sendable {
 extension JobRunner {
     /// Builds the work for a stored job: its description and its lifecycle from the stored state and task.
     nonisolated func work(for job: StoredJob) -> JobWork {
-        let spec = job.specVersion <= NewJob.currentSpecVersion ? try? JSONDecoder.iso.decode(JobSpec.self, from: job.specJSON) : nil
+        let spec = job.spec
         // Only a job that has had a create call can have a task: a queued job costs no read.
-        let stored = job.state == .ready ? nil : try? context.store.task(forJob: job.id)
-        let facts = stored.map {
-            TaskFacts(taskID: $0.taskID, submittedAt: $0.submittedAt, pollCount: $0.pollCount, videoURL: $0.videoURL, expiresAt: $0.expiresAt)
-        }
-        let failure = job.failureCategory.map { JobLifecycle.Failure(category: $0, message: job.failureMessage ?? "") }
-        let lifecycle = JobLifecycle(
-            state: job.state, hasImages: !(spec?.images.isEmpty ?? true), policy: context.lifecyclePolicy,
-            counters: job.counters, notBefore: job.nextAttemptAt, task: facts, failure: failure,
-            pendingDisposal: job.pendingDisposal)
+        let task = job.state == .ready ? nil : try? context.store.task(forJob: job.id)
         return JobWork(
-            job: job, spec: spec, lifecycle: lifecycle,
+            job: job, spec: spec, lifecycle: job.lifecycle(spec: spec, task: task, policy: context.lifecyclePolicy),
             reservation: job.outputPath.flatMap { $0.hasPrefix(context.outbox.outbox) ? context.outbox.reservation(stemPath: $0) : nil })
     }
 

@@ -46,12 +46,6 @@ struct ServiceContext: Sendable {
             lostTaskSearchDelay: min(30, max(1, configuration.requestTimeout.seconds / 2)),
             resubmitUncertain: configuration.resubmitUncertain)
     }
-
-    /// Seconds to wait before attempt `attempt` (1 = the first retry): exponential, capped, with jitter
-    /// between half and all of the ceiling so retries of many jobs spread out.
-    func backoff(attempt: Int) -> Double {
-        configuration.retryPolicy.ceiling(afterAttempts: max(1, attempt)).seconds * Double.random(in: 0.5...1)
-    }
 }
 
 extension Duration {

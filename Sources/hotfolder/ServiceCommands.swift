@@ -132,7 +132,7 @@ struct RetryCommand: AsyncParsableCommand {
         if failed { selected += try store.jobs(inStates: [.failed]) }
         if uncertain { selected += try store.jobs(inStates: [.uncertain]) }
         for query in unknown { Terminal.error("hotfolder retry: no job matches \(query)") }
-        let outcome = control.retry(selected)
+        let outcome = await control.retry(selected)
         for line in outcome.lines { Terminal.output(line) }
         if selected.isEmpty { Terminal.output("nothing to retry") }
         if outcome.hadErrors || !unknown.isEmpty { throw ExitCode.failure }

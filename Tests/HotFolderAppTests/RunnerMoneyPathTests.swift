@@ -133,7 +133,6 @@ extension ServiceSuites {
             await events.wait(for: "first queued") { $0.contains { if case .queued = $0 { true } else { false } } }
             try folders.drop("second.txt", "The old text")
             await events.wait(for: "second queued") { $0.filter { if case .queued = $0 { true } else { false } }.count >= 2 }
-            try await Task.sleep(for: .milliseconds(50))
             try folders.drop("second.txt", "The new text, longer than the old one")
             await events.wait(for: "the new content queued") { $0.filter { if case .queued = $0 { true } else { false } }.count >= 3 }
             api.gate.withLock { $0 = true }
