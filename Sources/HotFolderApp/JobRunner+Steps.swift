@@ -195,9 +195,9 @@ extension JobRunner {
             let found = try await context.api.findLostTask(for: request, createdBetween: sentAt...endedBy) { taskID in
                 (try? store.isTaskRecorded(provider: provider, taskID: taskID)) ?? true
             }
-            return .lookedUp(found)
+            return .lookedUp(found, callStarted: sentAt)
         } catch {
-            return .lookedUp(.failed(message: "\(error)"))
+            return .lookedUp(.failed(message: "\(error)"), callStarted: sentAt)
         }
     }
 

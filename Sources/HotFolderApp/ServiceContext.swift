@@ -44,7 +44,9 @@ struct ServiceContext: Sendable {
             canSearchLostTasks: api.canSearchLostTasks,
             // A task made by a lost call shows in the provider's list soon; half a request timeout, at most 30 s.
             lostTaskSearchDelay: min(30, max(1, configuration.requestTimeout.seconds / 2)),
-            resubmitUncertain: configuration.resubmitUncertain)
+            resubmitUncertain: configuration.resubmitUncertain,
+            // A stalled create may be carried out late: resend only after four request timeouts, at least a minute.
+            lostTaskResendAfter: max(60, 4 * configuration.requestTimeout.seconds))
     }
 }
 

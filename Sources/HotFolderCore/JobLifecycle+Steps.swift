@@ -72,12 +72,18 @@ extension JobLifecycle {
         ]
     }
 
-    mutating func lookedUp(_ search: LostTaskSearch, now: Date) -> [Effect] {
+    mutating func lookedUp(_ search: LostTaskSearch, callStarted: Date?, now: Date) -> [Effect] {
         switch search {
         case .found(let taskID):
             return created(taskID, now: now)
         case .notFound:
             counters.lostTaskSearches += 1
+            let lateEnough = callStarted.map { now >= $0.addingTimeInterval(policy.lostTaskResendAfter) } ?? true
+            if counters.lostTaskSearches >= policy.lostTaskSearches, !lateEnough, let callStarted {
+                // Enough searches, but a stalled call could still be carried out: one more search once it cannot.
+                let last = callStarted.addingTimeInterval(policy.lostTaskResendAfter)
+                return [commit(to: .uncertain, "no matching task in the provider's list yet; a last search at \(last.formatted(.iso8601))", notBefore: max(last, now.addingTimeInterval(policy.lostTaskSearchDelay)))]
+            }
             if counters.lostTaskSearches >= policy.lostTaskSearches {
                 let message = "no task was made by its create call (the provider's task list has none after \(counters.lostTaskSearches) searches); sending it again"
                 return [commit(to: .ready, message, notBefore: .some(nil), failure: .some(nil)), .log(message), .notify(.retrying)]

@@ -33,7 +33,9 @@ extension JobLifecycle {
         /// Writing into the outbox failed (the download is kept and tried again).
         case outboxFailed(message: String)
         /// The provider's task list was searched for the task of an uncertain job.
-        case lookedUp(LostTaskSearch)
+        /// `callStarted`: when the create call began (a search that finds nothing says little until a late,
+        /// stalled call can no longer be carried out).
+        case lookedUp(LostTaskSearch, callStarted: Date? = nil)
         /// A budget or time window keeps the job from being submitted until `until` (nil: until told).
         case gateClosed(reason: String, until: Date?)
         /// The budget or window that held the job opened.
@@ -267,6 +269,9 @@ public struct LifecyclePolicy: Sendable, Hashable {
     public var lostTaskSearchDelay: Double
     /// `resubmit_uncertain: true`: send an uncertain job again at once (may pay twice).
     public var resubmitUncertain: Bool
+    /// Seconds after its create call began before a job that no search found is sent again: a provider may carry
+    /// out a stalled call well after the client gave up, and that task is billed too.
+    public var lostTaskResendAfter: Double
 
     /// Creates a policy with the service's defaults.
     public init(
@@ -274,7 +279,7 @@ public struct LifecyclePolicy: Sendable, Hashable {
         defaultLinkLifetime: Double = 24 * 3600, maxDownloadDelay: Double = 300, diskFullDelay: Double = 15,
         firstPollDelay: Double = 5, pollMinInterval: Double = 3, pollMaxInterval: Double = 30,
         pauseProbeInterval: Double = 60, canSearchLostTasks: Bool = false, lostTaskSearches: Int = 2,
-        lostTaskSearchDelay: Double = 30, resubmitUncertain: Bool = false
+        lostTaskSearchDelay: Double = 30, resubmitUncertain: Bool = false, lostTaskResendAfter: Double = 240
     ) {
         self.retry = retry
         self.maxTaskFailures = max(1, maxTaskFailures)
@@ -290,6 +295,7 @@ public struct LifecyclePolicy: Sendable, Hashable {
         self.lostTaskSearches = max(1, lostTaskSearches)
         self.lostTaskSearchDelay = lostTaskSearchDelay
         self.resubmitUncertain = resubmitUncertain
+        self.lostTaskResendAfter = lostTaskResendAfter
     }
 }
 

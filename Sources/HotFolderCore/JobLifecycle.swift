@@ -84,8 +84,8 @@ public struct JobLifecycle: Sendable, Hashable {
             return becomeUncertain(message, now: now)
 
         // MARK: Uncertain create calls
-        case (.lookedUp(let search), .uncertain):
-            return lookedUp(search, now: now)
+        case (.lookedUp(let search, let callStarted), .uncertain):
+            return lookedUp(search, callStarted: callStarted, now: now)
         case (.due, .uncertain):
             guard policy.canSearchLostTasks, let due = notBefore, due <= now else { return [] }
             return [.searchLostTask]

@@ -310,4 +310,18 @@ import Testing
         #expect(commits(resent).first?.to == .ready)
         #expect(commits(resent).first?.failure == nil && commits(resent).first?.notBefore == nil)
     }
+
+    /// Found by the chaos money run: a stalled create carried out after two empty searches was billed, and the job
+    /// was sent again. A job is sent again only once a late call can no longer be carried out.
+    @Test func anEmptyTaskListDoesNotResendBeforeALateCallCouldStillArrive() {
+        let ark = LifecyclePolicy(canSearchLostTasks: true, lostTaskSearches: 2, lostTaskSearchDelay: 1, lostTaskResendAfter: 60)
+        var job = JobLifecycle(state: .submitting, hasImages: false, policy: ark)
+        _ = job.handle(.createOutcomeUnknown(message: "timeout"), now: t0.addingTimeInterval(2))
+        _ = job.handle(.lookedUp(.notFound, callStarted: t0), now: t0.addingTimeInterval(3))
+        let early = job.handle(.lookedUp(.notFound, callStarted: t0), now: t0.addingTimeInterval(4))
+        #expect(commits(early).first?.to == .uncertain)
+        #expect(commits(early).first?.notBefore == t0.addingTimeInterval(60))
+        let late = job.handle(.lookedUp(.notFound, callStarted: t0), now: t0.addingTimeInterval(60))
+        #expect(commits(late).first?.to == .ready)
+    }
 }
