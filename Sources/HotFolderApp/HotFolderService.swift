@@ -116,6 +116,10 @@ public struct HotFolderService: Service {
         let logger = context.logger
         // Leftover temporary downloads from a crash.
         OutboxCleaner.removeTemporaryFiles(under: context.outbox.outbox)
+        // A name reserved (an empty log) by a job stopped before it recorded the name belongs to nobody.
+        OutboxCleaner.removeUnrecordedReservations(under: context.outbox.outbox) { stem in
+            (try? store.isOutputPathRecorded(stem)) ?? true
+        }
         // Each job the stop caught between two steps is told so; its lifecycle says what that means (an upload
         // starts over, a create call becomes uncertain, inputs still to move are moved).
         try await intake.load()
@@ -141,8 +145,19 @@ public struct HotFolderService: Service {
     }
 }
 
-/// Removes hidden temporary files a crash left in the outbox.
+/// Removes what a crash left in the outbox: hidden temporary files, and names reserved but never recorded.
 enum OutboxCleaner {
+    /// Removes empty `<stem>.log` files with no video or metadata beside them that no job has recorded.
+    static func removeUnrecordedReservations(under root: String, isRecorded: (String) -> Bool) {
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return }
+        while let relative = enumerator.nextObject() as? String {
+            guard relative.hasSuffix(".log"), FileSystemProbe.lstat(root + "/" + relative)?.size == 0 else { continue }
+            let stem = root + "/" + String(relative.dropLast(4))
+            let hasOutput = ["mp4", "json"].contains { FileSystemProbe.lstat(stem + "." + $0) != nil }
+            if !hasOutput, !isRecorded(stem) { unlink(stem + ".log") }
+        }
+    }
+
     static func removeTemporaryFiles(under root: String) {
         guard let enumerator = FileManager.default.enumerator(atPath: root) else { return }
         while let relative = enumerator.nextObject() as? String {

@@ -145,6 +145,13 @@ extension SQLiteStateStore {
         }
     }
 
+    /// Whether any job has recorded this output path (a reserved outbox name).
+    public func isOutputPathRecorded(_ stem: String) throws -> Bool {
+        try read("look up an output name") { db in
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM job WHERE outputPath = ?)"), arguments: [stem]) ?? false
+        }
+    }
+
     /// Whether any job has this task on record (a task found by a search must not be some other job's).
     public func isTaskRecorded(provider: String, taskID: String) throws -> Bool {
         try read("look up a task") { db in

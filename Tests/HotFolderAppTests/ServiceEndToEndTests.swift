@@ -202,6 +202,24 @@ extension ServiceSuites {
         #expect(emulator.stats.tasksCreated == 1, "the reference drop was never sent")
     }
 
+    /// Found by the chaos money run: a job stopped between reserving its name (an empty log) and recording it
+    /// left that empty log in the outbox for good, and its video came out as `name-2`.
+    @Test func aNameReservedButNeverRecordedIsFreedAtStart() async throws {
+        let folders = try ServiceFolders("reserved")
+        #expect(FileManager.default.createFile(atPath: folders.outbox + "/orphan.log", contents: nil))
+        #expect(FileManager.default.createFile(atPath: folders.outbox + "/kept.log", contents: nil))
+        #expect(FileManager.default.createFile(atPath: folders.outbox + "/kept.mp4", contents: Data("video".utf8)))
+        let emulator = try await startEmulator()
+        try await withService(folders, emulator: emulator) { events, _ in
+            try folders.drop("orphan.txt", "A name that was only reserved")
+            await events.wait(for: "the video") { $0.contains(where: \.isDone) }
+        }
+        await emulator.shutdown()
+        let outbox = folders.files(in: "outbox")
+        #expect(outbox.contains("orphan.mp4") && !outbox.contains("orphan-2.mp4"), "\(outbox)")
+        #expect(outbox.contains("kept.log") && outbox.contains("kept.mp4"), "a log beside a video is kept")
+    }
+
     @Test func aServerErrorOnTheCreateCallIsUncertainUnlessTheAPISaidUnavailable() async throws {
         let folders = try ServiceFolders("create-5xx")
         let emulator = try await startEmulator(faults: [.serverError: 1])
