@@ -283,8 +283,9 @@ def uncertain_searching(state_dir):
     """Uncertain jobs with a task-list search scheduled (Ark); 1 when the database cannot be read."""
     try:
         con = open_db(state_dir)
-        n = con.execute("SELECT COUNT(*) FROM job WHERE state = 'uncertain' AND nextAttemptAt > ?",
-                        (time.time(),)).fetchone()[0]
+        # Any search still scheduled, also one already due that the service has not run yet (the service clears
+        # nextAttemptAt of a job it leaves for a person).
+        n = con.execute("SELECT COUNT(*) FROM job WHERE state = 'uncertain' AND nextAttemptAt IS NOT NULL").fetchone()[0]
         con.close()
         return n
     except sqlite3.Error:
