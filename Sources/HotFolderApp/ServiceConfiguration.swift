@@ -115,6 +115,9 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var pauseProbeInterval: Duration = .seconds(60)
     /// The lowest level logged.
     public var logLevel: Logger.Level = .info
+    /// The zone calendar days, months, budgets' resets, time windows and the report's hour are counted in
+    /// (`timezone: Europe/Berlin`; default: the system's).
+    public var timeZone: TimeZone = .current
 
     /// Creates a configuration with every default: output folders beside the inbox, the provider's base URL.
     public init(inbox: String, stateDirectory: String, configFile: String? = nil) {

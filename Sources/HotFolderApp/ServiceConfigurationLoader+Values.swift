@@ -51,6 +51,7 @@ extension ServiceConfigurationLoader {
         try values.set(&configuration.pauseProbeInterval, "pause_probe_interval", Self.duration(allowZero: false))
         try values.set(&configuration.shutdownGrace, "shutdown_grace", Self.duration(allowZero: true))
         try values.set(&configuration.logLevel, "log_level", Self.choice(Logger.Level.self))
+        try values.set(&configuration.timeZone, "timezone", Self.timeZone)
 
         try check(configuration, raw, warnings: &warnings)
         return configuration
@@ -131,6 +132,7 @@ extension ServiceConfigurationLoader {
                 "log_level": Logger.Level.allCases.map(\.rawValue).joined(separator: ", "),
                 "resubmit_uncertain": "true or false",
                 "history_days": "a whole number of days, 0 (keep forever) or more, such as 90",
+                "timezone": "a time zone name from the tz database, such as Europe/Berlin or UTC",
                 "max_status_calls_per_second": "a number above 0, such as 5",
                 "prices.fast": "a number of US dollars per million tokens, 0 or more, such as 0.6",
                 "prices.quality": "a number of US dollars per million tokens, 0 or more, such as 2.2",
@@ -180,6 +182,10 @@ extension ServiceConfigurationLoader {
         else { return nil }
         // A trailing slash would double the one every endpoint path starts with.
         return setting.text.hasSuffix("/") ? String(setting.text.dropLast()) : setting.text
+    }
+
+    static func timeZone(_ setting: RawSetting) -> TimeZone? {
+        TimeZone(identifier: setting.text.trimmingCharacters(in: .whitespaces))
     }
 
     static func countOrZero(_ setting: RawSetting) -> Int? {

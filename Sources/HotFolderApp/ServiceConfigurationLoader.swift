@@ -36,7 +36,12 @@ public struct ServiceConfigurationLoader: Sendable {
         "poll_first_delay", "poll_min_interval",
         "poll_max_interval", "max_status_calls_per_second", "max_attempts", "max_task_failures", "backoff_base", "backoff_max",
         "request_timeout", "resubmit_uncertain", "history_days", "pause_probe_interval", "shutdown_grace", "log_level",
+        "timezone", "budget", "schedule", "report", "notify",
     ]
+
+    /// Settings that hold a structure (mappings, lists of mappings); each is read by its own parser
+    /// (`ServiceConfigurationLoader+<Section>.swift`) from the YAML node as written.
+    public static let sectionKeys: Set<String> = ["budget", "schedule", "report", "notify"]
 
     /// The settings under `prices:`.
     public static let priceKeys = ["fast", "quality"]
@@ -68,12 +73,14 @@ public struct ServiceConfigurationLoader: Sendable {
     /// paths), then the environment.
     public func load(yaml: String?, file: String?) throws -> LoadedConfiguration {
         var raw: [String: RawSetting] = [:]
+        var sections: [String: Section] = [:]
         if let yaml {
-            raw = try parse(yaml: yaml, file: file ?? "(configuration)")
+            raw = try parse(yaml: yaml, file: file ?? "(configuration)", sections: &sections)
         }
         var warnings: [String] = []
         overlayEnvironment(on: &raw, warnings: &warnings)
-        let configuration = try build(raw, configFile: file, warnings: &warnings)
+        var configuration = try build(raw, configFile: file, warnings: &warnings)
+        try applySections(sections, to: &configuration, warnings: &warnings)
         return LoadedConfiguration(configuration: configuration, warnings: warnings)
     }
 
@@ -86,7 +93,21 @@ public struct ServiceConfigurationLoader: Sendable {
         var baseDirectory: String
     }
 
+    /// A structured setting as written: its YAML node, where it came from, and the folder its relative paths are
+    /// resolved against.
+    struct Section {
+        var node: Node
+        var source: String
+        var file: String
+        var baseDirectory: String
+    }
+
     func parse(yaml: String, file: String) throws -> [String: RawSetting] {
+        var sections: [String: Section] = [:]
+        return try parse(yaml: yaml, file: file, sections: &sections)
+    }
+
+    func parse(yaml: String, file: String, sections: inout [String: Section]) throws -> [String: RawSetting] {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -104,7 +125,9 @@ public struct ServiceConfigurationLoader: Sendable {
                 throw ConfigurationError.unknownKey(
                     source: source, key: key, suggestion: Self.nearest(key, in: Self.settingKeys))
             }
-            if key == "defaults" || key == "prices" {
+            if Self.sectionKeys.contains(key) {
+                if valueNode.null == nil { sections[key] = Section(node: valueNode, source: source, file: file, baseDirectory: base) }
+            } else if key == "defaults" || key == "prices" {
                 if valueNode.null != nil { continue }
                 guard let nested = valueNode.mapping else { throw ConfigurationError.notAMapping(source: source, key: key) }
                 for (subkeyNode, subvalueNode) in nested {
@@ -142,7 +165,7 @@ public struct ServiceConfigurationLoader: Sendable {
 
     func overlayEnvironment(on raw: inout [String: RawSetting], warnings: inout [String]) {
         var known: Set<String> = Self.otherEnvironmentVariables
-        for key in Self.settingKeys where key != "defaults" && key != "prices" {
+        for key in Self.settingKeys where key != "defaults" && key != "prices" && !Self.sectionKeys.contains(key) {
             known.insert(Self.environmentVariable(for: key))
         }
         for key in Self.priceKeys {
