@@ -15,7 +15,11 @@ public struct HotFolderService: Service {
     let context: ServiceContext
 
     /// Creates the service from a loaded configuration, an API client and an open store.
-    public init(configuration: ServiceConfiguration, api: any VideoAPI, store: SQLiteStateStore, logger: Logger, observer: @escaping @Sendable (ServiceEvent) -> Void = { _ in }) {
+    /// `clock` is the time the service's rules see (budgets' days, windows, backoffs): tests move it.
+    public init(
+        configuration: ServiceConfiguration, api: any VideoAPI, store: SQLiteStateStore, logger: Logger,
+        clock: @escaping @Sendable () -> Date = { Date() }, observer: @escaping @Sendable (ServiceEvent) -> Void = { _ in }
+    ) {
         let inbox = Self.absolute(configuration.inbox)
         let serviceFolders = [configuration.outbox, configuration.failed, configuration.archive].map(Self.absolute)
         let excluded = serviceFolders.compactMap { folder -> String? in
@@ -30,7 +34,8 @@ public struct HotFolderService: Service {
             inbox: inbox, excludedRelative: excluded, store: store,
             outbox: OutboxWriter(outbox: serviceFolders[0], failed: serviceFolders[1], archive: serviceFolders[2]),
             api: api, planner: DropPlanner(options: options), configuration: configuration, logger: logger,
-            groupSettle: min(1, configuration.settle.seconds / 2), observer: observer)
+            groupSettle: min(1, configuration.settle.seconds / 2), observer: observer, clock: clock,
+            gates: GateSettings(configuration))
     }
 
     /// Runs until cancelled or a graceful shutdown is requested.
@@ -108,6 +113,23 @@ public struct HotFolderService: Service {
         }
         try? context.store.close()
         logger.info("hotfolder stopped")
+    }
+
+    /// Puts a reloaded configuration's budget caps, schedule and time zone in force (SIGHUP); held jobs are then
+    /// checked again. Other settings need a restart; the names of those that differ are returned.
+    @discardableResult
+    public func reload(_ configuration: ServiceConfiguration) -> (changed: Bool, needRestart: [String]) {
+        var old = context.configuration
+        var new = configuration
+        let changed = context.gates.update(from: configuration)
+        (old.budget, old.schedule, old.timeZone) = (new.budget, new.schedule, new.timeZone)
+        (old.configFile, new.configFile) = (nil, nil)
+        var needRestart: [String] = []
+        if old != new {
+            let mirror = (Mirror(reflecting: old).children, Mirror(reflecting: new).children)
+            for (a, b) in zip(mirror.0, mirror.1) where "\(a.value)" != "\(b.value)" { needRestart.append(a.label ?? "?") }
+        }
+        return (changed, needRestart)
     }
 
     /// Brings the store back to a consistent state after a stop or a crash.

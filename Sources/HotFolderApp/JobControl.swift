@@ -82,6 +82,22 @@ public struct JobControl: Sendable {
         return outcome
     }
 
+    /// Sends jobs held by a budget (`kind` "budget"), a window ("window") or anything (nil) back to the queue, to be
+    /// checked again against the caps and windows now in force. Returns how many went.
+    public func releaseHeld(kind: String?) async throws -> Int {
+        var released = 0
+        for job in try store.heldJobs(kind: kind) {
+            var outcome = Outcome()
+            do {
+                try await perform(.gateOpened, on: job, api: nil, outcome: &outcome)
+                released += 1
+            } catch StateStoreError.unexpectedState {
+                continue  // the service moved it meanwhile
+            }
+        }
+        return released
+    }
+
     /// Tells the job's lifecycle about an operator's `event` and performs the effects an operator's command can:
     /// commits, cancelling the task at the provider (where `api` is given), moving the inputs away.
     private func perform(_ event: JobLifecycle.Event, on job: StoredJob, api: (any VideoAPI)?, outcome: inout Outcome) async throws {

@@ -45,8 +45,9 @@ extension JobRunner {
                 // Fail loudly, by name, rather than skip the job and leak its slot.
                 if case .brokenLocally = event {} else { event = .brokenLocally(message: unreadableSpecMessage(work.job)) }
             }
-            let effects = work.lifecycle.handle(event, now: Date(), jitter: Double.random(in: 0...1))
+            let effects = work.lifecycle.handle(event, now: context.clock(), jitter: Double.random(in: 0...1))
             var movedOn = false
+            var refused: JobLifecycle.Event?
             for effect in effects {
                 let outcome = await perform(effect, &work)
                 if case .next(let next) = outcome { events.append(next) }
@@ -54,8 +55,19 @@ extension JobRunner {
                     movedOn = true
                     break
                 }
+                if case .refused(let instead) = outcome {
+                    refused = instead
+                    break
+                }
             }
-            if movedOn {
+            if let refused {
+                // Nothing was written: the job is as stored, and is told why instead (a budget holds it).
+                guard let fresh = try? context.store.job(work.job.id) else { return }
+                let reservation = work.reservation
+                work = self.work(for: fresh)
+                work.reservation = reservation ?? work.reservation
+                events = [refused]
+            } else if movedOn {
                 guard !reread, let fresh = try? context.store.job(work.job.id) else { return }
                 reread = true
                 let (reservation, orphan) = (work.reservation, work.orphanTaskID)
@@ -150,9 +162,19 @@ extension JobRunner {
             recordSeen = { task in Self.apply(seen, to: &task) }
         }
         let output = outputPath
+        let budget = commit.spend == .reserve ? work.spec.map(context.budgetRequest(for:)) : nil
         do {
             // On the database's writer queue: a lock held by another process never blocks a cooperative thread.
-            work.job = try await context.store.commit(work.job.id, commit, outputPath: output, task: recordSeen)
+            work.job = try await context.store.commit(work.job.id, commit, outputPath: output, task: recordSeen, budget: budget)
+        } catch StateStoreError.budgetHold(let hold) {
+            // The name reserved for this step was not recorded: give it back, or each hold would leave a log.
+            if output != nil, let reservation = work.reservation {
+                context.outbox.release(reservation)
+                work.reservation = nil
+            }
+            // Told once per cap and period (the poller announces it).
+            _ = try? context.store.recordBudgetAlert(hold.alert)
+            return .refused(.gateClosed(.budget, reason: hold.reason, until: hold.until))
         } catch StateStoreError.unexpectedState {
             return .movedOn
         } catch {
@@ -249,4 +271,6 @@ enum EffectOutcome: Sendable {
     case next(JobLifecycle.Event)
     /// The job is no longer in the state the lifecycle thought (another process moved it): stop.
     case movedOn
+    /// The commit was refused and nothing was written (a budget cap): tell the stored job this event instead.
+    case refused(JobLifecycle.Event)
 }

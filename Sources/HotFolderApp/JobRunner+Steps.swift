@@ -37,7 +37,10 @@ extension JobRunner {
 
     // MARK: - Before the create call
 
+    /// Whether the job may leave the queue now: its time window first, then that every input is still the file
+    /// that was planned.
     nonisolated func verifyInputs(_ work: JobWork) -> JobLifecycle.Event {
+        if let spec = work.spec, let hold = context.windowHold(for: spec) { return hold }
         let inputs = (try? context.store.inputs(ofJob: work.job.id)) ?? []
         let changed = inputs.filter { input in
             FileSystemProbe.lstat(context.inbox + "/" + input.path).map { InputIdentity($0.identity) } != input.identity

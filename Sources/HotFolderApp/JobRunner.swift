@@ -63,7 +63,7 @@ actor JobRunner {
     func runDispatcher() async {
         await withDiscardingTaskGroup { group in
             while !stopping, !Task.isCancelled {
-                let now = Date()
+                let now = context.clock()
                 // With nothing to do the dispatcher sleeps: new jobs and freed slots wake it, a retry's backoff
                 // ends at a known time, and a few seconds at most pass before it notices jobs that another
                 // process (`hotfolder retry`) queued.
@@ -113,9 +113,10 @@ actor JobRunner {
     func runPoller() async {
         var nextSweep = Date.distantPast
         var nextPrune = Date.distantPast
+        var gatesSeen = context.gates.generation
         await withDiscardingTaskGroup { group in
             while !stopping, !Task.isCancelled {
-                let now = Date()
+                let now = context.clock()
                 let due = (try? context.store.tasksDue(now: now, limit: busy.count + 500)) ?? []
                 var waitingForTokens = false
                 for item in due where !busy.contains(item.task.jobID) {
@@ -135,6 +136,13 @@ actor JobRunner {
                 // Jobs outside the slots whose time came: uncertain ones due for a search, holds that end.
                 if now >= nextSweep {
                     nextSweep = now.addingTimeInterval(1)
+                    announceBudgetAlerts()
+                    if context.gates.generation != gatesSeen {
+                        // Caps or windows changed (SIGHUP): every held job is checked again, in priority order.
+                        gatesSeen = context.gates.generation
+                        let released = await releaseHeld(kind: nil)
+                        if released > 0 { context.logger.notice("\(released) held job(s) go back into the queue under the new budget and schedule") }
+                    }
                     for state in [JobState.uncertain, .held] {
                         for job in (try? context.store.jobsDue(in: state, now: now)) ?? [] where !busy.contains(job.id) {
                             busy.insert(job.id)
@@ -202,6 +210,33 @@ actor JobRunner {
         }
     }
 
+    /// Tells people about budget thresholds crossed and caps reached (each once per cap and period).
+    private func announceBudgetAlerts() {
+        guard let alerts = try? context.store.unannouncedBudgetAlerts(), !alerts.isEmpty else { return }
+        for alert in alerts {
+            if alert.fraction >= 1 {
+                context.logger.warning("\(alert.message)")
+            } else {
+                context.logger.notice("\(alert.message)")
+            }
+            context.observer(.budget(type: alert.type, cap: alert.cap.key, message: alert.message))
+        }
+        try? context.store.markBudgetAlertsAnnounced(alerts)
+    }
+
+    /// Sends held jobs of `kind` (all when nil) back to the queue to be checked again: a cap was raised or the
+    /// schedule changed. Highest priority first.
+    func releaseHeld(kind: JobLifecycle.HoldKind?) async -> Int {
+        var released = 0
+        for job in (try? context.store.heldJobs(kind: kind?.rawValue)) ?? [] where !busy.contains(job.id) {
+            var work = work(for: job)
+            await drive(&work, .gateOpened)
+            if work.lifecycle.state == .ready { released += 1 }
+        }
+        if released > 0 { dispatchWake.signal() }
+        return released
+    }
+
     /// A job outside the slots got a task (an uncertain job's task was found): it holds a slot now.
     func tookSlot() {
         inFlight += 1
@@ -230,15 +265,15 @@ actor JobRunner {
         if wasRunning {
             context.logger.error("the queue is paused: \(reason). Jobs wait; it resumes by itself once the API accepts a job again (checked every \(Int(context.configuration.pauseProbeInterval.seconds)) s).")
         }
-        pause = QueuePause(category: category.name, reason: reason, since: pause?.since ?? Date(),
-                           nextProbe: Date().addingTimeInterval(context.configuration.pauseProbeInterval.seconds))
+        pause = QueuePause(category: category.name, reason: reason, since: pause?.since ?? context.clock(),
+                           nextProbe: context.clock().addingTimeInterval(context.configuration.pauseProbeInterval.seconds))
         savePause()
         if wasRunning { context.observer(.queuePaused(category: category.name)) }
     }
 
     /// Slows the whole queue down after a 429.
     func slowDown(seconds: Double) {
-        let until = Date().addingTimeInterval(seconds)
+        let until = context.clock().addingTimeInterval(seconds)
         if rateLimitedUntil.map({ $0 < until }) ?? true { rateLimitedUntil = until }
     }
 
@@ -252,7 +287,7 @@ actor JobRunner {
         inFlight = [JobState.uploading, .submitting, .submitted, .running, .downloading].reduce(0) { $0 + (counts[$1] ?? 0) }
         pause = QueuePause.load(stateDirectory: context.configuration.stateDirectory)
         if var pause {
-            pause.nextProbe = Date()  // probe at once after a restart: the operator may have fixed it
+            pause.nextProbe = context.clock()  // probe at once after a restart: the operator may have fixed it
             self.pause = pause
         }
     }

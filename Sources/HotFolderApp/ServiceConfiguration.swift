@@ -118,6 +118,17 @@ public struct ServiceConfiguration: Sendable, Hashable {
     /// The zone calendar days, months, budgets' resets, time windows and the report's hour are counted in
     /// (`timezone: Europe/Berlin`; default: the system's).
     public var timeZone: TimeZone = .current
+    /// Spending caps (`budget:`); none by default.
+    public var budget = BudgetCaps()
+    /// When jobs may be submitted (`schedule:`); nil: at any time. A folder's `_defaults.yaml` may set its own.
+    public var schedule: SubmissionSchedule?
+
+    /// The Gregorian calendar in ``timeZone``: days, months and windows are counted in it.
+    public var calendar: Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar
+    }
 
     /// Creates a configuration with every default: output folders beside the inbox, the provider's base URL.
     public init(inbox: String, stateDirectory: String, configFile: String? = nil) {

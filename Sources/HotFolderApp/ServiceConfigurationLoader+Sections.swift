@@ -11,6 +11,8 @@ extension ServiceConfigurationLoader {
         for key in sections.keys.sorted() {
             guard let section = sections[key] else { continue }
             switch key {
+            case "budget": configuration.budget = try parseBudget(section)
+            case "schedule": configuration.schedule = try parseSchedule(section)
             default:
                 throw ConfigurationError.unknownKey(source: section.source, key: key, suggestion: nil)
             }

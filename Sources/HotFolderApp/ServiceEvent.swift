@@ -29,4 +29,6 @@ public enum ServiceEvent: Sendable, Hashable {
     case queuePaused(category: String)
     /// The queue works again.
     case queueResumed
+    /// A budget threshold was crossed (`budget.threshold`) or a cap reached (`budget.exhausted`).
+    case budget(type: String, cap: String, message: String)
 }

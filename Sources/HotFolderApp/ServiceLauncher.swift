@@ -5,6 +5,7 @@ import HotFolderCore
 import HotFolderIO
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// Builds the service from its configuration (HTTP client, API client, state store) and runs it until
 /// SIGTERM or SIGINT, as `hotfolder run` and `hotfolder demo` do.
@@ -21,12 +22,36 @@ public enum ServiceLauncher {
                     services: [.init(service: service)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
+            let reloads = Task { await reloadOnHangUp(service: service, configuration: configuration, logger: logger) }
+            defer { reloads.cancel() }
             try await group.run()
         } catch {
             try? await httpClient.shutdown()
             throw error
         }
         try await httpClient.shutdown()
+    }
+
+    /// On SIGHUP, reads the configuration file again and puts its budget, schedule and time zone in force.
+    static func reloadOnHangUp(service: HotFolderService, configuration: ServiceConfiguration, logger: Logger) async {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals {
+            guard let file = configuration.configFile else {
+                logger.notice("SIGHUP: there is no configuration file to read again (settings come from the environment)")
+                continue
+            }
+            do {
+                let loaded = try ServiceConfigurationLoader().load(file: file)
+                for warning in loaded.warnings { logger.warning("\(warning)") }
+                let (changed, needRestart) = service.reload(loaded.configuration)
+                logger.notice("SIGHUP: \(file) read again; \(changed ? "the new budget, schedule and time zone are in force and held jobs are checked again" : "budget, schedule and time zone unchanged")")
+                if !needRestart.isEmpty {
+                    logger.warning("SIGHUP: these settings changed but take effect only after a restart: \(needRestart.joined(separator: ", "))")
+                }
+            } catch {
+                logger.error("SIGHUP: the configuration was not reloaded, the previous one stays in force: \(error)")
+            }
+        }
     }
 
     /// The API client for the configured provider.

@@ -45,9 +45,13 @@ public struct StatusReport: Encodable, Sendable {
     public var active: [ActiveJob]
     /// The latest failures.
     public var recentFailures: [Failure]
+    /// Spend against each cap, and held jobs (when read with a configuration).
+    public var budget: BudgetStatus?
 
     /// Reads the report from the store and the state directory.
-    public static func read(store: SQLiteStateStore, stateDirectory: String, limit: Int = 50) throws -> StatusReport {
+    public static func read(
+        store: SQLiteStateStore, stateDirectory: String, limit: Int = 50, configuration: ServiceConfiguration? = nil
+    ) throws -> StatusReport {
         let counts = try store.countsByState()
         let live: Set<JobState> = [.ready, .uploading, .submitting, .submitted, .running, .downloading, .uncertain, .held]
         var active: [ActiveJob] = []
@@ -76,7 +80,8 @@ public struct StatusReport: Encodable, Sendable {
         return StatusReport(
             counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
             paused: pause.map { "since \($0.since.formatted(.iso8601)): \($0.reason)" },
-            active: active, recentFailures: failures)
+            active: active, recentFailures: failures,
+            budget: try configuration.map { try BudgetStatus.read(store: store, configuration: $0, laneCaps: BudgetStatus.laneCaps(store: store)) })
     }
 
     /// The report as text for a terminal.
@@ -86,6 +91,10 @@ public struct StatusReport: Encodable, Sendable {
         let countText = order.compactMap { state in counts[state].map { "\(state) \($0)" } }.joined(separator: ", ")
         lines.append("jobs: " + (countText.isEmpty ? "none yet" : countText))
         lines.append(paused.map { "queue: PAUSED \($0)" } ?? "queue: running")
+        if let budget {
+            lines.append("spend (\(budget.timeZone)):")
+            lines += budget.text
+        }
         if !active.isEmpty {
             lines.append("")
             lines.append("in progress:")

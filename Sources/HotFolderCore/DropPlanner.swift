@@ -40,6 +40,13 @@ public struct DropPlanner: Sendable {
     }
 }
 
+/// What one folder's `_defaults` file says about spending and hours.
+struct FolderPolicy: Sendable, Hashable {
+    var budgetDaily: Double?
+    var schedule: SubmissionSchedule?
+    var source: String = ""
+}
+
 /// The state of one planning run over one listing.
 struct PlanningPass {
     let source: any DropSource
@@ -53,6 +60,8 @@ struct PlanningPass {
     var folders: Set<String> = [""]
     /// Parsed `_defaults` layers (or their problems) by folder.
     var defaultsByFolder: [String: (layers: [SettingsLayer], problems: [DropProblem])] = [:]
+    /// What each folder's `_defaults` file says about spending and hours.
+    var policyByFolder: [String: FolderPolicy] = [:]
     /// Files that belong to a manifest row and so never form a stem group.
     var claimed: Set<String> = []
     let configLayer: SettingsLayer
@@ -101,7 +110,11 @@ struct PlanningPass {
     }
 
     mutating func run(skipping skip: ([String]) -> Bool = { _ in false }) -> [JobSpec] {
-        for folder in folders { defaultsByFolder[folder] = loadDefaults(in: folder) }
+        for folder in folders {
+            let (layers, policy, problems) = loadDefaults(in: folder)
+            defaultsByFolder[folder] = (layers, problems)
+            if policy.budgetDaily != nil || policy.schedule != nil { policyByFolder[folder] = policy }
+        }
         var jobs: [JobSpec] = []
         var candidates: [JobCandidate] = []
         // Manifests first: the images they name must not also become orphan stem groups.
@@ -127,18 +140,38 @@ struct PlanningPass {
 
     // MARK: Folder defaults
 
-    func loadDefaults(in folder: String) -> (layers: [SettingsLayer], problems: [DropProblem]) {
+    func loadDefaults(in folder: String) -> (layers: [SettingsLayer], policy: FolderPolicy, problems: [DropProblem]) {
         var layers: [SettingsLayer] = []
+        var policy = FolderPolicy()
         var problems: [DropProblem] = []
         for entry in files[folder] ?? [] {
             guard let (stem, rest) = Self.split(entry.name), stem == "_defaults",
                 Self.settingsExtensions.contains(rest)
             else { continue }
-            let (layer, found) = settingsLayer(from: entry.path, syntax: rest == "json" ? .json : .yaml)
+            let (layer, found, foundProblems) = defaultsLayer(from: entry.path, syntax: rest == "json" ? .json : .yaml)
             if let layer { layers.append(layer) }
-            problems += found
+            policy.budgetDaily = found.budgetDaily ?? policy.budgetDaily
+            if found.schedule != nil { (policy.schedule, policy.source) = (found.schedule, found.source) }
+            problems += foundProblems
         }
-        return (layers, problems)
+        return (layers, policy, problems)
+    }
+
+    /// The lane policy over a job in `folder`: every cap from the inbox down, and the nearest schedule.
+    func lanePolicy(for folder: String) -> LanePolicy? {
+        var chain = [""]
+        var path = ""
+        for component in folder.split(separator: "/") {
+            path = path.isEmpty ? String(component) : path + "/" + component
+            chain.append(path)
+        }
+        var policy = LanePolicy()
+        for step in chain {
+            guard let found = policyByFolder[step] else { continue }
+            if let daily = found.budgetDaily { policy.budgets.append(LaneCap(folder: step, daily: daily)) }
+            if let schedule = found.schedule { (policy.schedule, policy.scheduleSource) = (schedule, found.source) }
+        }
+        return policy.budgets.isEmpty && policy.schedule == nil ? nil : policy
     }
 
     /// The `_defaults` layers from the inbox root down to `folder`, with their problems.

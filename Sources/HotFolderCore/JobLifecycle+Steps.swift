@@ -29,28 +29,30 @@ extension JobLifecycle {
         switch category {
         case .auth, .quota:
             return [
-                commit(to: .ready, "waiting: \(message)", notBefore: .some(nil)),
+                commit(to: .ready, "waiting: \(message)", notBefore: .some(nil), spend: .release),
                 .pauseQueue(category, message: message),
             ]
         case .rateLimited(let retryAfter):
             let wait = max(retryAfter ?? 0, policy.retry.ceiling(afterAttempts: 1).seconds * max(0.5, jitter))
             return [
                 .slowQueue(seconds: wait),
-                commit(to: .ready, "rate limited while \(step); trying again in \(Int(wait.rounded())) s", notBefore: now.addingTimeInterval(wait)),
+                commit(
+                    to: .ready, "rate limited while \(step); trying again in \(Int(wait.rounded())) s", notBefore: now.addingTimeInterval(wait),
+                    spend: .release),
             ]
         case .transient:
             counters[keyPath: counter] += 1
             let attempts = counters[keyPath: counter]
             guard let delay = policy.retry.delay(afterAttempts: attempts, random: { jitter }) else {
-                return fail(category.name, "\(message) (gave up after \(attempts) attempts at \(step))")
+                return fail(category.name, "\(message) (gave up after \(attempts) attempts at \(step))", billed: false)
             }
             let wait = max(1, delay.seconds)
             return [
-                commit(to: .ready, "retrying in \(Int(wait.rounded())) s: \(message)", notBefore: now.addingTimeInterval(wait)),
+                commit(to: .ready, "retrying in \(Int(wait.rounded())) s: \(message)", notBefore: now.addingTimeInterval(wait), spend: .release),
                 .log("\(step) failed, retrying in \(Int(wait.rounded())) s: \(message)"), .notify(.retrying),
             ]
         case .invalidRequest, .moderation, .expired:
-            return fail(category.name, message)
+            return fail(category.name, message, billed: false)
         }
     }
 
@@ -59,7 +61,8 @@ extension JobLifecycle {
         var effects: [Effect] = []
         if policy.resubmitUncertain {
             effects.append(commit(to: .uncertain, message, failure: Failure(category: "uncertain", message: message)))
-            effects.append(commit(to: .ready, "sent again (resubmit_uncertain: true; a second charge is possible)", notBefore: .some(nil), failure: .some(nil)))
+            // The first call may have been billed: its reservation counts as spent.
+            effects.append(commit(to: .ready, "sent again (resubmit_uncertain: true; a second charge is possible)", notBefore: .some(nil), failure: .some(nil), spend: .settle(tokens: nil)))
             return effects + [.log(message), .notify(.uncertain)]
         }
         let search = policy.canSearchLostTasks ? now.addingTimeInterval(policy.lostTaskSearchDelay) : nil
@@ -86,7 +89,7 @@ extension JobLifecycle {
             }
             if counters.lostTaskSearches >= policy.lostTaskSearches {
                 let message = "no task was made by its create call (the provider's task list has none after \(counters.lostTaskSearches) searches); sending it again"
-                return [commit(to: .ready, message, notBefore: .some(nil), failure: .some(nil)), .log(message), .notify(.retrying)]
+                return [commit(to: .ready, message, notBefore: .some(nil), failure: .some(nil), spend: .release), .log(message), .notify(.retrying)]
             }
             return [commit(to: .uncertain, "no matching task in the provider's list yet; looking again", notBefore: now.addingTimeInterval(policy.lostTaskSearchDelay))]
         case .ambiguous(let ids):
@@ -119,14 +122,17 @@ extension JobLifecycle {
             let link = VideoLink(url: url, expiresAt: expiresAt ?? now.addingTimeInterval(policy.defaultLinkLifetime))
             task?.videoURL = link.url
             task?.expiresAt = link.expiresAt
-            return [commit(to: .downloading, "the video is ready", nextPoll: now, video: link), .download]
+            return [commit(to: .downloading, "the video is ready", nextPoll: now, video: link, spend: .settle(tokens: remote.completionTokens)), .download]
         case .failed(let category, let message):
             return taskFailed(category, message, now: now)
         case .cancelled:
             let failure = Failure(category: "cancelled", message: "the task was cancelled at the provider")
-            return [commit(to: .cancelled, failure.message, failure: failure, disposal: .failed), .moveInputs(.failed), .notify(.cancelled)]
+            return [
+                commit(to: .cancelled, failure.message, failure: failure, disposal: .failed, spend: .release), .moveInputs(.failed),
+                .notify(.cancelled),
+            ]
         case .expired:
-            return fail("expired", "the task expired at the provider before its video could be fetched")
+            return fail("expired", "the task expired at the provider before it ran", billed: false)
         }
     }
 
@@ -134,21 +140,23 @@ extension JobLifecycle {
     mutating func taskFailed(_ category: APIErrorCategory, _ message: String, now: Date) -> [Effect] {
         switch category {
         case .moderation, .invalidRequest, .expired:
-            return fail(category.name, message)
+            return fail(category.name, message, billed: false)
         case .auth, .quota:
             // The account, not the job: a new task once the queue works again (failed tasks are not billed).
             return [
-                commit(to: .ready, "the task failed (\(message)); waiting for the account", notBefore: .some(nil)),
+                commit(to: .ready, "the task failed (\(message)); waiting for the account", notBefore: .some(nil), spend: .release),
                 .pauseQueue(category, message: message),
             ]
         case .transient, .rateLimited:
             counters.taskFailures += 1
             guard counters.taskFailures < policy.maxTaskFailures else {
-                return fail("provider", "the provider failed the task \(counters.taskFailures) times: \(message)")
+                return fail("provider", "the provider failed the task \(counters.taskFailures) times: \(message)", billed: false)
             }
             let wait = max(1, policy.retry.ceiling(afterAttempts: counters.taskFailures).seconds)
             return [
-                commit(to: .ready, "the task failed (\(message)); a new task in \(Int(wait.rounded())) s (\(counters.taskFailures) of \(policy.maxTaskFailures) failures)", notBefore: now.addingTimeInterval(wait)),
+                commit(
+                    to: .ready, "the task failed (\(message)); a new task in \(Int(wait.rounded())) s (\(counters.taskFailures) of \(policy.maxTaskFailures) failures)",
+                    notBefore: now.addingTimeInterval(wait), spend: .release),
                 .notify(.retrying),
             ]
         }
@@ -219,7 +227,7 @@ extension JobLifecycle {
         if let disposal = pendingDisposal { return [.moveInputs(disposal)] }
         switch state {
         case .uploading:
-            return [commit(to: .ready, "restarted before the create call; preparing the images again", notBefore: .some(nil))]
+            return [commit(to: .ready, "restarted before the create call; preparing the images again", notBefore: .some(nil), spend: .release)]
         case .submitting:
             return becomeUncertain("the service stopped during the call", now: now)
         default:
@@ -227,11 +235,13 @@ extension JobLifecycle {
         }
     }
 
-    /// Fails the job: its inputs go to `failed/` with an error file.
-    mutating func fail(_ category: String, _ message: String) -> [Effect] {
+    /// Fails the job: its inputs go to `failed/` with an error file. `billed: false` when the provider provably
+    /// charged nothing for its reservation (the call created nothing, the task failed); otherwise a reservation
+    /// still open stays counted (a task that may still finish).
+    mutating func fail(_ category: String, _ message: String, billed: Bool = true) -> [Effect] {
         let failure = Failure(category: category, message: message)
         return [
-            commit(to: .failed, message, notBefore: .some(nil), failure: failure, disposal: .failed),
+            commit(to: .failed, message, notBefore: .some(nil), failure: failure, disposal: .failed, spend: billed ? nil : .release),
             .log("failed (\(category)): \(message)"), .moveInputs(.failed), .notify(.failed(category: category)),
         ]
     }
@@ -250,7 +260,8 @@ extension JobLifecycle {
     /// Applies a change to this value and returns the commit that writes it.
     mutating func commit(
         to next: JobState, _ message: String, notBefore newNotBefore: Date?? = .none, failure newFailure: Failure?? = .none,
-        nextPoll: Date? = nil, forgetVideoURL: Bool = false, video: VideoLink? = nil, disposal: InputDisposal? = nil
+        nextPoll: Date? = nil, forgetVideoURL: Bool = false, video: VideoLink? = nil, disposal: InputDisposal? = nil,
+        spend: SpendChange? = nil
     ) -> Effect {
         let from = state
         state = next
@@ -260,6 +271,6 @@ extension JobLifecycle {
         return .commit(
             Commit(
                 from: from, to: next, message: message, counters: counters, notBefore: notBefore, failure: failure,
-                nextPoll: nextPoll, forgetVideoURL: forgetVideoURL, video: video, disposal: disposal))
+                nextPoll: nextPoll, forgetVideoURL: forgetVideoURL, video: video, disposal: disposal, spend: spend))
     }
 }

@@ -37,7 +37,7 @@ extension JobLifecycle {
         /// stalled call can no longer be carried out).
         case lookedUp(LostTaskSearch, callStarted: Date? = nil)
         /// A budget or time window keeps the job from being submitted until `until` (nil: until told).
-        case gateClosed(reason: String, until: Date?)
+        case gateClosed(HoldKind, reason: String, until: Date?)
         /// The budget or window that held the job opened.
         case gateOpened
         /// An operator asked to run the job again (uncertain or cancelled).
@@ -50,6 +50,24 @@ extension JobLifecycle {
         case due
         /// Something local went wrong that no retry can fix (the job's stored description is unreadable, …).
         case brokenLocally(message: String)
+    }
+
+    /// What holds a job back: its category while `held`.
+    public enum HoldKind: String, Sendable, Hashable, Codable {
+        /// A spending cap (daily, monthly, a lane's).
+        case budget
+        /// Its time window is closed.
+        case window
+    }
+
+    /// What a commit does to the job's reserved spend (see ``BudgetGate``): one reservation per create call.
+    public enum SpendChange: Sendable, Hashable {
+        /// Reserve the job's estimated cost, or refuse the commit when a cap would be crossed (the job is held).
+        case reserve
+        /// Nothing was or will be billed for the reservation (the call created nothing, the task failed).
+        case release
+        /// The task was billed: settle at the provider's figure (`tokens`) or, without one, the estimate.
+        case settle(tokens: Int?)
     }
 
     /// What the provider's task list said about an uncertain job's create call.
@@ -130,13 +148,16 @@ extension JobLifecycle {
         public var video: VideoLink?
         /// The inputs to move away after this commit, remembered until done so a crash cannot leave them held.
         public var disposal: InputDisposal?
+        /// What happens to the job's reserved spend, in the same transaction.
+        public var spend: SpendChange?
 
         /// Creates a commit.
         public init(
             from: JobState, to: JobState, message: String, counters: JobCounters, notBefore: Date? = nil,
             failure: Failure? = nil, nextPoll: Date? = nil, forgetVideoURL: Bool = false, video: VideoLink? = nil,
-            disposal: InputDisposal? = nil
+            disposal: InputDisposal? = nil, spend: SpendChange? = nil
         ) {
+            self.spend = spend
             self.from = from
             self.to = to
             self.message = message

@@ -57,13 +57,14 @@ public struct JobLifecycle: Sendable, Hashable {
         case (.picked, .ready):
             return [.verifyInputs]
         case (.inputsVerified, .ready):
+            // Leaving the queue reserves the job's estimated cost: a commit a budget cap refuses holds the job instead.
             return hasImages
-                ? [commit(to: .uploading, "uploading the images"), .upload]
-                : [commit(to: .submitting, "creating the task"), .create]
+                ? [commit(to: .uploading, "uploading the images", spend: .reserve), .upload]
+                : [commit(to: .submitting, "creating the task", spend: .reserve), .create]
         case (.inputsChanged(let paths), .ready), (.inputsChanged(let paths), .uploading):
             let message = "\(paths.joined(separator: ", ")) changed after the job was planned; the new content is planned as a new job and nothing was sent for this one"
             return [
-                commit(to: .cancelled, message, failure: Failure(category: "changed", message: message), disposal: .release),
+                commit(to: .cancelled, message, failure: Failure(category: "changed", message: message), disposal: .release, spend: .release),
                 .moveInputs(.release), .replan, .log(message), .notify(.cancelled),
             ]
         case (.uploaded, .uploading):
@@ -91,9 +92,10 @@ public struct JobLifecycle: Sendable, Hashable {
             return [.searchLostTask]
         case (.operatorRetry, .uncertain):
             return [
+                // The first call may have been billed: its reservation counts as spent.
                 commit(
                     to: .ready, "sent again by an operator (its first create call may also have been billed)", notBefore: .some(nil),
-                    failure: .some(nil)),
+                    failure: .some(nil), spend: .settle(tokens: nil)),
                 .notify(.retrying),
             ]
 
@@ -125,9 +127,10 @@ public struct JobLifecycle: Sendable, Hashable {
             ]
 
         // MARK: Holds (budgets, time windows)
-        case (.gateClosed(let reason, let until), .ready):
+        case (.gateClosed(let kind, let reason, let until), .ready):
+            // It keeps its place (priority and age); it is never failed for a budget or a window.
             return [
-                commit(to: .held, reason, notBefore: until, failure: Failure(category: "held", message: reason)),
+                commit(to: .held, reason, notBefore: .some(until), failure: Failure(category: kind.rawValue, message: reason)),
                 .notify(.held(reason: reason)),
             ]
         case (.gateOpened, .held):
@@ -139,13 +142,17 @@ public struct JobLifecycle: Sendable, Hashable {
         // MARK: Operators, restarts, local trouble
         case (.operatorCancel, let current) where !current.isTerminal:
             let failure = Failure(category: "cancelled", message: "an operator cancelled it")
-            var effects = [commit(to: .cancelled, "cancelled by an operator", failure: failure, disposal: .failed)]
+            // Before the create call nothing can be billed; after it, a task may exist.
+            let nothingSent = current == .ready || current == .uploading || current == .held
+            var effects = [
+                commit(to: .cancelled, "cancelled by an operator", failure: failure, disposal: .failed, spend: nothingSent ? .release : nil)
+            ]
             if current.isInFlight || current == .uncertain || current == .submitting { effects.append(.cancelRemoteTask) }
             return effects + [.moveInputs(.failed), .notify(.cancelled)]
         case (.recovered, _):
             return recovered(now: now)
         case (.brokenLocally(let message), let current) where !current.isTerminal:
-            return fail("internal", message)
+            return fail("internal", message, billed: !(current == .ready || current == .uploading || current == .held))
 
         default:
             // Anything else is stale news (another process moved the job) or a question for another state.

@@ -84,6 +84,26 @@ public struct CostEstimate: Sendable, Hashable, Codable {
     }
 }
 
+/// What a job's folders say about when and for how much it may run: `lane_budget_daily` and `schedule` in a
+/// folder's `_defaults.yaml` (they apply to the folder and everything below it).
+public struct LanePolicy: Sendable, Hashable, Codable {
+    /// Every daily cap over the job (its folder's and its parents').
+    public var budgets: [LaneCap]
+    /// The nearest folder's submission schedule (it replaces the service's `schedule:`).
+    public var schedule: SubmissionSchedule?
+    /// The `_defaults.yaml` that schedule came from, for messages.
+    public var scheduleSource: String?
+
+    public init(budgets: [LaneCap] = [], schedule: SubmissionSchedule? = nil, scheduleSource: String? = nil) {
+        self.budgets = budgets
+        self.schedule = schedule
+        self.scheduleSource = scheduleSource
+    }
+
+    /// The keys a `_defaults.yaml` may hold besides settings.
+    public static let keys: Set<String> = ["lane_budget_daily", "schedule"]
+}
+
 /// A job derived from the inbox: the request to send, the local images to upload first, and its provenance.
 ///
 /// ``request`` is the exact gateway body except for image URLs: each `image_with_roles` element carries the
@@ -122,14 +142,17 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var waitingFor: String?
     /// The newest modification time among the job's files (for readiness checks).
     public var newestModification: Date
+    /// What the job's folders' `_defaults.yaml` say about its spending and hours; nil when they say nothing.
+    public var lanePolicy: LanePolicy?
 
     /// Creates a job.
     public init(
         name: String, lane: String, mode: JobMode, status: JobStatus, request: GenerationRequest,
         images: [JobImage], settings: [String: EffectiveSetting], inputFiles: [String], priority: Int,
         outputName: String, variant: Int? = nil, variantCount: Int = 1, estimate: CostEstimate?,
-        errors: [JobError], waitingFor: String? = nil, newestModification: Date
+        errors: [JobError], waitingFor: String? = nil, newestModification: Date, lanePolicy: LanePolicy? = nil
     ) {
+        self.lanePolicy = lanePolicy
         self.name = name
         self.lane = lane
         self.mode = mode

@@ -112,7 +112,7 @@ extension PlanningPass {
                 status: status, request: request, images: sortedImages, settings: jobSettings, inputFiles: inputFiles,
                 priority: settings.priority, outputName: many ? "\(baseOutput)-v\(index + 1)" : baseOutput,
                 variant: many ? index + 1 : nil, variantCount: seeds.count, estimate: estimate, errors: errors,
-                waitingFor: waiting ? "a prompt" : nil, newestModification: newest)
+                waitingFor: waiting ? "a prompt" : nil, newestModification: newest, lanePolicy: lanePolicy(for: candidate.folder))
         }
     }
 

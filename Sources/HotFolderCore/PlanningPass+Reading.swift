@@ -72,6 +72,47 @@ extension PlanningPass {
         }
     }
 
+    static let scheduleForm = "windows and days, e.g. `schedule: {windows: [\"22:00-06:00\"], days: [mon, tue, wed, thu, fri]}`"
+    static let laneBudgetForm = "a number of US dollars per day, 0 or more, e.g. `lane_budget_daily: 10`"
+
+    /// Reads a folder's `_defaults` file: its settings layer, and its own lane policy keys (see ``LanePolicy``).
+    func defaultsLayer(from path: String, syntax: SettingsDocument.Syntax)
+        -> (SettingsLayer?, FolderPolicy, [DropProblem])
+    {
+        let bytes: [UInt8]
+        switch readSmallFile(path, field: "file", limit: options.limits.settingsBytes) {
+        case .failure(let problem): return (nil, FolderPolicy(), [problem])
+        case .success(let read): bytes = read
+        }
+        switch SettingsDocument.parse(bytes, syntax: syntax, file: label(path)) {
+        case .failure(let problem): return (nil, FolderPolicy(), [problem])
+        case .success(let pairs):
+            let file = label(path)
+            let (layer, extras, found) = Self.layer(from: pairs, source: file, file: file, extraKeys: LanePolicy.keys)
+            var problems = found
+            var policy = FolderPolicy(source: file)
+            if let text = extras["lane_budget_daily"] {
+                if let amount = Double(text.trimmingCharacters(in: .whitespaces)), amount >= 0, amount.isFinite {
+                    policy.budgetDaily = amount
+                } else {
+                    problems.append(.wrongType(file: file, key: "lane_budget_daily", value: text, expected: Self.laneBudgetForm))
+                }
+            }
+            if let text = extras["schedule"] {
+                // A plain `schedule: "22:00-06:00"` lists windows only.
+                let parsed = text.contains("=")
+                    ? SubmissionSchedule.parse(compact: text)
+                    : SubmissionSchedule.parse(windows: text.split(separator: ",").map(String.init), days: [])
+                switch parsed {
+                case .success(let schedule): policy.schedule = schedule
+                case .failure(let error):
+                    problems.append(.wrongType(file: file, key: "schedule", value: text, expected: "\(error); \(Self.scheduleForm)"))
+                }
+            }
+            return (layer, policy, problems)
+        }
+    }
+
     /// Builds a layer from written pairs; names in `extraKeys` (manifest columns such as `first_frame`) are
     /// returned separately instead of being reported as unknown settings.
     ///
@@ -90,9 +131,13 @@ extension PlanningPass {
                 if case .scalar(let text) = value {
                     extras[normalized] = text
                 } else {
-                    problems.append(.wrongType(file: file, key: normalized, value: value.text,
-                        expected: normalized == "name" ? "one plain name, e.g. `\"name\": \"intro\"`"
-                            : "one path relative to the manifest, e.g. `\"\(normalized)\": \"img/intro.png\"`"))
+                    let expected = switch normalized {
+                    case "name": "one plain name, e.g. `\"name\": \"intro\"`"
+                    case "schedule": Self.scheduleForm
+                    case "lane_budget_daily": Self.laneBudgetForm
+                    default: "one path relative to the manifest, e.g. `\"\(normalized)\": \"img/intro.png\"`"
+                    }
+                    problems.append(.wrongType(file: file, key: normalized, value: value.text, expected: expected))
                 }
             } else if let key = SettingKey(written: name) {
                 if value.fits(key) {

@@ -67,11 +67,40 @@ public enum SettingsDocument {
                     return nil
                 }
                 pairs.append((key.string, items.count == sequence.count ? .list(items) : .block(preview: preview(valueNode))))
+            case .mapping(let nested) where SettingKey.normalize(key.string) == "schedule":
+                // The one nested setting (a folder's time window): two levels, flattened to its compact form.
+                pairs.append((key.string, compactSchedule(nested).map(RawSetting.scalar) ?? .block(preview: preview(valueNode))))
             default:
                 pairs.append((key.string, .block(preview: preview(valueNode))))
             }
         }
         return .success(pairs)
+    }
+
+    /// `{windows: ["22:00-06:00"], days: [mon, fri]}` as `windows=22:00-06:00;days=mon,fri`
+    /// (``SubmissionSchedule/parse(compact:)``); nil when it is not a mapping of scalars or short lists of them.
+    static func compactSchedule(_ mapping: Node.Mapping) -> String? {
+        guard mapping.count <= 4 else { return nil }
+        var parts: [String] = []
+        for (keyNode, valueNode) in mapping {
+            guard case .scalar(let key) = keyNode else { return nil }
+            var items: [String] = []
+            switch valueNode {
+            case .scalar(let scalar):
+                items = scalar.string.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            case .sequence(let sequence):
+                guard sequence.count <= 32 else { return nil }
+                for item in sequence {
+                    guard case .scalar(let scalar) = item else { return nil }
+                    items.append(scalar.string)
+                }
+            default:
+                return nil
+            }
+            guard !items.contains(where: { $0.contains(";") || $0.contains("=") || $0.contains(",") }) else { return nil }
+            parts.append(key.string.lowercased() + "=" + items.joined(separator: ","))
+        }
+        return parts.joined(separator: ";")
     }
 
     /// A one-line preview of a nested YAML value (`{style: noir, grain: {…}}`), looking one level deep only.

@@ -51,6 +51,15 @@ public struct OutboxWriter: Sendable {
             stem: (stemPath as NSString).lastPathComponent)
     }
 
+    /// Gives back a stem reserved for a job that did not leave the queue after all (a budget held it): its log is
+    /// removed while it is still empty and nothing else was written under the stem.
+    public func release(_ reservation: OutputReservation) {
+        let log = Self.join(reservation.directory, reservation.stem + ".log")
+        let siblings = outputExtensions.filter { $0 != "log" }.map { Self.join(reservation.directory, "\(reservation.stem).\($0)") }
+        guard FileSystemProbe.lstat(log)?.size == 0, !siblings.contains(where: FileOperations.exists) else { return }
+        unlink(log)
+    }
+
     /// Creates the stem's log exclusively and checks its siblings; returns whether the stem is now ours.
     func claim(directory: String, stem: String) throws -> Bool {
         let log = Self.join(directory, stem + ".log")

@@ -10,17 +10,18 @@ extension SQLiteStateStore {
     /// - Parameters:
     ///   - outputPath: the reserved output name, recorded with this step when not recorded yet.
     ///   - task: the facts of the status call just made, applied to the active task in the same transaction.
-    /// - Throws: ``StateStoreError/unexpectedState(job:expected:actual:requested:)`` when the job moved on,
+    ///   - budget: the job's estimated cost and the caps over it, for a commit that reserves spend.
+    /// - Throws: ``StateStoreError/budgetHold(_:)`` when a cap refuses the reservation (nothing is written), ``StateStoreError/unexpectedState(job:expected:actual:requested:)`` when the job moved on,
     ///   ``StateStoreError/illegalTransition(job:from:to:)`` when ``JobState`` forbids the move.
     @discardableResult
     public func commit(
         _ id: UUID, _ commit: JobLifecycle.Commit, outputPath: String? = nil,
-        task: (@Sendable (inout StoredTask) -> Void)? = nil
+        task: (@Sendable (inout StoredTask) -> Void)? = nil, budget: BudgetRequest? = nil
     ) throws -> StoredJob {
         try Self.checkLegal(id, commit)
         let now = clock()
         return try write("move a job from \(commit.from) to \(commit.to)") { db in
-            try self.apply(db, id, commit, outputPath: outputPath, task: task, now: now)
+            try self.apply(db, id, commit, outputPath: outputPath, task: task, budget: budget, now: now)
         }
     }
 
@@ -29,12 +30,12 @@ extension SQLiteStateStore {
     @discardableResult
     public func commit(
         _ id: UUID, _ commit: JobLifecycle.Commit, outputPath: String? = nil,
-        task: (@Sendable (inout StoredTask) -> Void)? = nil
+        task: (@Sendable (inout StoredTask) -> Void)? = nil, budget: BudgetRequest? = nil
     ) async throws -> StoredJob {
         try Self.checkLegal(id, commit)
         let now = clock()
         return try await writeAsync("move a job from \(commit.from) to \(commit.to)") { db in
-            try self.apply(db, id, commit, outputPath: outputPath, task: task, now: now)
+            try self.apply(db, id, commit, outputPath: outputPath, task: task, budget: budget, now: now)
         }
     }
 
@@ -46,11 +47,15 @@ extension SQLiteStateStore {
 
     private func apply(
         _ db: Database, _ id: UUID, _ commit: JobLifecycle.Commit, outputPath: String?,
-        task: (@Sendable (inout StoredTask) -> Void)?, now: Date
+        task: (@Sendable (inout StoredTask) -> Void)?, budget: BudgetRequest?, now: Date
     ) throws -> StoredJob {
         guard var job = try Self.fetchJob(db, id) else { throw StateStoreError.jobNotFound(id) }
         guard job.state == commit.from else {
             throw StateStoreError.unexpectedState(job: id, expected: commit.from, actual: job.state, requested: commit.to)
+        }
+        // First, so that a cap refusing the reservation leaves nothing written.
+        if let spend = commit.spend {
+            try applySpend(db, jobID: id.lowercasedString, lane: job.lane, spend, budget: budget, now: now)
         }
         job.state = commit.to
         job.counters = commit.counters

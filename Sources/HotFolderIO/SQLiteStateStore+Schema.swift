@@ -99,6 +99,47 @@ extension SQLiteStateStore {
             // Jobs left in `detected` by an older version (never written in practice) are queued.
             try db.execute(sql: "UPDATE job SET state = 'ready' WHERE state = 'detected'")
         }
+        migrator.registerMigration("v3-budget") { db in
+            // One row per create call's reserved cost (`amount`: the estimate while reserved, the billed figure once
+            // settled, 0 once released), dated by the day and month it was reserved in (the service's time zone).
+            try db.execute(
+                sql: """
+                    CREATE TABLE spend (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        jobId TEXT NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+                        lane TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        month TEXT NOT NULL,
+                        estimate REAL NOT NULL,
+                        tokens INTEGER NOT NULL,
+                        amount REAL NOT NULL,
+                        state TEXT NOT NULL,
+                        reservedAt REAL NOT NULL,
+                        settledAt REAL
+                    );
+                    CREATE INDEX spend_day ON spend(day, lane);
+                    CREATE INDEX spend_month ON spend(month);
+                    CREATE INDEX spend_open ON spend(jobId) WHERE state = 'reserved';
+
+                    CREATE TABLE budgetOverride (
+                        cap TEXT PRIMARY KEY NOT NULL,
+                        value REAL,
+                        setAt REAL NOT NULL
+                    );
+
+                    CREATE TABLE budgetAlert (
+                        cap TEXT NOT NULL,
+                        period TEXT NOT NULL,
+                        fraction REAL NOT NULL,
+                        used REAL NOT NULL,
+                        cap_limit REAL NOT NULL,
+                        at REAL NOT NULL,
+                        announcedAt REAL,
+                        PRIMARY KEY (cap, period, fraction)
+                    );
+                    CREATE INDEX budgetAlert_new ON budgetAlert(at) WHERE announcedAt IS NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -22,6 +22,8 @@ public enum StateStoreError: Error, Sendable, Hashable, CustomStringConvertible 
     case corruptRow(table: String, column: String, value: String)
     /// SQLite reported an error.
     case database(operation: String, path: String, reason: String)
+    /// A budget cap refused the reservation the commit asked for: nothing was written; the job must be held.
+    case budgetHold(BudgetHold)
 
     /// The error as one sentence.
     public var description: String {
@@ -44,6 +46,8 @@ public enum StateStoreError: Error, Sendable, Hashable, CustomStringConvertible 
             "The state database holds an unreadable \(table).\(column) value '\(value)'."
         case .database(let operation, let path, let reason):
             "The state database \(path) failed to \(operation): \(reason)."
+        case .budgetHold(let hold):
+            "Held: \(hold.reason)."
         }
     }
 }

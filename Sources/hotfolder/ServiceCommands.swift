@@ -91,7 +91,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let store = try options.openStore(configuration)
-        let report = try StatusReport.read(store: store, stateDirectory: configuration.stateDirectory)
+        let report = try StatusReport.read(store: store, stateDirectory: configuration.stateDirectory, configuration: configuration)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -194,17 +194,19 @@ private struct LineHandler: LogHandler {
 /// Runs the service in-process against `emulator` for the duration of `body`, then shuts it down gracefully.
 func withService(
     _ folders: ServiceFolders, emulator: SeedanceEmulator, logs: LogLines = LogLines(),
-    configure: (inout ServiceConfiguration) -> Void = { _ in },
+    configure: (inout ServiceConfiguration) -> Void = { _ in }, clock: ShiftedClock? = nil,
     _ body: (ServiceEvents, SQLiteStateStore) async throws -> Void
 ) async throws {
     var configuration = folders.configuration(baseURL: emulator.baseURL)
     configure(&configuration)
-    let store = try SQLiteStateStore(directory: configuration.stateDirectory)
+    let wallClock: @Sendable () -> Date = { Date() }
+    let now = clock?.closure ?? wallClock
+    let store = try SQLiteStateStore(directory: configuration.stateDirectory, clock: now)
     let events = ServiceEvents()
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
     let logger = logs.logger()
     let api = ServiceLauncher.makeAPI(configuration: configuration, apiKey: serviceTestKey, httpClient: client, store: store, logger: logger)
-    let service = HotFolderService(configuration: configuration, api: api, store: store, logger: logger, observer: events.record)
+    let service = HotFolderService(configuration: configuration, api: api, store: store, logger: logger, clock: now, observer: events.record)
     let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: logger))
     do {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -220,6 +222,17 @@ func withService(
     try await client.shutdown()
     #expect(logs.all.allSatisfy { !$0.contains(serviceTestKey) }, "the API key appeared in a log line")
     #expect(folders.filesContaining(serviceTestKey).isEmpty, "the API key appeared in a file the run wrote")
+}
+
+/// The wall clock moved by a test (a window opens, a new day starts); time still passes as usual.
+final class ShiftedClock: Sendable {
+    private let offset = Mutex<TimeInterval>(0)
+
+    var now: Date { Date().addingTimeInterval(offset.withLock { $0 }) }
+
+    func advance(_ seconds: TimeInterval) { offset.withLock { $0 += seconds } }
+
+    var closure: @Sendable () -> Date { { self.now } }
 }
 
 /// Starts an emulator for a test (queue and run time 0 unless given).

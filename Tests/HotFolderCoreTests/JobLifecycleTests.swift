@@ -267,11 +267,63 @@ import Testing
 
     @Test func aHeldJobKeepsItsPlaceAndGoesOnWhenItsTimeComes() {
         var job = JobLifecycle(state: .ready, hasImages: false, policy: policy)
-        let held = job.handle(.gateClosed(reason: "daily budget reached", until: t0.addingTimeInterval(600)), now: t0)
+        let held = job.handle(.gateClosed(.budget, reason: "daily budget reached", until: t0.addingTimeInterval(600)), now: t0)
         #expect(commits(held).first?.to == .held)
-        #expect(commits(held).first?.failure?.message == "daily budget reached")
+        #expect(commits(held).first?.failure == JobLifecycle.Failure(category: "budget", message: "daily budget reached"))
         #expect(job.handle(.due, now: t0.addingTimeInterval(599)).isEmpty)
         #expect(commits(job.handle(.due, now: t0.addingTimeInterval(600))).first?.to == .ready)
+    }
+
+    @Test func aHoldUntilToldWaitsForTheGateToOpen() {
+        var job = JobLifecycle(state: .ready, hasImages: false, policy: policy)
+        _ = job.handle(.gateClosed(.budget, reason: "its cost is more than the whole cap", until: nil), now: t0)
+        #expect(job.handle(.due, now: t0.addingTimeInterval(86400 * 30)).isEmpty, "no time ends it")
+        let opened = job.handle(.gateOpened, now: t0)
+        #expect(commits(opened).first?.to == .ready)
+        #expect(job.failure == nil && job.notBefore == nil)
+    }
+
+    // MARK: Spend: one reservation per create call, released only when nothing can be billed
+
+    func spend(_ effects: [JobLifecycle.Effect]) -> [JobLifecycle.SpendChange?] { commits(effects).map(\.spend) }
+
+    @Test func leavingTheQueueReservesAndASucceededTaskSettlesAtTheBilledTokens() {
+        var job = JobLifecycle(state: .ready, hasImages: true, policy: policy)
+        #expect(spend(job.handle(.inputsVerified, now: t0)) == [.reserve])
+        #expect(spend(job.handle(.uploaded, now: t0)) == [nil], "one reservation for the whole job, made before the upload")
+        _ = job.handle(.created(taskID: "t1"), now: t0)
+        var remote = RemoteTask(id: "t1", status: .succeeded(videoURL: "http://v", expiresAt: nil))
+        remote.completionTokens = 108_900
+        #expect(spend(job.handle(.statusSeen(remote), now: t0)) == [.settle(tokens: 108_900)])
+    }
+
+    @Test func aReservationIsReleasedOnlyWhenNothingCanHaveBeenBilled() {
+        // Refused create calls, retried or failed: nothing was created.
+        for category in [APIErrorCategory.transient, .rateLimited(retryAfter: 3), .quota, .invalidRequest] {
+            var job = JobLifecycle(state: .submitting, hasImages: false, policy: policy)
+            #expect(spend(job.handle(.createRefused(category, message: "no"), now: t0)) == [.release], "\(category)")
+        }
+        // A task the provider failed is not billed, whether it is tried again or the job fails.
+        var failing = JobLifecycle(state: .running, hasImages: false, policy: policy, task: TaskFacts(taskID: "t", submittedAt: t0))
+        #expect(spend(failing.handle(.statusSeen(RemoteTask(id: "t", status: .failed(category: .transient, message: "x"))), now: t0)) == [.release])
+        var refused = JobLifecycle(state: .running, hasImages: false, policy: policy, task: TaskFacts(taskID: "t", submittedAt: t0))
+        #expect(spend(refused.handle(.statusSeen(RemoteTask(id: "t", status: .failed(category: .moderation, message: "x"))), now: t0)) == [.release])
+        // An uncertain call keeps its reservation; a search that finds no task releases it before sending again.
+        var uncertain = JobLifecycle(state: .submitting, hasImages: false, policy: policy)
+        #expect(spend(uncertain.handle(.createOutcomeUnknown(message: "502"), now: t0)) == [nil])
+        var searched = JobLifecycle(state: .uncertain, hasImages: false, policy: LifecyclePolicy(canSearchLostTasks: true, lostTaskSearches: 1))
+        #expect(spend(searched.handle(.lookedUp(.notFound), now: t0)) == [.release])
+        // A person sending an uncertain job again: the first call may have been billed, so it counts as spent.
+        var retried = JobLifecycle(state: .uncertain, hasImages: false, policy: policy)
+        #expect(spend(retried.handle(.operatorRetry, now: t0)) == [.settle(tokens: nil)])
+        // Status calls that give up leave a task that may still finish: still reserved.
+        var lost = JobLifecycle(state: .running, hasImages: false, policy: LifecyclePolicy(maxStatusFailures: 1), task: TaskFacts(taskID: "t", submittedAt: t0))
+        #expect(spend(lost.handle(.statusFailed(.transient, message: "502"), now: t0)) == [nil])
+        // Cancelled before the create call: released; after it: kept.
+        var queued = JobLifecycle(state: .uploading, hasImages: true, policy: policy)
+        #expect(spend(queued.handle(.operatorCancel, now: t0)) == [.release])
+        var submitted = JobLifecycle(state: .submitted, hasImages: false, policy: policy, task: TaskFacts(taskID: "t", submittedAt: t0))
+        #expect(spend(submitted.handle(.operatorCancel, now: t0)) == [nil])
     }
 
     @Test func aTaskCreatedAfterACancelIsCancelledAtTheProvider() {
