@@ -68,6 +68,10 @@ public struct GenerationRequest: Sendable, Hashable, Codable {
     public var seed: Int64?
     /// Images with roles; absent for text-to-video.
     public var imageWithRoles: [ImageWithRole]?
+    /// Ark only: `flex` for the offline tier (absent: the default tier). Never sent to the gateway.
+    public var serviceTier: String?
+    /// Ark only: seconds a task may wait before it expires.
+    public var executionExpiresAfter: Int?
 
     /// Creates a request.
     public init(
@@ -87,5 +91,7 @@ public struct GenerationRequest: Sendable, Hashable, Codable {
         case model, prompt, duration, resolution, seed
         case aspectRatio = "aspect_ratio"
         case imageWithRoles = "image_with_roles"
+        case serviceTier = "service_tier"
+        case executionExpiresAfter = "execution_expires_after"
     }
 }

@@ -85,9 +85,18 @@ extension PlanningPass {
             // The seed list decides how many variants there are, whatever `variants` says further down.
             effective[SettingKey.variants.rawValue] = EffectiveSetting(value: String(seeds.count), source: settings.source(of: .seeds))
         }
-        let estimate = options.prices.estimate(
+        var estimate = options.prices.estimate(
             model: settings.model, resolution: settings.resolution, ratio: settings.aspectRatio,
             duration: settings.duration)
+        if settings.serviceTier == "flex" { estimate.cost *= ResolvedSettings.flexPriceFactor }
+        if options.provider != .ark {
+            // Ark's own request fields: the gateway has no offline tier and would refuse or ignore them.
+            for key in [SettingKey.serviceTier, .executionExpiresAfter] where settings.effective[key] != nil && (key != .serviceTier || settings.serviceTier != nil) {
+                problems.append(.invalidValue(
+                    file: settings.source(of: key), key: key, value: settings.effective[key]?.value.text ?? "",
+                    expected: "remove it: it is an Ark setting (provider: ark); the gateway has no offline tier"))
+            }
+        }
         let errors = problems.map(\.report)
         let status: JobStatus = !errors.isEmpty ? .invalid : waiting ? .waiting : .valid
         let seeds = settings.variantSeeds(jobName: candidate.name)
@@ -103,10 +112,12 @@ extension PlanningPass {
                     : "derived from the job name"
                 jobSettings["seed"] = EffectiveSetting(value: String(seed), source: "variant \(index + 1) of \(seeds.count), \(how)")
             }
-            let request = GenerationRequest(
+            var request = GenerationRequest(
                 model: settings.model.rawValue, prompt: finalPrompt, duration: settings.duration,
                 aspectRatio: settings.aspectRatio.rawValue, resolution: settings.resolution.rawValue, seed: seed,
                 imageWithRoles: placeholders.isEmpty ? nil : placeholders)
+            request.serviceTier = settings.serviceTier
+            request.executionExpiresAfter = settings.executionExpiresAfter
             return JobSpec(
                 name: many ? "\(candidate.name)-v\(index + 1)" : candidate.name, lane: candidate.lane, mode: mode,
                 status: status, request: request, images: sortedImages, settings: jobSettings, inputFiles: inputFiles,

@@ -37,6 +37,13 @@ public struct ResolvedSettings: Sendable, Hashable {
     public var outputName: String?
     /// Higher runs first.
     public var priority = 0
+    /// Ark's `service_tier`: `flex` runs offline at about half the price (nil: the default tier).
+    public var serviceTier: String?
+    /// Ark's `execution_expires_after` in seconds (how long a task may wait to run), when set.
+    public var executionExpiresAfter: Int?
+
+    /// The price factor of Ark's offline tier (`service_tier: flex`), per `spec/seedance-api.md`.
+    public static let flexPriceFactor = 0.5
 
     /// The largest number of variants one job may ask for.
     public static let maxVariants = 8
@@ -155,6 +162,20 @@ public struct ResolvedSettings: Sendable, Hashable {
                 settings.priority = value
             } else {
                 fail(.priority, text, file, "use `low`, `normal`, `high`, `urgent` or a whole number from -1000 to 1000 (higher runs first)")
+            }
+        }
+        if let (text, file) = scalar(.serviceTier) {
+            switch text.lowercased() {
+            case "default": settings.serviceTier = nil
+            case "flex": settings.serviceTier = "flex"
+            default: fail(.serviceTier, text, file, "use `default` or `flex` (Ark's offline tier: about half the price, runs when capacity is free)")
+            }
+        }
+        if let (text, file) = scalar(.executionExpiresAfter) {
+            if let value = Int(text.lowercased().hasSuffix("s") ? String(text.dropLast()) : text), (3600...259_200).contains(value) {
+                settings.executionExpiresAfter = value
+            } else {
+                fail(.executionExpiresAfter, text, file, "use a whole number of seconds from 3600 (1 h) to 259200 (3 days), e.g. `execution_expires_after: 86400`")
             }
         }
         return (settings, problems)

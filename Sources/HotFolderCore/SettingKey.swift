@@ -15,6 +15,8 @@ public enum SettingKey: String, Sendable, Hashable, CaseIterable, Codable, Compa
     case promptSuffix = "prompt_suffix"
     case outputName = "output_name"
     case priority
+    case serviceTier = "service_tier"
+    case executionExpiresAfter = "execution_expires_after"
 
     /// What a value of this setting looks like, with an example: the fix when a file gives it a list or a
     /// nested block instead.
@@ -32,6 +34,8 @@ public enum SettingKey: String, Sendable, Hashable, CaseIterable, Codable, Compa
         case .promptSuffix: "text, e.g. `prompt_suffix: \"Soft evening light.\"`"
         case .outputName: "one plain file name, e.g. `output_name: sunset-final`"
         case .priority: "one value, e.g. `priority: high` or `priority: 5`"
+        case .serviceTier: "one word, `default` or `flex` (Ark's offline tier), e.g. `service_tier: flex`"
+        case .executionExpiresAfter: "one whole number of seconds, e.g. `execution_expires_after: 86400`"
         }
     }
 

@@ -265,6 +265,15 @@ struct ArkCreateBody: Encodable, Sendable {
     var ratio: String?
     var duration: Int?
     var seed: Int64?
+    /// `flex`: the offline tier (recorded in the metadata with the rest of the body).
+    var serviceTier: String?
+    var executionExpiresAfter: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case model, content, resolution, ratio, duration, seed
+        case serviceTier = "service_tier"
+        case executionExpiresAfter = "execution_expires_after"
+    }
 
     init(request: GenerationRequest, model: String) {
         self.model = model
@@ -277,6 +286,8 @@ struct ArkCreateBody: Encodable, Sendable {
         ratio = request.aspectRatio
         duration = request.duration
         seed = request.seed
+        serviceTier = request.serviceTier
+        executionExpiresAfter = request.executionExpiresAfter
     }
 }
 

@@ -26,7 +26,8 @@ extension EmulatorRoutes {
         }
         let task = state.createTask(
             provider: .ark, model: valid.model, prompt: valid.prompt, duration: valid.duration,
-            resolution: valid.resolution, ratio: valid.ratio, seed: valid.seed, images: valid.images)
+            resolution: valid.resolution, ratio: valid.ratio, seed: valid.seed, images: valid.images,
+            serviceTier: valid.serviceTier, executionExpiresAfter: valid.executionExpiresAfter)
         if let lost = await lostCreateAnswer(context, ark: true) { return lost }
         return EmulatorRoutes.json(.ok, ["id": task.id])
     }
@@ -65,8 +66,8 @@ extension EmulatorRoutes {
         var object: [String: Any] = [
             "id": task.id, "model": task.model, "error": NSNull(), "created_at": Int(task.createdAt),
             "updated_at": Int(task.createdAt), "seed": task.seed, "resolution": task.resolution.rawValue,
-            "ratio": task.ratio.rawValue, "duration": task.duration, "framespersecond": 24, "service_tier": "default",
-            "execution_expires_after": 172_800,
+            "ratio": task.ratio.rawValue, "duration": task.duration, "framespersecond": 24, "service_tier": task.serviceTier,
+            "execution_expires_after": task.executionExpiresAfter,
         ]
         let phase = task.phase(at: state.now)
         object["status"] = Self.arkStatus(phase)

@@ -94,7 +94,8 @@ final class EmulatorState: Sendable {
     /// a slow run and a flaky CDN, and the prompt's hash decides `always_fail`.
     func createTask(
         provider: EmulatorTask.Provider, model: String, prompt: String, duration: Int, resolution: Resolution,
-        ratio: AspectRatio, seed: Int64, images: [ImageRole: String]
+        ratio: AspectRatio, seed: Int64, images: [ImageRole: String], serviceTier: String = "default",
+        executionExpiresAfter: Int = 172_800
     ) -> EmulatorTask {
         let moderated = roll(.moderation)
         let expiresEarly = roll(.expireEarly)
@@ -114,7 +115,8 @@ final class EmulatorState: Sendable {
                 duration: duration, resolution: resolution, ratio: ratio, seed: resolvedSeed, images: images,
                 createdAt: now, queueSeconds: configuration.queueSeconds,
                 runSeconds: slow ? configuration.slowTaskSeconds : configuration.runSeconds, failure: failure,
-                expiresEarly: expiresEarly, cdnFailures: cdnFlaky ? max(0, configuration.cdnFlakyFailures) : 0)
+                expiresEarly: expiresEarly, cdnFailures: cdnFlaky ? max(0, configuration.cdnFlakyFailures) : 0,
+                serviceTier: serviceTier, executionExpiresAfter: executionExpiresAfter)
             storage.tasks[id] = task
             storage.stats.tasksCreated += 1
             if alwaysFails { storage.stats.faultsInjected[EmulatorFault.alwaysFail.rawValue, default: 0] += 1 }

@@ -71,6 +71,9 @@ struct EmulatorTask: Sendable {
     let expiresEarly: Bool
     /// The `cdn_flaky` fault: how many downloads of the video fail before one succeeds.
     let cdnFailures: Int
+    /// Ark's tier (`default`, `flex`) and how long the task may wait, as asked.
+    var serviceTier = "default"
+    var executionExpiresAfter = 172_800
     /// Downloads of the video asked for so far (the `cdn_flaky` fault fails the first ones).
     var downloads = 0
     var cancelledAt: Double?

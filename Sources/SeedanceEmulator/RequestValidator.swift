@@ -11,6 +11,9 @@ struct ValidatedRequest: Sendable {
     var ratio: AspectRatio
     var seed: Int64
     var images: [ImageRole: String]
+    /// Ark's `service_tier` (`default` or `flex`) and `execution_expires_after`.
+    var serviceTier = "default"
+    var executionExpiresAfter = 172_800
 }
 
 /// A rule the request broke: the HTTP status, a machine code, the field and a sentence.
@@ -110,9 +113,24 @@ enum RequestValidator {
         if images[.lastFrame] != nil, model.contains("fast") {
             throw RuleViolation(code: "InvalidParameter", param: "content.role", message: "The fast model does not support a last frame.")
         }
-        return try common(
+        var valid = try common(
             model: model, prompt: prompt, duration: body["duration"], ratio: body["ratio"], ratioField: "ratio",
             resolution: body["resolution"], seed: body["seed"], images: images)
+        if let tier = body["service_tier"] {
+            guard let text = tier as? String, ["default", "flex"].contains(text) else {
+                throw RuleViolation(code: "InvalidParameter", param: "service_tier", message: "service_tier must be default or flex, got \(tier).")
+            }
+            valid.serviceTier = text
+        }
+        if let expires = body["execution_expires_after"] {
+            guard let value = integer(expires), (3600...259_200).contains(value) else {
+                throw RuleViolation(
+                    code: "InvalidParameter", param: "execution_expires_after",
+                    message: "execution_expires_after must be an integer from 3600 to 259200 seconds, got \(expires).")
+            }
+            valid.executionExpiresAfter = Int(value)
+        }
+        return valid
     }
 
     private static func common(

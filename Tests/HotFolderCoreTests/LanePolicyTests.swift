@@ -23,6 +23,23 @@ import Testing
         #expect(plan.jobs.first?.lanePolicy == nil)
     }
 
+    @Test func aLaneMayRunOnArksOfflineTierAtHalfThePrice() throws {
+        let files = [("night/_defaults.yaml", "service_tier: flex\nexecution_expires_after: 86400"), ("night/a.txt", "A kite"), ("day/b.txt", "A kite")]
+        var options = PlannerOptions(config: [:], orphanTimeout: 600)
+        options.provider = .ark
+        let plan = try DropPlanner(options: options).plan(Fixture.inbox(files), now: Fixture.t0.addingTimeInterval(3600))
+        let night = try #require(plan.jobs.first { $0.lane == "night" })
+        let day = try #require(plan.jobs.first { $0.lane == "day" })
+        #expect(night.errors == [])
+        #expect(night.request.serviceTier == "flex" && night.request.executionExpiresAfter == 86400)
+        #expect(abs((night.estimate?.cost ?? 0) * 2 - (day.estimate?.cost ?? 0)) < 1e-9)
+        #expect(day.request.serviceTier == nil)
+        // The gateway has no offline tier: said before anything is sent.
+        let gateway = try Fixture.single([("_defaults.yaml", "service_tier: flex"), ("a.txt", "A kite")])
+        #expect(gateway.errors.contains { $0.message.contains("it is an Ark setting") })
+        #expect(try Fixture.single([("_defaults.yaml", "service_tier: cheap"), ("a.txt", "A kite")]).errors.contains { $0.message.contains("`flex`") })
+    }
+
     @Test func wrongValuesAreClearErrorsOnTheJobsBelow() throws {
         let badBudget = try Fixture.single([("_defaults.yaml", "lane_budget_daily: lots"), ("a.txt", "A kite")])
         #expect(badBudget.errors.contains { $0.message.contains("lane_budget_daily") && $0.message.contains("lane_budget_daily: 10") })

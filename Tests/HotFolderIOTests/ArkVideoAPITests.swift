@@ -40,6 +40,30 @@ import Testing
         }
     }
 
+    @Test func theOfflineTierIsSentRecordedAndEchoed() async throws {
+        try await Fixture.with { fixture in
+            let api = fixture.ark()
+            var request = GenerationRequest(model: SeedanceModel.fast.rawValue, prompt: "Night harbour", duration: 2)
+            request.serviceTier = "flex"
+            request.executionExpiresAfter = 86_400
+            let id = try await api.createTask(request)
+            let body = try #require(fixture.emulator.receivedRequests.first { $0.endpoint == "ark.create" }?.bodyJSON)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+            #expect(json["service_tier"] as? String == "flex")
+            #expect(json["execution_expires_after"] as? Int == 86_400)
+            // The metadata records the body sent, tier included.
+            #expect(String(decoding: try #require(api.recordedBody(for: request)), as: UTF8.self).contains(#""service_tier":"flex""#))
+            _ = try await api.task(id: id)
+            // The gateway's body never carries them when unset (the planner refuses them for the gateway).
+            let plain = try JSONEncoder().encode(GenerationRequest(model: SeedanceModel.fast.rawValue, prompt: "x"))
+            #expect(!String(decoding: plain, as: UTF8.self).contains("service_tier"))
+            // A wrong tier is refused by the emulator as Ark does.
+            var wrong = request
+            wrong.serviceTier = "cheap"
+            #expect(await apiError { _ = try await api.createTask(wrong) }?.category == .invalidRequest)
+        }
+    }
+
     @Test func cancelQueuedTaskThenRefuseRunning() async throws {
         try await Fixture.with({ $0.queueSeconds = 1000 }) { fixture in
             let api = fixture.ark()
