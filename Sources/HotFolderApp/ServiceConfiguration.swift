@@ -118,6 +118,8 @@ public struct ServiceConfiguration: Sendable, Hashable {
     /// The zone calendar days, months, budgets' resets, time windows and the report's hour are counted in
     /// (`timezone: Europe/Berlin`; default: the system's).
     public var timeZone: TimeZone = .current
+    /// When the morning report is written (`report:`).
+    public var report = ReportSettings()
 
     /// Creates a configuration with every default: output folders beside the inbox, the provider's base URL.
     public init(inbox: String, stateDirectory: String, configFile: String? = nil) {

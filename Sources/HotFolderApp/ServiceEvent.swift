@@ -29,4 +29,6 @@ public enum ServiceEvent: Sendable, Hashable {
     case queuePaused(category: String)
     /// The queue works again.
     case queueResumed
+    /// A morning report was written (`report.ready`); `path` is its HTML page.
+    case reportReady(path: String)
 }

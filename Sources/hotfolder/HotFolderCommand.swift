@@ -18,6 +18,7 @@ struct HotFolderCommand: AsyncParsableCommand {
             PlanCommand.self,
             RetryCommand.self,
             CancelCommand.self,
+            ReportCommand.self,
             InitCommand.self,
             DoctorCommand.self,
             DemoCommand.self,
