@@ -36,9 +36,12 @@ import Testing
         let last = Self.date("2026-11-29 07:00")
         // Down for three days: one report, for everything since the last one.
         #expect(schedule.decide(lastReport: last, now: Self.date("2026-12-02 11:40")) == .writeNow(since: last))
-        // Down over the report time of one day only: written at start, even before the next day's time.
-        #expect(schedule.decide(lastReport: Self.date("2026-12-01 07:00"), now: Self.date("2026-12-02 06:00"))
+        // Down from 06:50 to 07:30: written at start, not a day late.
+        #expect(schedule.decide(lastReport: Self.date("2026-12-01 07:00"), now: Self.date("2026-12-02 07:30"))
             == .writeNow(since: Self.date("2026-12-01 07:00")))
+        // Up again before the time: nothing yet.
+        #expect(schedule.decide(lastReport: Self.date("2026-12-01 07:00"), now: Self.date("2026-12-02 06:00"))
+            == .waitUntil(Self.date("2026-12-02 07:00")))
     }
 
     @Test func aNewInstallationWaitsForTheNextTime() {
