@@ -28,7 +28,7 @@ public struct MorningReportWriter: Sendable {
     let store: SQLiteStateStore
     /// The folder the report's files go to (default `outbox/_reports`).
     public var directory: String
-    /// Makes the contact sheet (and posters missing for older videos are not made here: only the sheet).
+    /// Makes the contact sheet from the posters the runner made beside each video.
     public var posterMaker = PosterMaker()
     /// The budget lines; none until budgets exist.
     public var budgets: BudgetSource = { _ in [] }

@@ -9,6 +9,7 @@ Exit status 0 when every check passes, 1 when one fails (each failure on stderr)
 Runs as root on CI without a display: chromium gets --headless=new --no-sandbox --disable-dev-shm-usage.
 """
 import argparse
+import base64
 import pathlib
 import shutil
 import sys
@@ -79,9 +80,13 @@ def main() -> int:
             if not (url.startswith("file:") or url.startswith("data:")):
                 failures.append(f"the page fetched {url} from the network")
         if args.screenshot:
-            height = driver.execute_script("return document.documentElement.scrollHeight")
-            driver.set_window_size(args.width, max(600, min(int(height) + 40, 12000)))
-            driver.save_screenshot(args.screenshot)
+            # The whole page, not just the window: the viewport is made as tall as the content first.
+            metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+            height = min(int(metrics["cssContentSize"]["height"]) + 16, 16000)
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": args.width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+            pathlib.Path(args.screenshot).write_bytes(base64.b64decode(shot["data"]))
     finally:
         driver.quit()
 
