@@ -109,7 +109,7 @@ public struct MorningReportWriter: Sendable {
     }
 
     /// The path of `file` seen from the folder `base` (both absolute).
-    static func relativePath(from base: String, to file: String) -> String {
+    public static func relativePath(from base: String, to file: String) -> String {
         let from = HotFolderService.absolute(base).split(separator: "/")
         let to = HotFolderService.absolute(file).split(separator: "/")
         var common = 0

@@ -11,14 +11,14 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "Write the morning report now: an HTML page, a CSV table and a contact sheet.",
         discussion: """
-            Writes YYYY-MM-DD.html (totals, spend per budget and lane, a card per job with its poster; failed
-            and held jobs first), YYYY-MM-DD.csv (a row per job) and YYYY-MM-DD-contact.jpg (a tile per video)
-            into DIR, by default outbox/_reports, and prints their paths. The day is today's in the configured
+            Writes YYYY-MM-DD.html (totals, spend per budget and lane, a card per job with its poster; failed \
+            and held jobs first), YYYY-MM-DD.csv (a row per job) and YYYY-MM-DD-contact.jpg (a tile per video) \
+            into DIR, by default outbox/_reports, and prints their paths. The day is today's in the configured \
             timezone; a report written again the same day replaces the earlier one.
 
-            The report covers the jobs that finished in the period, and every job held or uncertain now. The
-            period starts --since ago, by default at the previous report the service wrote (else 24 hours ago).
-            The service writes the report by itself every day at report.at (default 07:00); this command does
+            The report covers the jobs that finished in the period, and every job held or uncertain now. The \
+            period starts --since ago, by default at the previous report the service wrote (else 24 hours ago). \
+            The service writes the report by itself every day at report.at (default 07:00); this command does \
             not change when the next one is due.
 
             Examples:
