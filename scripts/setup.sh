@@ -44,7 +44,7 @@ fi
 
 # selenium for the browser test (scripts/browser/check_report.py), in a virtual environment made with Debian's
 # python3 (not whatever python3 is first on PATH); the tests look for it at the same place.
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/hotfolder/venv"
+venv="${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/hotfolder/venv"
 if [ ! -x "$venv/bin/python" ]; then
   echo "setup: creating the Python environment $venv"
   mkdir -p "$(dirname "$venv")"
