@@ -153,4 +153,27 @@ public struct MorningReportWriter: Sendable {
         try AtomicFile.write(Data(report.html().utf8), to: html)
         return Written(html: html, csv: csv, contactSheet: sheetPath, jobs: report.entries.count)
     }
+
+    /// Removes the report files (`YYYY-MM-DD.html`, `.csv`, `-contact.jpg`) of days more than `keepDays` before
+    /// `today` from the report folder; other files are left alone. Returns the names removed.
+    @discardableResult
+    public func removeReports(olderThan keepDays: Int, today: Date) -> [String] {
+        guard keepDays > 0, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = configuration.timeZone
+        guard let cutoff = calendar.date(byAdding: .day, value: -keepDays, to: today) else { return [] }
+        let oldest = MorningReport.day(of: cutoff, in: configuration.timeZone)
+        var removed: [String] = []
+        for name in names.sorted() {
+            let day = String(name.prefix(10))
+            let rest = name.dropFirst(10)
+            guard day.count == 10, day.allSatisfy({ $0.isNumber || $0 == "-" }), day < oldest,
+                [".html", ".csv", "-contact.jpg"].contains(String(rest))
+            else { continue }
+            if (try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))) != nil {
+                removed.append(name)
+            }
+        }
+        return removed
+    }
 }

@@ -65,6 +65,7 @@ public struct ReportScheduler: Sendable {
     let schedule: ReportSchedule
     let stateFile: String
     let clock: Clock
+    let keepDays: Int
     let logger: Logger
     let observer: @Sendable (ServiceEvent) -> Void
 
@@ -77,6 +78,7 @@ public struct ReportScheduler: Sendable {
         schedule = ReportSchedule(at: configuration.report.at, timeZone: configuration.timeZone)
         stateFile = Self.stateFile(stateDirectory: configuration.stateDirectory)
         self.clock = clock
+        keepDays = configuration.report.keepDays
         self.logger = logger
         self.observer = observer
     }
@@ -120,6 +122,8 @@ public struct ReportScheduler: Sendable {
             let written = try await Blocking.run { try writer.write(since: since, until: until) }
             try saveState(State(lastReportAt: until))
             logger.info("morning report written: \(written.html) (\(written.jobs) job(s))")
+            let removed = writer.removeReports(olderThan: keepDays, today: until)
+            if !removed.isEmpty { logger.info("removed \(removed.count) report file(s) older than \(keepDays) days") }
             observer(.reportReady(path: written.html))
             return true
         } catch {

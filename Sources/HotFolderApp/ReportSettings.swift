@@ -9,7 +9,9 @@ public struct ReportSettings: Sendable, Hashable {
     public var at = ReportSchedule.TimeOfDay(hour: 7, minute: 0)!
     /// The most video tiles on the contact sheet (the page lists every job regardless).
     public var contactSheetLimit = 100
+    /// Days the service keeps reports in `outbox/_reports` (0: forever); older ones are removed after each report.
+    public var keepDays = 90
 
-    /// Creates the defaults: enabled, at 07:00.
+    /// Creates the defaults: enabled, at 07:00, kept 90 days.
     public init() {}
 }

@@ -3,10 +3,10 @@ import Foundation
 import HotFolderCore
 import Yams
 
-/// The `report:` section (`enabled`, `at`, `contact_sheet_limit`).
+/// The `report:` section (`enabled`, `at`, `contact_sheet_limit`, `keep_days`).
 extension ServiceConfigurationLoader {
     /// The sub-settings of `report:`.
-    static let reportKeys = ["enabled", "at", "contact_sheet_limit"]
+    static let reportKeys = ["enabled", "at", "contact_sheet_limit", "keep_days"]
 
     /// Reads `report:`; a bad value is an error that names the file, line and key.
     func parseReport(_ section: Section) throws -> ReportSettings {
@@ -27,6 +27,12 @@ extension ServiceConfigurationLoader {
                         source: source, key: key, value: text, expected: "a time of day as HH:MM, such as 07:00 or 6:30")
                 }
                 settings.at = value
+            case "keep_days":
+                guard let value = Self.countOrZero(raw) else {
+                    throw ConfigurationError.invalidValue(
+                        source: source, key: key, value: text, expected: "a whole number of days, 0 (keep forever) or more, such as 90")
+                }
+                settings.keepDays = value
             default:
                 guard let value = Self.count(raw) else {
                     throw ConfigurationError.invalidValue(source: source, key: key, value: text, expected: "a whole number of 1 or more")

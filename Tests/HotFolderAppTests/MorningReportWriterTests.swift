@@ -83,9 +83,41 @@ import Testing
         try store.close()
     }
 
+    @Test func reportsOlderThanKeepDaysAreRemoved() throws {
+        let folders = try ServiceFolders("report-keep")
+        var configuration = folders.configuration(baseURL: "http://127.0.0.1:1")
+        configuration.timeZone = TimeZone(identifier: "UTC")!
+        let store = try SQLiteStateStore(directory: folders.state)
+        let writer = MorningReportWriter(configuration: configuration, store: store)
+        let reports = folders.outbox + "/_reports"
+        try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+        let names = [
+            "2026-08-01.html", "2026-08-01.csv", "2026-08-01-contact.jpg", "2026-09-02.html", "2026-09-03.html",
+            "2026-12-02.html", "2026-08-01-notes.txt", "readme.txt",
+        ]
+        for name in names { try Data("x".utf8).write(to: URL(fileURLWithPath: reports + "/" + name)) }
+        let today = ReportScheduleTestsClock.date("2026-12-02 07:00")
+        #expect(writer.removeReports(olderThan: 0, today: today).isEmpty, "0 keeps everything")
+        let removed = writer.removeReports(olderThan: 90, today: today)
+        #expect(removed == ["2026-08-01-contact.jpg", "2026-08-01.csv", "2026-08-01.html", "2026-09-02.html"], "90 days before is kept")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: reports).sorted()
+            == ["2026-08-01-notes.txt", "2026-09-03.html", "2026-12-02.html", "readme.txt"])
+        try store.close()
+    }
+
     @Test func relativePaths() {
         #expect(MorningReportWriter.relativePath(from: "/srv/outbox/_reports", to: "/srv/outbox/a/b.jpg") == "../a/b.jpg")
         #expect(MorningReportWriter.relativePath(from: "/srv/outbox/_reports", to: "/srv/outbox/b.jpg") == "../b.jpg")
         #expect(MorningReportWriter.relativePath(from: "/tmp/r", to: "/srv/outbox/b.jpg") == "../../srv/outbox/b.jpg")
+    }
+}
+
+/// UTC wall-clock times for the report tests.
+enum ReportScheduleTestsClock {
+    static func date(_ text: String) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let p = text.split(whereSeparator: { "- :".contains($0) }).map { Int($0)! }
+        return calendar.date(from: DateComponents(year: p[0], month: p[1], day: p[2], hour: p[3], minute: p[4]))!
     }
 }
