@@ -94,7 +94,9 @@ extension ServiceSuites {
         #expect(FileManager.default.fileExists(atPath: out + "/\(today)-contact.jpg"))
         let onDemand = try String(contentsOfFile: out + "/\(today).html", encoding: .utf8)
         #expect(onDemand.contains("src=\"../outbox/portrait/city.jpg\""))
-        let (browserStatus, browserOutput) = try ReportTools.checkInBrowser(out + "/\(today).html", expect: names, screenshot: folders.root + "/on-demand.png")
+        // On a phone-sized screen.
+        let phone = ProcessInfo.processInfo.environment["HOTFOLDER_REPORT_PHONE_SCREENSHOT"] ?? folders.root + "/on-demand.png"
+        let (browserStatus, browserOutput) = try ReportTools.checkInBrowser(out + "/\(today).html", expect: names, screenshot: phone, width: 390)
         #expect(browserStatus == 0, "the browser check of the on-demand report failed: \(browserOutput)")
 
         let (badCode, _, badError) = try ReportTools.run(hotfolder, ["report", "--since", "yesterday", "--config", config])

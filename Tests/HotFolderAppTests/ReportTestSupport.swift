@@ -64,10 +64,11 @@ enum ReportTools {
     }
 
     /// Opens `report` in headless Chromium: every name in `expect` shown, every image loaded, nothing fetched.
-    static func checkInBrowser(_ report: String, expect: [String], screenshot: String) throws -> (Int32, String) {
+    static func checkInBrowser(_ report: String, expect: [String], screenshot: String, width: Int = 1100) throws -> (Int32, String) {
         let script = packageRoot + "/scripts/browser/check_report.py"
         let (status, out, err) = try run(
-            try browserPython(), [script, report, "--screenshot", screenshot] + expect.flatMap { ["--expect", $0] })
+            try browserPython(),
+            [script, report, "--screenshot", screenshot, "--width", String(width)] + expect.flatMap { ["--expect", $0] })
         return (status, out + err)
     }
 }
