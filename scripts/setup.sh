@@ -13,6 +13,10 @@ packages=(
   wrk                    # HTTP load generator: emulator throughput (scripts/emulator-load.lua)
   procps                 # ps/pgrep for the benchmark and chaos scripts
   valgrind               # profiling in scripts/bench.sh (optional but documented)
+  fonts-dejavu-core      # the font ffmpeg's drawtext writes names with on the report's contact sheet
+  chromium               # the browser test opens the morning report headless
+  chromium-driver        # chromedriver, which selenium drives chromium through
+  python3-venv           # the virtual environment that holds selenium for the browser test
 )
 
 missing=()
@@ -24,17 +28,30 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all system packages present (${#packages[@]} checked)"
-  exit 0
+else
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+      echo "setup: must run as root (or have sudo) to install: ${missing[*]}" >&2; exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "setup: system packages installed"
 fi
 
-echo "setup: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    echo "setup: must run as root (or have sudo) to install: ${missing[*]}" >&2; exit 1
-  fi
+# selenium for the browser test (scripts/browser/check_report.py), in a virtual environment made with Debian's
+# python3 (not whatever python3 is first on PATH); the tests look for it at the same place.
+venv="${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/hotfolder/venv"
+if [ ! -x "$venv/bin/python" ]; then
+  echo "setup: creating the Python environment $venv"
+  mkdir -p "$(dirname "$venv")"
+  /usr/bin/python3 -m venv "$venv"
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if ! "$venv/bin/python" -c 'import selenium' >/dev/null 2>&1; then
+  echo "setup: installing selenium into $venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check selenium
+fi
 echo "setup: done"

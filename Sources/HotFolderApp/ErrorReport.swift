@@ -46,6 +46,14 @@ enum ErrorReport {
         spec.lane.isEmpty ? spec.name : spec.lane + "/" + spec.name
     }
 
+    /// What a person should do about a job that failed with `category` (the morning report shows it).
+    static func advice(for category: String) -> String {
+        if category == "invalid" {
+            return "Fix what the error file in the failed folder names, then move the files back into the inbox."
+        }
+        return explain(category).1 + " Then move its files from the failed folder back into the inbox to try again."
+    }
+
     private static func explain(_ category: String) -> (String, String) {
         switch category {
         case "moderation":

@@ -13,12 +13,16 @@ import Synchronization
 /// under way finish (at most `shutdown_grace`), and returns.
 public struct HotFolderService: Service {
     let context: ServiceContext
+    /// Writes the morning report at its time (nil when `report.enabled` is false).
+    let reports: ReportScheduler?
 
     /// Creates the service from a loaded configuration, an API client and an open store.
-    /// `clock` is the time the service's rules see (budgets' days, windows, backoffs): tests move it.
+    /// `clock` is the time the service's rules see (budgets' days, windows, backoffs) and `reportClock` the morning
+    /// report's: tests move them.
     public init(
         configuration: ServiceConfiguration, api: any VideoAPI, store: SQLiteStateStore, logger: Logger,
-        clock: @escaping @Sendable () -> Date = { Date() }, observer: @escaping @Sendable (ServiceEvent) -> Void = { _ in }
+        clock: @escaping @Sendable () -> Date = { Date() }, observer: @escaping @Sendable (ServiceEvent) -> Void = { _ in },
+        reportClock: ReportScheduler.Clock = .system
     ) {
         let inbox = Self.absolute(configuration.inbox)
         let serviceFolders = [configuration.outbox, configuration.failed, configuration.archive].map(Self.absolute)
@@ -36,6 +40,9 @@ public struct HotFolderService: Service {
             api: api, planner: DropPlanner(options: options), configuration: configuration, logger: logger,
             groupSettle: min(1, configuration.settle.seconds / 2), observer: observer, clock: clock,
             gates: GateSettings(configuration))
+        reports = configuration.report.enabled ? ReportScheduler(
+            writer: MorningReportWriter(configuration: configuration, store: store), configuration: configuration,
+            clock: reportClock, logger: logger, observer: observer) : nil
     }
 
     /// Runs until cancelled or a graceful shutdown is requested.
@@ -97,6 +104,12 @@ public struct HotFolderService: Service {
                     Task { await runner.stop() }
                 }
             }
+            if let reports {
+                group.addTask {
+                    // A report being written when the shutdown begins is finished (it runs on the thread pool).
+                    await cancelWhenGracefulShutdown { await reports.run() }
+                }
+            }
             group.addTask {
                 // Bounds the shutdown: requests still running after the grace period are cancelled.
                 try? await gracefulShutdown()
@@ -105,7 +118,7 @@ public struct HotFolderService: Service {
             }
             // The first loop to end (all of them on shutdown) ends the service.
             do {
-                for _ in 0..<3 { try await group.next() }
+                for _ in 0..<(reports == nil ? 3 : 4) { try await group.next() }
             } catch is CancellationError {
                 logger.warning("shutdown grace period over: cancelling requests still under way (their jobs resume at the next start)")
             }

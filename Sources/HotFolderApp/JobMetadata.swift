@@ -50,6 +50,10 @@ struct JobMetadata: Encodable {
     var timeline: [Event]
     var timings: Timings
     var video: [String: String]
+    /// The poster frame `<name>.jpg` beside the video; nil when none could be made (``posterError`` says why).
+    var poster: String?
+    /// Why there is no poster (no ffmpeg, a video ffmpeg cannot read).
+    var posterError: String?
 
     init(
         job: StoredJob, spec: JobSpec, task: StoredTask, events: [StoredEvent], inputs: [StoredInput], videoBytes: Int64,
@@ -80,7 +84,9 @@ struct JobMetadata: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case job, id, lane, mode, model, seed, provider, request, usage, images, settings, estimate, inputs, timeline, timings, video
+        case poster
         case taskId = "task_id"
+        case posterError = "poster_error"
     }
 }
 

@@ -128,15 +128,31 @@ extension JobRunner {
         do {
             let events = (try? context.store.events(work.job.id)) ?? []
             let inputs = (try? context.store.inputs(ofJob: work.job.id)) ?? []
-            let metadata = JobMetadata(
+            var metadata = JobMetadata(
                 job: work.job, spec: spec, task: task, events: events, inputs: inputs, videoBytes: work.bytes,
                 videoPath: reservation.videoPath, sent: identifiable(spec.request, work),
                 sentBody: context.api.recordedBody(for: identifiable(spec.request, work)))
+            (metadata.poster, metadata.posterError) = makePoster(reservation, duration: spec.request.duration)
             try context.outbox.writeMetadata(try JSONEncoder.pretty.encode(metadata), for: reservation)
             log(reservation, "done: \(reservation.videoPath)")
             return .outboxWritten
         } catch {
             return .outboxFailed(message: "\(error)")
+        }
+    }
+
+    /// Makes `<stem>.jpg` beside the video; returns its path, or why there is none. Never fails the job: a
+    /// missing ffmpeg or an undecodable video only costs the poster (a line in the job's log says so).
+    nonisolated func makePoster(_ reservation: OutputReservation, duration: Int?) -> (String?, String?) {
+        let poster = reservation.stemPath + ".jpg"
+        if FileSystemProbe.lstat(poster) != nil { return (poster, nil) }  // made before a crash
+        do {
+            try context.posters.makePoster(video: reservation.videoPath, poster: poster, durationHint: duration.map(Double.init) ?? 5)
+            log(reservation, "poster: \(poster)")
+            return (poster, nil)
+        } catch {
+            log(reservation, "no poster: \(error)")
+            return (nil, "\(error)")
         }
     }
 

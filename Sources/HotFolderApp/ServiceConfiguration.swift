@@ -129,6 +129,8 @@ public struct ServiceConfiguration: Sendable, Hashable {
         calendar.timeZone = timeZone
         return calendar
     }
+    /// When the morning report is written (`report:`).
+    public var report = ReportSettings()
 
     /// Creates a configuration with every default: output folders beside the inbox, the provider's base URL.
     public init(inbox: String, stateDirectory: String, configFile: String? = nil) {

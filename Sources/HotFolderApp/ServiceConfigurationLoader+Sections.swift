@@ -13,6 +13,7 @@ extension ServiceConfigurationLoader {
             switch key {
             case "budget": configuration.budget = try parseBudget(section)
             case "schedule": configuration.schedule = try parseSchedule(section)
+            case "report": configuration.report = try parseReport(section)
             default:
                 throw ConfigurationError.unknownKey(source: section.source, key: key, suggestion: nil)
             }

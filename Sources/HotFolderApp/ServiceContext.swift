@@ -29,6 +29,8 @@ struct ServiceContext: Sendable {
     let dispatchWake = WakeSignal()
     /// Wakes the poller: a new task to watch.
     let pollWake = WakeSignal()
+    /// Makes each video's poster `<name>.jpg` (ffmpeg, looked up once).
+    let posters = PosterMaker()
 
     /// Tells the dispatcher (and listeners) that jobs were queued.
     func jobsQueued() {

@@ -31,4 +31,6 @@ public enum ServiceEvent: Sendable, Hashable {
     case queueResumed
     /// A budget threshold was crossed (`budget.threshold`) or a cap reached (`budget.exhausted`).
     case budget(type: String, cap: String, message: String)
+    /// A morning report was written (`report.ready`); `path` is its HTML page.
+    case reportReady(path: String)
 }

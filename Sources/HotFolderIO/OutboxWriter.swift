@@ -22,7 +22,7 @@ public struct OutboxWriter: Sendable {
     public var outputExtensions: [String]
 
     /// Creates a writer for these folders.
-    public init(outbox: String, failed: String, archive: String, outputExtensions: [String] = ["mp4", "json", "log"]) {
+    public init(outbox: String, failed: String, archive: String, outputExtensions: [String] = ["mp4", "json", "log", "jpg"]) {
         self.outbox = outbox
         self.failed = failed
         self.archive = archive

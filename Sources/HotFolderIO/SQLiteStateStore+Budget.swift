@@ -234,6 +234,15 @@ extension SQLiteStateStore {
         }
     }
 
+    /// What one job has spent (settled) and has reserved, over all its create calls; nil when none was recorded
+    /// (a job finished before budgets were kept).
+    public func recordedSpend(ofJob id: UUID) throws -> SpendLine? {
+        let calls = try read("count a job's create calls") { db in
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM spend WHERE jobId = ?"), arguments: [id.lowercasedString]) ?? 0
+        }
+        return calls == 0 ? nil : try spend(ofJob: id)
+    }
+
     /// What one job has spent (settled) and has reserved, over all its create calls.
     public func spend(ofJob id: UUID) throws -> SpendLine {
         try read("read a job's spend") { db in

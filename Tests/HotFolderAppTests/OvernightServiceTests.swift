@@ -42,6 +42,15 @@ extension ServiceSuites {
                 }())
                 #expect(status.budget?.heldByBudget == 10)
                 #expect(status.text.contains("10 job(s) held by a budget"))
+                // The morning report shows the cap with the settled spend, and every held job with its reason.
+                var configuration = folders.configuration(baseURL: emulator.baseURL)
+                configure(&configuration)
+                let report = try MorningReportWriter(configuration: configuration, store: store)
+                    .report(since: Date().addingTimeInterval(-3600), until: Date())
+                let daily = try #require(report.budgets.first { $0.name == "daily" })
+                #expect(abs(daily.cap - Self.jobCost * 10.5) < 1e-9 && abs(daily.spent - Self.jobCost * 10) < 1e-9 && daily.reserved == 0)
+                #expect(report.totals[.held] == 10 && report.totals[.done] == 10)
+                #expect(report.entries.filter { $0.outcome == .held }.allSatisfy { ($0.reason ?? "").contains("daily budget") })
             }
             // A restart changes nothing: held jobs stay held, no create call is made.
             try await withService(folders, emulator: emulator, configure: configure) { events, store in

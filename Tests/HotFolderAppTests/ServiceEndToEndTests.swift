@@ -23,8 +23,9 @@ extension ServiceSuites {
         let outbox = folders.files(in: "outbox")
         for name in ["sunset", "cat", "door", "shoe", "shot-01", "wave", "rain", "fire", "portrait/city"] {
             #expect(outbox.contains("\(name).mp4") && outbox.contains("\(name).json") && outbox.contains("\(name).log"), "\(name)")
+            #expect(outbox.contains("\(name).jpg"), "\(name)'s poster")
         }
-        #expect(outbox.count == 27, "\(outbox)")
+        #expect(outbox.count == 36, "\(outbox)")
         // Modes and provenance in the metadata.
         let door = jsonObject(folders.outbox + "/door.json")
         #expect(door["mode"] as? String == "first-last-frame")

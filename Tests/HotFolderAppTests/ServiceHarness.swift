@@ -195,6 +195,7 @@ private struct LineHandler: LogHandler {
 func withService(
     _ folders: ServiceFolders, emulator: SeedanceEmulator, logs: LogLines = LogLines(),
     configure: (inout ServiceConfiguration) -> Void = { _ in }, clock: ShiftedClock? = nil,
+    reportClock: ReportScheduler.Clock = .system,
     _ body: (ServiceEvents, SQLiteStateStore) async throws -> Void
 ) async throws {
     var configuration = folders.configuration(baseURL: emulator.baseURL)
@@ -206,7 +207,9 @@ func withService(
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
     let logger = logs.logger()
     let api = ServiceLauncher.makeAPI(configuration: configuration, apiKey: serviceTestKey, httpClient: client, store: store, logger: logger)
-    let service = HotFolderService(configuration: configuration, api: api, store: store, logger: logger, clock: now, observer: events.record)
+    let service = HotFolderService(
+        configuration: configuration, api: api, store: store, logger: logger, clock: now, observer: events.record,
+        reportClock: reportClock)
     let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: logger))
     do {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
