@@ -35,7 +35,11 @@ extension ServiceSuites {
         let emulator = try await startEmulator(faults: [.alwaysFail: 0.5], bundled: false)
         let clock = MovableReportClock()
         var reportPath = ""
-        try await withService(folders, emulator: emulator, configure: { $0.timeZone = TimeZone(identifier: "UTC")! }, reportClock: clock.clock) {
+        let configure: (inout ServiceConfiguration) -> Void = { configuration in
+            configuration.timeZone = TimeZone(identifier: "UTC")!
+            configuration.budget = BudgetCaps(daily: 5)
+        }
+        try await withService(folders, emulator: emulator, configure: configure, reportClock: clock.clock) {
             events, _ in
             try folders.drop("sunset.txt", Self.prompt("A slow sunset over a calm sea", fails: false))
             try folders.drop("portrait/city.txt", Self.prompt("Neon city street in the rain", fails: false))
@@ -43,8 +47,12 @@ extension ServiceSuites {
             try folders.drop("doomed.txt", Self.prompt("A glass whale in a desert", fails: true))
             try folders.drop("bad.txt", "A slow zoom on a mountain")
             try folders.drop("bad.yaml", "duration: 99\n")
-            await events.wait(for: "3 videos, 1 failure, 1 invalid drop", timeout: 90) {
+            // A lane whose own cap is less than one job: held, with the reason, never failed.
+            try folders.drop("night/_defaults.yaml", "lane_budget_daily: 0.001\n")
+            try folders.drop("night/harbour.txt", Self.prompt("A harbour at night, lights on the water", fails: false))
+            await events.wait(for: "3 videos, 1 failure, 1 invalid drop, 1 held", timeout: 90) {
                 $0.filter(\.isDone).count >= 3 && $0.contains(where: \.isFailed) && $0.contains(where: \.isInvalid)
+                    && $0.contains { if case .held = $0 { true } else { false } }
             }
             #expect(await events.count(Self.isReport) == 0, "a new installation writes no report at once")
             // The next morning: the scheduler's clock passes 07:00 UTC.
@@ -66,16 +74,18 @@ extension ServiceSuites {
         let html = try String(contentsOfFile: reportPath, encoding: .utf8)
         #expect(html.contains("<b>3</b> done") && html.contains("<b>2</b> failed"))
         #expect(html.contains("Why (provider):") && html.contains("Why (invalid):"))
+        #expect(html.contains("<b>1</b> held") && html.contains("lane_budget_daily in night/_defaults.yaml"), "the held job and why")
+        #expect(html.contains("daily") && html.contains("$5.00"), "the daily cap with its spend")
         #expect(html.contains("&lt;script&gt;") && !html.contains("<script"))
         let csv = try CSVTable.parse(try String(contentsOfFile: folders.outbox + "/_reports/\(day).csv", encoding: .utf8))
-        #expect(csv.rows.count == 5)
+        #expect(csv.rows.count == 6)
         let sheet = try ImageHeader.parse(Array(FileManager.default.contents(atPath: folders.outbox + "/_reports/\(day)-contact.jpg") ?? Data()))
         #expect(sheet.width == 3 * 320 + 2 * 4 + 2 * 4, "three tiles in a row")
         let state = try String(contentsOfFile: folders.state + "/report-state.json", encoding: .utf8)
         #expect(state.contains("last_report_at"))
 
         // A real browser shows every job, loads every poster and fetches nothing from the network.
-        let names = ["sunset", "portrait/city", "lantern", "doomed", "bad"]
+        let names = ["sunset", "portrait/city", "lantern", "doomed", "bad", "night/harbour"]
         let screenshot = ProcessInfo.processInfo.environment["HOTFOLDER_REPORT_SCREENSHOT"] ?? folders.root + "/report.png"
         let (status, output) = try ReportTools.checkInBrowser(reportPath, expect: names, screenshot: screenshot)
         #expect(status == 0, "the browser check failed: \(output)")
