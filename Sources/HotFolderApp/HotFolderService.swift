@@ -39,6 +39,8 @@ public struct HotFolderService: Service {
         let logger = context.logger
         let intake = JobIntake(context: context)
         let runner = JobRunner(context: context, intake: intake)
+        // Before recovery: jobs it moves (into uncertain, say) are told to the targets.
+        let notifications = try context.makeNotificationDispatcher()
         try await recover(runner: runner, intake: intake)
 
         var watcherConfiguration = WatcherConfiguration(root: context.inbox)
@@ -51,8 +53,11 @@ public struct HotFolderService: Service {
         try watcher.validate()
         logger.info("hotfolder: inbox \(context.inbox), outbox \(context.outbox.outbox), provider \(context.api.providerName), up to \(context.configuration.maxInFlight) tasks in flight")
 
+        context.notify(.serviceStarted, ["inbox": .string(context.inbox), "provider": .string(context.api.providerName)])
+
         let grace = context.configuration.shutdownGrace.seconds
         let firstScan = Once()
+        let inboxOutage = Outage()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await cancelWhenGracefulShutdown {
@@ -66,6 +71,11 @@ public struct HotFolderService: Service {
                             intake.noteReady(file)
                         case .problem(let problem):
                             logger.warning("\(problem)")
+                            if case .inboxMissing(let path) = problem, inboxOutage.begin() {
+                                context.notify(.watchUnreachable, ["path": .string(path), "message": .string("\(problem)")])
+                            } else if case .inboxRestored = problem {
+                                inboxOutage.end()
+                            }
                         case .started(let mode, let fileSystem):
                             logger.info("watching the inbox with \(mode.rawValue) (\(fileSystem))")
                         case .scanCompleted:
@@ -93,6 +103,14 @@ public struct HotFolderService: Service {
                 }
             }
             group.addTask {
+                await withGracefulShutdownHandler {
+                    await notifications.runLoops()
+                } onGracefulShutdown: {
+                    context.notify(.serviceStopping)
+                    notifications.stop()
+                }
+            }
+            group.addTask {
                 // Bounds the shutdown: requests still running after the grace period are cancelled.
                 try? await gracefulShutdown()
                 try await Task.sleep(for: .seconds(grace))
@@ -100,7 +118,7 @@ public struct HotFolderService: Service {
             }
             // The first loop to end (all of them on shutdown) ends the service.
             do {
-                for _ in 0..<3 { try await group.next() }
+                for _ in 0..<4 { try await group.next() }
             } catch is CancellationError {
                 logger.warning("shutdown grace period over: cancelling requests still under way (their jobs resume at the next start)")
             }

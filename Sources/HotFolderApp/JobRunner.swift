@@ -214,6 +214,7 @@ actor JobRunner {
         self.pause = nil
         savePause()
         context.observer(.queueResumed)
+        context.notify(.queueResumed, ["paused_for": .string(pause.reason)])
         dispatchWake.signal()
     }
 
@@ -233,7 +234,10 @@ actor JobRunner {
         pause = QueuePause(category: category.name, reason: reason, since: pause?.since ?? Date(),
                            nextProbe: Date().addingTimeInterval(context.configuration.pauseProbeInterval.seconds))
         savePause()
-        if wasRunning { context.observer(.queuePaused(category: category.name)) }
+        if wasRunning {
+            context.observer(.queuePaused(category: category.name))
+            context.notify(.queuePaused, ["category": .string(category.name), "reason": .string(reason)])
+        }
     }
 
     /// Slows the whole queue down after a 429.

@@ -118,6 +118,12 @@ public struct ServiceConfiguration: Sendable, Hashable {
     /// The zone calendar days, months, budgets' resets, time windows and the report's hour are counted in
     /// (`timezone: Europe/Berlin`; default: the system's).
     public var timeZone: TimeZone = .current
+    /// Where events (job done/failed/…, queue paused, …) are delivered: webhooks and commands.
+    public var notify: [NotifyTarget] = []
+    /// How long a job in flight may go without progress before a `job.stalled` event.
+    public var stallAfter: Duration = .seconds(1800)
+    /// The `instance` named in notifications (default: the host name).
+    public var instance: String?
 
     /// Creates a configuration with every default: output folders beside the inbox, the provider's base URL.
     public init(inbox: String, stateDirectory: String, configFile: String? = nil) {

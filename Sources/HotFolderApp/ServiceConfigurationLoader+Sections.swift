@@ -11,6 +11,7 @@ extension ServiceConfigurationLoader {
         for key in sections.keys.sorted() {
             guard let section = sections[key] else { continue }
             switch key {
+            case "notify": configuration.notify = try parseNotify(section, warnings: &warnings)
             default:
                 throw ConfigurationError.unknownKey(source: section.source, key: key, suggestion: nil)
             }

@@ -37,6 +37,16 @@ public struct StatusReport: Encodable, Sendable {
         public var folder: String?
     }
 
+    /// How one notification target's deliveries stand.
+    public struct Notifications: Encodable, Sendable {
+        /// The target (a URL's scheme and host, or `command NAME`).
+        public var target: String
+        /// Deliveries still to make.
+        public var pending: Int
+        /// Deliveries given up (a day of failures, or the target was removed).
+        public var abandoned: Int
+    }
+
     /// Job counts by state.
     public var counts: [String: Int]
     /// Why the queue is paused, when it is.
@@ -45,6 +55,8 @@ public struct StatusReport: Encodable, Sendable {
     public var active: [ActiveJob]
     /// The latest failures.
     public var recentFailures: [Failure]
+    /// Notification deliveries per target (empty when there were none).
+    public var notifications: [Notifications] = []
 
     /// Reads the report from the store and the state directory.
     public static func read(store: SQLiteStateStore, stateDirectory: String, limit: Int = 50) throws -> StatusReport {
@@ -73,10 +85,13 @@ public struct StatusReport: Encodable, Sendable {
                 message: job.failureMessage ?? "", at: job.updatedAt, folder: job.outputPath)
         }
         let pause = QueuePause.load(stateDirectory: stateDirectory)
+        let notifications = try store.notificationCounts().map {
+            Notifications(target: $0.label, pending: $0.pending, abandoned: $0.abandoned)
+        }
         return StatusReport(
             counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
             paused: pause.map { "since \($0.since.formatted(.iso8601)): \($0.reason)" },
-            active: active, recentFailures: failures)
+            active: active, recentFailures: failures, notifications: notifications)
     }
 
     /// The report as text for a terminal.
@@ -86,6 +101,9 @@ public struct StatusReport: Encodable, Sendable {
         let countText = order.compactMap { state in counts[state].map { "\(state) \($0)" } }.joined(separator: ", ")
         lines.append("jobs: " + (countText.isEmpty ? "none yet" : countText))
         lines.append(paused.map { "queue: PAUSED \($0)" } ?? "queue: running")
+        for target in notifications {
+            lines.append("notifications: \(target.target): \(target.pending) pending, \(target.abandoned) abandoned")
+        }
         if !active.isEmpty {
             lines.append("")
             lines.append("in progress:")

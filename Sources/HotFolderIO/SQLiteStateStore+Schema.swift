@@ -99,6 +99,9 @@ extension SQLiteStateStore {
             // Jobs left in `detected` by an older version (never written in practice) are queued.
             try db.execute(sql: "UPDATE job SET state = 'ready' WHERE state = 'detected'")
         }
+        migrator.registerMigration("v3-notifications") { db in
+            try registerNotificationTables(db)
+        }
         return migrator
     }
 }

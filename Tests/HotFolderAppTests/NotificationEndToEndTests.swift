@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderApp
+import HotFolderCore
+import HotFolderIO
+import SeedanceEmulator
+import Testing
+
+/// The whole service with a webhook target: job events carry the job, and a restart loses none.
+extension ServiceSuites {
+@Suite struct NotificationEndToEndTests {
+    @Test func aFinishedPromptPostsJobDoneWithTheVideoPath() async throws {
+        let folders = try ServiceFolders("notify-done")
+        let emulator = try await startEmulator()
+        let receiver = try await WebhookReceiver.start()
+        var video = ""
+        try await withService(folders, emulator: emulator, configure: {
+            $0.notify = [NotifyTarget(destination: .url(receiver.url))]
+        }) { events, _ in
+            try folders.drop("sunset.txt", "A slow sunset over the sea, golden light")
+            await events.wait(for: "the video") { $0.contains(where: \.isDone) }
+            for case .done(_, _, let path) in await events.events { video = path }
+            await receiver.wait(for: "job.done") { $0.contains { $0.type == "job.done" } }
+        }
+        await emulator.shutdown()
+        let done = try #require(receiver.received.first { $0.type == "job.done" })
+        #expect(done.job["name"] as? String == "sunset" && done.job["state"] as? String == "done")
+        #expect(done.job["video"] as? String == video && video.hasSuffix("/outbox/sunset.mp4"))
+        #expect(done.job["prompt"] as? String == "A slow sunset over the sea, golden light")
+        #expect((done.job["model"] as? String)?.hasPrefix("doubao-seedance") == true)
+        #expect((done.job["cost"] as? Double ?? 0) > 0, "the estimate, in US dollars")
+        #expect(done.headers["x-hotfolder-event"] == "job.done")
+        #expect(receiver.received.contains { $0.type == "service.started" })
+        await receiver.stop()
+    }
+
+    @Test func aRefusedPromptAndAnInvalidDropPostJobFailedWithTheirCategories() async throws {
+        let folders = try ServiceFolders("notify-failed")
+        let emulator = try await startEmulator(faults: [.moderation: 1])
+        let receiver = try await WebhookReceiver.start()
+        try await withService(folders, emulator: emulator, configure: {
+            $0.notify = [NotifyTarget(destination: .url(receiver.url), events: try! NotificationFilter(patterns: ["job.*"]))]
+        }) { events, _ in
+            try folders.drop("clip.txt", "A dancer on a rooftop")
+            try folders.drop("bad.txt", "A slow zoom on a mountain")
+            try folders.drop("bad.yaml", "duration: 99\n")
+            await events.wait(for: "both failures") { $0.contains(where: \.isFailed) && $0.contains(where: \.isInvalid) }
+            await receiver.wait(for: "two job.failed") { $0.filter { $0.type == "job.failed" }.count >= 2 }
+        }
+        await emulator.shutdown()
+        let failed = receiver.received.filter { $0.type == "job.failed" }
+        let categories = Dictionary(failed.map { ($0.job["name"] as? String ?? "", ($0.job["error"] as? [String: Any])?["category"] as? String) }) { a, _ in a }
+        #expect(categories["clip"] == "moderation" && categories["bad"] == "invalid", "\(categories)")
+        let bad = try #require(failed.first { $0.job["name"] as? String == "bad" })
+        #expect(((bad.job["error"] as? [String: Any])?["message"] as? String)?.contains("duration") == true)
+        #expect(receiver.received.allSatisfy { $0.type.hasPrefix("job.") }, "only the events the target asked for")
+        await receiver.stop()
+    }
+
+    @Test func aServiceStoppedWithPendingDeliveriesDeliversThemAfterItsRestart() async throws {
+        let folders = try ServiceFolders("notify-restart")
+        let emulator = try await startEmulator()
+        let receiver = try await WebhookReceiver.start()
+        await receiver.stop()  // down while the job finishes
+        let configure: (inout ServiceConfiguration) -> Void = { $0.notify = [NotifyTarget(destination: .url(receiver.url))] }
+        var doneID: String?
+        try await withService(folders, emulator: emulator, configure: configure) { events, store in
+            try folders.drop("wave.txt", "A wave breaking in slow motion")
+            await events.wait(for: "the video") { $0.contains(where: \.isDone) }
+            doneID = try store.notifications().first { $0.type == .jobDone }?.eventID
+        }
+        let pending = try SQLiteStateStore(directory: folders.state).notifications().filter { $0.nextAttemptAt != nil }
+        #expect(pending.contains { $0.type == .jobDone } && pending.contains { $0.type == .serviceStopping })
+        try await receiver.restart()
+        try await withService(folders, emulator: emulator, configure: configure) { _, _ in
+            await receiver.wait(for: "the events of the first run") { received in
+                received.contains { $0.type == "job.done" } && received.contains { $0.type == "service.stopping" }
+            }
+        }
+        await emulator.shutdown()
+        #expect(receiver.received.first { $0.type == "job.done" }?.id == doneID)
+        await receiver.stop()
+    }
+}
+}
