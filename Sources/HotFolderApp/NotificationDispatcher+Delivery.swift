@@ -33,9 +33,10 @@ extension NotificationDispatcher {
         }
         request.body = .bytes(ByteBuffer(bytes: row.body))
         let limit = target.target.timeout.seconds
+        let prepared = request
         do {
             let status = try await Self.withTimeLimit(limit) {
-                let response = try await httpClient.execute(request, timeout: .milliseconds(Int64(limit * 1000)))
+                let response = try await httpClient.execute(prepared, timeout: .milliseconds(Int64(limit * 1000)))
                 // Read (and drop) a little of the answer so the connection can be used again.
                 _ = try? await response.body.collect(upTo: 64 * 1024)
                 return response.status.code
@@ -95,26 +96,16 @@ extension NotificationDispatcher {
         let pid = process.processIdentifier
         let limit = target.target.timeout.seconds
         let status = await withTaskCancellationHandler {
-            await withTaskGroup(of: Int32?.self) { group in
-                group.addTask { await exit.wait() }
-                group.addTask {
-                    try? await Task.sleep(for: .seconds(limit))
-                    return nil
-                }
-                let first = await group.next() ?? nil
-                group.cancelAll()
-                return first
-            }
+            await Self.wait(for: exit, upTo: limit)
         } onCancel: {
             kill(pid, SIGKILL)
         }
         guard let status else {
             // Over its time limit: asked to stop, then killed.
             kill(pid, SIGTERM)
-            let stopped = await Self.withTimeLimit(2) { await exit.wait() } ?? nil
-            if stopped == nil {
+            if await Self.wait(for: exit, upTo: 2) == nil {
                 kill(pid, SIGKILL)
-                _ = await Self.withTimeLimit(5) { await exit.wait() }
+                _ = await Self.wait(for: exit, upTo: 5)
             }
             return .failed("killed after \(Self.seconds(limit)) (its time limit)")
         }
@@ -125,7 +116,7 @@ extension NotificationDispatcher {
     // MARK: - Helpers
 
     /// `operation`'s result, or nil when it takes longer than `seconds` (it is then cancelled).
-    static func withTimeLimit<T: Sendable>(_ seconds: Double, _ operation: @escaping @Sendable () async throws -> T) async rethrows -> T? {
+    static func withTimeLimit<T: Sendable>(_ seconds: Double, _ operation: @escaping @Sendable () async throws -> T) async throws -> T? {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await operation() }
             group.addTask {
@@ -134,6 +125,20 @@ extension NotificationDispatcher {
             }
             defer { group.cancelAll() }
             return try await group.next() ?? nil
+        }
+    }
+
+    /// The process's exit status, or nil when it is still running after `seconds` (or the task is cancelled).
+    static func wait(for exit: ProcessExit, upTo seconds: Double) async -> Int32? {
+        await withTaskGroup(of: Int32?.self) { group in
+            group.addTask { await exit.wait() }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
     }
 

@@ -56,7 +56,11 @@ extension ServiceConfigurationLoader {
                             + "them (write two targets to use both).")
                 }
                 destinationKey = name
-                destination = name == "url" ? .url(try Self.notifyURL(node, source: source)) : .command(try Self.notifyCommand(node, source: source))
+                if name == "url" {
+                    destination = .url(try Self.notifyURL(node, source: source))
+                } else {
+                    destination = .command(try Self.notifyCommand(node, source: source))
+                }
             case "events":
                 filter = try Self.notifyEvents(node, source: source)
             case "secret_file":

@@ -72,5 +72,11 @@ public struct NotificationFilter: Sendable, Hashable {
         public var pattern: String
         /// The nearest known pattern, if one is close.
         public var suggestion: String?
+
+        /// Creates the error.
+        public init(pattern: String, suggestion: String?) {
+            self.pattern = pattern
+            self.suggestion = suggestion
+        }
     }
 }

@@ -59,6 +59,14 @@ public struct NotificationCounts: Sendable, Hashable {
     public var pending: Int
     /// Deliveries given up.
     public var abandoned: Int
+
+    /// Creates counts.
+    public init(target: String, label: String, pending: Int, abandoned: Int) {
+        self.target = target
+        self.label = label
+        self.pending = pending
+        self.abandoned = abandoned
+    }
 }
 
 /// The routes a store writes deliveries for, set once at start; shared by the store's methods.

@@ -100,7 +100,7 @@ extension SQLiteStateStore {
             try db.execute(sql: "UPDATE job SET state = 'ready' WHERE state = 'detected'")
         }
         migrator.registerMigration("v3-notifications") { db in
-            try registerNotificationTables(db)
+            try SQLiteStateStore.registerNotificationTables(db)
         }
         return migrator
     }

@@ -69,7 +69,9 @@ extension ServiceSuites {
             await events.wait(for: "the video") { $0.contains(where: \.isDone) }
             doneID = try store.notifications().first { $0.type == .jobDone }?.eventID
         }
-        let pending = try SQLiteStateStore(directory: folders.state).notifications().filter { $0.nextAttemptAt != nil }
+        let stopped = try SQLiteStateStore(directory: folders.state)
+        let pending = try stopped.notifications().filter { $0.nextAttemptAt != nil }
+        try stopped.close()
         #expect(pending.contains { $0.type == .jobDone } && pending.contains { $0.type == .serviceStopping })
         try await receiver.restart()
         try await withService(folders, emulator: emulator, configure: configure) { _, _ in
