@@ -135,11 +135,11 @@ extension SQLiteStateStore {
         }
     }
 
-    /// Records that the target took the delivery.
+    /// Records that the target took the delivery (the last failure, if any, stays for the record).
     public func markNotificationDelivered(_ rowID: Int64, attempts: Int, at time: Date) throws {
         try write("record a delivered notification") { db in
             try db.cachedStatement(
-                sql: "UPDATE notification SET attempts = ?, deliveredAt = ?, nextAttemptAt = NULL, lastError = NULL WHERE id = ?"
+                sql: "UPDATE notification SET attempts = ?, deliveredAt = ?, nextAttemptAt = NULL WHERE id = ?"
             ).execute(arguments: [attempts, time.timeIntervalSince1970, rowID])
         }
     }
