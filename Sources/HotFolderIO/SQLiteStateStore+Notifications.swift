@@ -42,6 +42,20 @@ extension SQLiteStateStore {
         return payload.id
     }
 
+    /// Inside a transaction (a budget reservation, say): writes a service-level or job event with the change
+    /// that caused it, for every target that wants it. Returns the event's id, or nil when no target wants it.
+    @discardableResult
+    func enqueueNotification(
+        in db: Database, type: NotificationEventType, fields: [String: NotificationField] = [:],
+        job: NotificationPayload.Job? = nil, now: Date
+    ) throws -> String? {
+        let routing = notificationRouting.current
+        guard routing.routes.contains(where: { $0.filter.accepts(type) }) else { return nil }
+        let payload = NotificationPayload(type: type, time: now, instance: routing.instance, job: job, fields: fields)
+        try insertNotification(db, payload, routing)
+        return payload.id
+    }
+
     /// Inside a commit: writes the job event its move into `state` causes, if any target wants it.
     ///
     /// - Parameter cost: the job's cost in US dollars; nil uses the estimate of its description.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
+import Glibc
 import HotFolderApp
 import HotFolderCore
 import HotFolderIO
@@ -71,6 +72,8 @@ extension ServiceSuites {
         }
         let stopped = try SQLiteStateStore(directory: folders.state)
         let pending = try stopped.notifications().filter { $0.nextAttemptAt != nil }
+        let status = try StatusReport.read(store: stopped, stateDirectory: folders.state)
+        #expect(status.notifications.first?.pending == pending.count && status.text.contains("pending, 0 abandoned"), "\(status.text)")
         try stopped.close()
         #expect(pending.contains { $0.type == .jobDone } && pending.contains { $0.type == .serviceStopping })
         try await receiver.restart()
@@ -81,6 +84,52 @@ extension ServiceSuites {
         }
         await emulator.shutdown()
         #expect(receiver.received.first { $0.type == "job.done" }?.id == doneID)
+        await receiver.stop()
+    }
+
+    @Test func anEmptyBalancePostsQueuePausedOnce() async throws {
+        let folders = try ServiceFolders("notify-paused")
+        let emulator = try await startEmulator(faults: [.insufficientBalance: 1])
+        let receiver = try await WebhookReceiver.start()
+        try await withService(folders, emulator: emulator, configure: {
+            $0.notify = [NotifyTarget(destination: .url(receiver.url), events: try! NotificationFilter(patterns: ["queue.*"]))]
+        }) { events, _ in
+            try folders.drop("a.txt", "A lighthouse at night")
+            try folders.drop("b.txt", "A lighthouse at dawn")
+            await events.wait(for: "the pause") { $0.contains(.queuePaused(category: "quota")) }
+            await receiver.wait(for: "queue.paused") { $0.contains { $0.type == "queue.paused" } }
+            // Probes keep failing; the pause is told once.
+            try await Task.sleep(for: .milliseconds(600))
+        }
+        await emulator.shutdown()
+        let paused = receiver.received.filter { $0.type == "queue.paused" }
+        #expect(paused.count == 1 && paused.first?.json["category"] as? String == "quota")
+        #expect((paused.first?.json["reason"] as? String)?.contains("balance") == true)
+        await receiver.stop()
+    }
+
+    @Test func anInboxThatGoesAwayPostsWatchUnreachableOncePerOutage() async throws {
+        let folders = try ServiceFolders("notify-unreachable")
+        let emulator = try await startEmulator()
+        let receiver = try await WebhookReceiver.start()
+        try await withService(folders, emulator: emulator, configure: {
+            $0.watchMode = .poll
+            $0.pollInterval = .milliseconds(100)
+            $0.notify = [NotifyTarget(destination: .url(receiver.url), events: try! NotificationFilter(patterns: ["watch.unreachable"]))]
+        }) { events, _ in
+            await events.wait(for: "watching") { $0.contains(.watching) }
+            #expect(rename(folders.inbox, folders.root + "/inbox-away") == 0)
+            await receiver.wait(for: "watch.unreachable") { $0.contains { $0.type == "watch.unreachable" } }
+            try await Task.sleep(for: .milliseconds(500))  // several polls of a missing inbox
+            #expect(receiver.received.count == 1, "once per outage")
+            #expect(rename(folders.root + "/inbox-away", folders.inbox) == 0)
+            try await Task.sleep(for: .milliseconds(300))  // seen back
+            #expect(rename(folders.inbox, folders.root + "/inbox-away") == 0)
+            await receiver.wait(for: "the second outage") { $0.count >= 2 }
+            #expect(rename(folders.root + "/inbox-away", folders.inbox) == 0)
+        }
+        await emulator.shutdown()
+        #expect(receiver.received.first?.json["path"] as? String == folders.inbox)
         await receiver.stop()
     }
 }
