@@ -179,11 +179,15 @@ public final class NotificationDispatcher: Service, Sendable {
             }
             let outcome = await deliver(row, to: target, client: client)
             if Task.isCancelled, case .failed = outcome { return }  // cut off by the shutdown: tried again at the next start
-            record(outcome, of: row, target: target)
+            if !record(outcome, of: row, target: target) {
+                // The database refused the outcome: wait rather than send the same event in a tight loop.
+                await target.wake.wait(timeout: idleInterval)
+            }
         }
     }
 
-    private func record(_ outcome: DeliveryOutcome, of row: StoredNotification, target: Target) {
+    /// Writes the attempt's outcome; false when the database refused it.
+    private func record(_ outcome: DeliveryOutcome, of row: StoredNotification, target: Target) -> Bool {
         let now = clock()
         let attempts = row.attempts + 1
         do {
@@ -205,7 +209,9 @@ public final class NotificationDispatcher: Service, Sendable {
             }
         } catch {
             logger.error("notifications to \(target.label): cannot record an attempt: \(error)")
+            return false
         }
+        return true
     }
 
     /// Looks for stalled jobs now and then, until stopped.

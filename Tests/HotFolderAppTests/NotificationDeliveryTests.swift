@@ -4,6 +4,7 @@ import HotFolderApp
 import HotFolderCore
 import HotFolderIO
 import Logging
+import Synchronization
 import Testing
 
 /// Delivery of notifications against real receivers: a webhook on loopback that fails, is slow, goes away and
@@ -195,6 +196,35 @@ extension ServiceSuites {
         }
     }
 
+    @Test func aDeliveryFailingForADayIsGivenUpWithAWarning() async throws {
+        let receiver = try await WebhookReceiver.start(script: Array(repeating: .status(500), count: 10))
+        let clock = ManualClock()
+        let store = try SQLiteStateStore(directory: directory + "/state", clock: clock.now)
+        let dispatcher = try NotificationDispatcher(
+            targets: [NotifyTarget(destination: .url(receiver.url))], store: store, logger: logs.logger(),
+            policy: NotificationRetryPolicy(), clock: clock.now, idleInterval: 0.05, drainTime: 0.5)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await dispatcher.runLoops() }
+            let id = try #require(try store.enqueueNotification(type: .jobStalled))
+            try await eventually("the first failure") { try store.notifications(eventID: id).first?.attempts == 1 }
+            let first = try #require(try store.notifications(eventID: id).first)
+            #expect(first.nextAttemptAt == first.createdAt.addingTimeInterval(5), "5 s after the first failure")
+            clock.advance(23 * 3600)
+            try await eventually("an attempt within the day") { try store.notifications(eventID: id).first?.attempts == 2 }
+            #expect(try store.notifications(eventID: id).first?.abandonedAt == nil)
+            clock.advance(3600)
+            try await eventually("the attempt at the deadline") { try store.notifications(eventID: id).first?.attempts == 3 }
+            let last = try #require(try store.notifications(eventID: id).first)
+            #expect(last.abandonedAt == clock.now() && last.nextAttemptAt == nil && last.lastError == "HTTP 500")
+            #expect(try store.notificationCounts().first?.abandoned == 1)
+            #expect(logs.all.contains { $0.hasPrefix("warning") && $0.contains("given up after 3 attempts") })
+            dispatcher.stop()
+            try await group.waitForAll()
+        }
+        #expect(receiver.received.count == 3)
+        await receiver.stop()
+    }
+
     @Test func withoutTargetsNothingIsWritten() async throws {
         let store = try openStore()
         try await withDispatcher(store, []) { _ in
@@ -236,5 +266,16 @@ enum IndependentHMAC {
         outer.update(key.map { $0 ^ 0x5c })
         outer.update(inner.finalize())
         return outer.finalizeHex()
+    }
+}
+
+/// A clock a test moves by hand.
+final class ManualClock: Sendable {
+    private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+
+    var now: @Sendable () -> Date { { self.current.withLock { $0 } } }
+
+    func advance(_ seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
     }
 }
