@@ -157,13 +157,20 @@ extension NotificationPayload: Codable {
 public enum NotificationField: Sendable, Hashable, Codable, ExpressibleByStringLiteral, ExpressibleByFloatLiteral,
     ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral
 {
+    /// A JSON string.
     case string(String)
+    /// A JSON number (US dollars, counts, percentages).
     case number(Double)
+    /// A JSON `true` or `false`.
     case bool(Bool)
 
+    /// `"text"` is a string field.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// `12.5` is a number field.
     public init(floatLiteral value: Double) { self = .number(value) }
+    /// `3` is a number field.
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    /// `true` is a flag.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
 
     /// Encodes the bare value.
