@@ -90,6 +90,12 @@ extension ServiceConfigurationLoader {
                 return NotifyTarget(destination: destination, events: filter, secretFile: nil, timeout: timeout)
             }
             try Self.checkSecretFile(secretFile, source: secretSource)
+            let attributes = (try? FileManager.default.attributesOfItem(atPath: secretFile)) ?? [:]
+            if let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o044 != 0 {
+                warnings.append(
+                    "The webhook secret file \(secretFile) is readable by group or others (mode \(String(mode, radix: 8))); "
+                        + "run `chmod 600 \(secretFile)`.")
+            }
         }
         return NotifyTarget(destination: destination, events: filter, secretFile: secretFile, timeout: timeout)
     }

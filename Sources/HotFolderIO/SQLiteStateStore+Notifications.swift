@@ -220,8 +220,9 @@ extension SQLiteStateStore {
             try db.execute(
                 sql: "DELETE FROM notification WHERE nextAttemptAt IS NULL AND createdAt < ?",
                 arguments: [cutoff.timeIntervalSince1970])
+            let deleted = db.changesCount
             try db.execute(sql: "DELETE FROM notificationStall WHERE at < ?", arguments: [cutoff.timeIntervalSince1970])
-            return db.changesCount
+            return deleted
         }
     }
 

@@ -14,6 +14,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         file = folder + "/hotfolder.yaml"
         try Data("s3cret-MARKER-5b1e\n".utf8).write(to: URL(fileURLWithPath: folder + "/webhook-secret"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: folder + "/webhook-secret")
     }
 
     func load(_ yaml: String, environment: [String: String] = [:]) throws -> LoadedConfiguration {
@@ -96,6 +97,10 @@ import Testing
         let empty = error("notify:\n  - url: https://h.example.com\n    secret_file: empty\n")
         #expect(empty.contains("it is empty"), "\(empty)")
         let ok = try load("notify:\n  - url: https://h.example.com\n    secret_file: webhook-secret\n")
-        #expect(!"\(ok)".contains("s3cret-MARKER"))
+        #expect(!"\(ok)".contains("s3cret-MARKER") && ok.warnings.isEmpty)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: folder + "/webhook-secret")
+        let open = try load("notify:\n  - url: https://h.example.com\n    secret_file: webhook-secret\n")
+        #expect(open.warnings.contains { $0.contains("readable by group or others") && $0.contains("chmod 600") }, "\(open.warnings)")
+        #expect(!"\(open)".contains("s3cret-MARKER"))
     }
 }

@@ -127,6 +127,11 @@ import Testing
         // Targets removed from the configuration: their deliveries are given up rather than kept forever.
         try store.enqueueNotification(type: .serviceStopping)
         #expect(try store.abandonNotifications(exceptTargets: ["mail"], at: clock.now) == 1)
+        // Finished deliveries are kept for a month, then pruned.
+        #expect(try store.pruneNotifications(before: clock.now.addingTimeInterval(-30 * 86400)) == 0)
+        clock.advance(31 * 86400)
+        #expect(try store.pruneNotifications(before: clock.now.addingTimeInterval(-30 * 86400)) == 3)
+        #expect(try store.notifications().isEmpty)
     }
 
     @Test func aStalledJobIsToldOncePerStall() throws {
