@@ -47,11 +47,18 @@ public final class NotificationDispatcher: Service, Sendable {
     /// write deliveries for (with `instance`, default the host name). Deliveries still pending for targets no
     /// longer configured are given up.
     ///
+    /// - Parameters:
+    ///   - clock: the time deliveries are due by and stalls are measured with (tests move it by hand).
+    ///   - idleInterval: the longest sleep without a wake-up, in real seconds.
+    ///   - drainTime: how long deliveries already due may still go out after ``stop()``.
+    ///   - stallCheckInterval: real seconds between two looks for stalled jobs (default: a quarter of
+    ///     `stallAfter`, at most a minute).
     /// - Throws: ``NotificationError/secretUnreadable(path:)`` when a secret file cannot be read.
     public init(
         targets: [NotifyTarget], store: SQLiteStateStore, logger: Logger, instance: String? = nil,
         stallAfter: Duration = .seconds(1800), policy: NotificationRetryPolicy = NotificationRetryPolicy(),
-        clock: @escaping @Sendable () -> Date = { Date() }, idleInterval: Double = 5, drainTime: Double = 5
+        clock: @escaping @Sendable () -> Date = { Date() }, idleInterval: Double = 5, drainTime: Double = 5,
+        stallCheckInterval: Double? = nil
     ) throws {
         var resolved: [Target] = []
         for target in targets where !resolved.contains(where: { $0.key == target.key }) {
@@ -71,7 +78,7 @@ public final class NotificationDispatcher: Service, Sendable {
         self.clock = clock
         self.idleInterval = idleInterval
         self.stallAfter = stallAfter.seconds
-        self.stallCheckInterval = min(60, max(0.05, stallAfter.seconds / 4))
+        self.stallCheckInterval = stallCheckInterval ?? min(60, max(0.05, stallAfter.seconds / 4))
         self.drainTime = drainTime
         let wakes = resolved.map(\.wake)
         store.configureNotifications(

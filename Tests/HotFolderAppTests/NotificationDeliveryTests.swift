@@ -40,10 +40,15 @@ extension ServiceSuites {
         let dispatcher = try NotificationDispatcher(
             targets: targets, store: store, logger: logs.logger(), instance: "test-host", policy: Self.fastPolicy,
             idleInterval: 0.2, drainTime: 0.5)
+        try await run(dispatcher) { try await body(dispatcher) }
+    }
+
+    /// Runs `dispatcher` during `body`, then stops it and waits until it has stopped.
+    func run(_ dispatcher: NotificationDispatcher, _ body: () async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await dispatcher.runLoops() }
             do {
-                try await body(dispatcher)
+                try await body()
             } catch {
                 dispatcher.stop()
                 throw error
@@ -108,7 +113,7 @@ extension ServiceSuites {
             let started = Date()
             let id = try #require(try store.enqueueNotification(type: .reportReady, fields: ["path": "/srv/report.html"]))
             await fast.wait(for: "the fast target's delivery") { $0.count == 1 }
-            #expect(Date().timeIntervalSince(started) < 1.5, "the slow target did not hold the fast one up")
+            #expect(Date().timeIntervalSince(started) < 2, "the slow target (3 s) did not hold the fast one up")
             await slow.wait(for: "the slow target's second attempt") { $0.count >= 2 }
             try await eventually("both deliveries recorded") {
                 try store.notifications(eventID: id).allSatisfy { $0.deliveredAt != nil }
@@ -222,6 +227,33 @@ extension ServiceSuites {
             try await group.waitForAll()
         }
         #expect(receiver.received.count == 3)
+        await receiver.stop()
+    }
+
+    @Test func aJobWithoutProgressIsReportedStalledOnce() async throws {
+        let receiver = try await WebhookReceiver.start()
+        let clock = ManualClock()
+        let store = try SQLiteStateStore(directory: directory + "/state", clock: clock.now)
+        let dispatcher = try NotificationDispatcher(
+            targets: [NotifyTarget(destination: .url(receiver.url))], store: store, logger: logs.logger(),
+            stallAfter: .seconds(1800), clock: clock.now, idleInterval: 0.05, drainTime: 0.5,
+            stallCheckInterval: 0.05)
+        let job = try store.insertJob(NewJob(name: "slow", specJSON: Data("{}".utf8)))
+        try await store.commit(job.id, JobLifecycle.Commit(from: .ready, to: .submitting, message: "", counters: JobCounters()))
+        try await store.commit(job.id, JobLifecycle.Commit(from: .submitting, to: .submitted, message: "", counters: JobCounters()))
+        try await run(dispatcher) {
+            try await Task.sleep(for: .milliseconds(200))
+            let early = try store.notifications().count
+            #expect(early == 0, "not stalled yet")
+            clock.advance(31 * 60)
+            try await eventually("job.stalled delivered") {
+                try store.notifications().contains { $0.type == .jobStalled && $0.deliveredAt != nil }
+            }
+            try await Task.sleep(for: .milliseconds(300))  // several more checks
+        }
+        let stalled = receiver.received.filter { $0.type == "job.stalled" }
+        #expect(stalled.count == 1, "once per stall")
+        #expect(stalled.first?.job["name"] as? String == "slow" && stalled.first?.job["state"] as? String == "submitted")
         await receiver.stop()
     }
 
