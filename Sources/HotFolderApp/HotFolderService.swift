@@ -34,15 +34,20 @@ public struct HotFolderService: Service {
             prices: PriceTable(perMillionTokens: [.fast: configuration.prices.fast, .quality: configuration.prices.quality]),
             orphanTimeout: configuration.orphanTimeout.seconds)
         options.provider = configuration.provider == .ark ? .ark : .gateway
-        context = ServiceContext(
+        let context = ServiceContext(
             inbox: inbox, excludedRelative: excluded, store: store,
             outbox: OutboxWriter(outbox: serviceFolders[0], failed: serviceFolders[1], archive: serviceFolders[2]),
             api: api, planner: DropPlanner(options: options), configuration: configuration, logger: logger,
             groupSettle: min(1, configuration.settle.seconds / 2), observer: observer, clock: clock,
             gates: GateSettings(configuration))
+        self.context = context
         reports = configuration.report.enabled ? ReportScheduler(
             writer: MorningReportWriter(configuration: configuration, store: store), configuration: configuration,
-            clock: reportClock, logger: logger, observer: observer) : nil
+            clock: reportClock, logger: logger,
+            observer: { event in
+                observer(event)
+                if case .reportReady(let path) = event { context.notify(.reportReady, ["path": .string(path)]) }
+            }) : nil
     }
 
     /// Runs until cancelled or a graceful shutdown is requested.
@@ -51,6 +56,8 @@ public struct HotFolderService: Service {
         let logger = context.logger
         let intake = JobIntake(context: context)
         let runner = JobRunner(context: context, intake: intake)
+        // Before recovery: jobs it moves (into uncertain, say) are told to the targets.
+        let notifications = try context.makeNotificationDispatcher()
         try await recover(runner: runner, intake: intake)
 
         var watcherConfiguration = WatcherConfiguration(root: context.inbox)
@@ -63,8 +70,11 @@ public struct HotFolderService: Service {
         try watcher.validate()
         logger.info("hotfolder: inbox \(context.inbox), outbox \(context.outbox.outbox), provider \(context.api.providerName), up to \(context.configuration.maxInFlight) tasks in flight")
 
+        context.notify(.serviceStarted, ["inbox": .string(context.inbox), "provider": .string(context.api.providerName)])
+
         let grace = context.configuration.shutdownGrace.seconds
         let firstScan = Once()
+        let inboxOutage = Outage()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await cancelWhenGracefulShutdown {
@@ -78,6 +88,11 @@ public struct HotFolderService: Service {
                             intake.noteReady(file)
                         case .problem(let problem):
                             logger.warning("\(problem)")
+                            if case .inboxMissing(let path) = problem, inboxOutage.begin() {
+                                context.notify(.watchUnreachable, ["path": .string(path), "message": .string("\(problem)")])
+                            } else if case .inboxRestored = problem {
+                                inboxOutage.end()
+                            }
                         case .started(let mode, let fileSystem):
                             logger.info("watching the inbox with \(mode.rawValue) (\(fileSystem))")
                         case .scanCompleted:
@@ -111,6 +126,14 @@ public struct HotFolderService: Service {
                 }
             }
             group.addTask {
+                await withGracefulShutdownHandler {
+                    await notifications.runLoops()
+                } onGracefulShutdown: {
+                    context.notify(.serviceStopping)
+                    notifications.stop()
+                }
+            }
+            group.addTask {
                 // Bounds the shutdown: requests still running after the grace period are cancelled.
                 try? await gracefulShutdown()
                 try await Task.sleep(for: .seconds(grace))
@@ -118,7 +141,7 @@ public struct HotFolderService: Service {
             }
             // The first loop to end (all of them on shutdown) ends the service.
             do {
-                for _ in 0..<(reports == nil ? 3 : 4) { try await group.next() }
+                for _ in 0..<(reports == nil ? 4 : 5) { try await group.next() }
             } catch is CancellationError {
                 logger.warning("shutdown grace period over: cancelling requests still under way (their jobs resume at the next start)")
             }

@@ -220,6 +220,12 @@ actor JobRunner {
                 context.logger.notice("\(alert.message)")
             }
             context.observer(.budget(type: alert.type, cap: alert.cap.key, message: alert.message))
+            context.notify(
+                alert.fraction >= 1 ? .budgetExhausted : .budgetThreshold,
+                [
+                    "budget": .string(alert.cap.key), "period": .string(alert.period), "fraction": .number(alert.fraction),
+                    "used": .number(alert.used), "limit": .number(alert.limit), "message": .string(alert.message),
+                ])
         }
         try? context.store.markBudgetAlertsAnnounced(alerts)
     }
@@ -249,6 +255,7 @@ actor JobRunner {
         self.pause = nil
         savePause()
         context.observer(.queueResumed)
+        context.notify(.queueResumed, ["paused_for": .string(pause.reason)])
         dispatchWake.signal()
     }
 
@@ -268,7 +275,10 @@ actor JobRunner {
         pause = QueuePause(category: category.name, reason: reason, since: pause?.since ?? context.clock(),
                            nextProbe: context.clock().addingTimeInterval(context.configuration.pauseProbeInterval.seconds))
         savePause()
-        if wasRunning { context.observer(.queuePaused(category: category.name)) }
+        if wasRunning {
+            context.observer(.queuePaused(category: category.name))
+            context.notify(.queuePaused, ["category": .string(category.name), "reason": .string(reason)])
+        }
     }
 
     /// Slows the whole queue down after a 429.

@@ -131,6 +131,12 @@ public struct ServiceConfiguration: Sendable, Hashable {
     }
     /// When the morning report is written (`report:`).
     public var report = ReportSettings()
+    /// Where events (job done/failed/…, queue paused, …) are delivered: webhooks and commands.
+    public var notify: [NotifyTarget] = []
+    /// How long a job in flight may go without progress before a `job.stalled` event.
+    public var stallAfter: Duration = .seconds(1800)
+    /// The `instance` named in notifications (default: the host name).
+    public var instance: String?
 
     /// Creates a configuration with every default: output folders beside the inbox, the provider's base URL.
     public init(inbox: String, stateDirectory: String, configFile: String? = nil) {

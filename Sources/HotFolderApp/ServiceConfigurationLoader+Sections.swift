@@ -14,6 +14,7 @@ extension ServiceConfigurationLoader {
             case "budget": configuration.budget = try parseBudget(section)
             case "schedule": configuration.schedule = try parseSchedule(section)
             case "report": configuration.report = try parseReport(section)
+            case "notify": configuration.notify = try parseNotify(section, warnings: &warnings)
             default:
                 throw ConfigurationError.unknownKey(source: section.source, key: key, suggestion: nil)
             }

@@ -52,6 +52,8 @@ extension ServiceConfigurationLoader {
         try values.set(&configuration.shutdownGrace, "shutdown_grace", Self.duration(allowZero: true))
         try values.set(&configuration.logLevel, "log_level", Self.choice(Logger.Level.self))
         try values.set(&configuration.timeZone, "timezone", Self.timeZone)
+        try values.set(&configuration.stallAfter, "stall_after", Self.duration(allowZero: false))
+        configuration.instance = try values.get("instance") { $0.text.isEmpty ? nil : $0.text }
 
         try check(configuration, raw, warnings: &warnings)
         return configuration
@@ -133,6 +135,7 @@ extension ServiceConfigurationLoader {
                 "resubmit_uncertain": "true or false",
                 "history_days": "a whole number of days, 0 (keep forever) or more, such as 90",
                 "timezone": "a time zone name from the tz database, such as Europe/Berlin or UTC",
+                "instance": "a name for this hotfolder in notifications, such as render-01",
                 "max_status_calls_per_second": "a number above 0, such as 5",
                 "prices.fast": "a number of US dollars per million tokens, 0 or more, such as 0.6",
                 "prices.quality": "a number of US dollars per million tokens, 0 or more, such as 2.2",
@@ -145,7 +148,7 @@ extension ServiceConfigurationLoader {
             }
             for key in [
                 "poll_interval", "rescan_interval", "orphan_timeout", "poll_min_interval", "poll_max_interval",
-                "backoff_base", "backoff_max", "request_timeout",
+                "backoff_base", "backoff_max", "request_timeout", "stall_after",
             ] {
                 table[key] = "a duration above 0, such as 5, 5s, 500ms, 10m or 1h"
             }

@@ -37,6 +37,16 @@ public struct StatusReport: Encodable, Sendable {
         public var folder: String?
     }
 
+    /// How one notification target's deliveries stand.
+    public struct Notifications: Encodable, Sendable {
+        /// The target (a URL's scheme and host, or `command NAME`).
+        public var target: String
+        /// Deliveries still to make.
+        public var pending: Int
+        /// Deliveries given up (a day of failures, or the target was removed).
+        public var abandoned: Int
+    }
+
     /// Job counts by state.
     public var counts: [String: Int]
     /// Why the queue is paused, when it is.
@@ -47,6 +57,8 @@ public struct StatusReport: Encodable, Sendable {
     public var recentFailures: [Failure]
     /// Spend against each cap, and held jobs (when read with a configuration).
     public var budget: BudgetStatus?
+    /// Notification deliveries per target (empty when there were none).
+    public var notifications: [Notifications] = []
 
     /// Reads the report from the store and the state directory.
     public static func read(
@@ -77,11 +89,15 @@ public struct StatusReport: Encodable, Sendable {
                 message: job.failureMessage ?? "", at: job.updatedAt, folder: job.outputPath)
         }
         let pause = QueuePause.load(stateDirectory: stateDirectory)
+        let notifications = try store.notificationCounts().map {
+            Notifications(target: $0.label, pending: $0.pending, abandoned: $0.abandoned)
+        }
         return StatusReport(
             counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
             paused: pause.map { "since \($0.since.formatted(.iso8601)): \($0.reason)" },
             active: active, recentFailures: failures,
-            budget: try configuration.map { try BudgetStatus.read(store: store, configuration: $0, laneCaps: BudgetStatus.laneCaps(store: store)) })
+            budget: try configuration.map { try BudgetStatus.read(store: store, configuration: $0, laneCaps: BudgetStatus.laneCaps(store: store)) },
+            notifications: notifications)
     }
 
     /// The report as text for a terminal.
@@ -94,6 +110,9 @@ public struct StatusReport: Encodable, Sendable {
         if let budget {
             lines.append("spend (\(budget.timeZone)):")
             lines += budget.text
+        }
+        for target in notifications {
+            lines.append("notifications: \(target.target): \(target.pending) pending, \(target.abandoned) abandoned")
         }
         if !active.isEmpty {
             lines.append("")

@@ -49,12 +49,14 @@ extension SQLiteStateStore {
                     ])
                 }
                 try appendEvent(db, jobID: id, at: now, kind: .created, from: nil, to: job.state, message: job.message)
-                stored.append(
-                    StoredJob(
-                        id: job.id, name: job.name, lane: job.lane, state: job.state, failureCategory: nil,
-                        failureMessage: message, priority: job.priority, createdAt: now, updatedAt: now,
-                        specJSON: job.specJSON, attempts: 0, nextAttemptAt: nil, outputPath: nil,
-                        pendingDisposal: job.state == .invalid ? .failed : nil))
+                let new = StoredJob(
+                    id: job.id, name: job.name, lane: job.lane, state: job.state, failureCategory: nil,
+                    failureMessage: message, priority: job.priority, createdAt: now, updatedAt: now,
+                    specJSON: job.specJSON, attempts: 0, nextAttemptAt: nil, outputPath: nil,
+                    pendingDisposal: job.state == .invalid ? .failed : nil)
+                // An invalid drop is a job.failed (category `invalid`) for the targets that want it.
+                if job.state == .invalid { try enqueueJobNotification(db, new, to: .invalid, now: now) }
+                stored.append(new)
             }
             return stored
         }

@@ -89,6 +89,8 @@ extension SQLiteStateStore {
             try appendEvent(
                 db, jobID: id.lowercasedString, at: now, kind: .transition, from: commit.from, to: commit.to,
                 message: commit.message)
+            // job.done/failed/uncertain/held for the targets that want it; `cost:` nil means the estimate.
+            try enqueueJobNotification(db, job, to: commit.to, cost: nil, now: now)
         } else if !commit.message.isEmpty {
             try appendEvent(db, jobID: id.lowercasedString, at: now, kind: .update, from: nil, to: nil, message: commit.message)
         }

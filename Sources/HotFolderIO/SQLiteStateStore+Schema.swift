@@ -140,6 +140,9 @@ extension SQLiteStateStore {
                     CREATE INDEX budgetAlert_new ON budgetAlert(at) WHERE announcedAt IS NULL;
                     """)
         }
+        migrator.registerMigration("v3-notifications") { db in
+            try SQLiteStateStore.registerNotificationTables(db)
+        }
         return migrator
     }
 }

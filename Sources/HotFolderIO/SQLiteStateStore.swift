@@ -19,6 +19,8 @@ public final class SQLiteStateStore: Sendable {
     public let path: String
     let pool: DatabasePool
     let clock: @Sendable () -> Date
+    /// The notification targets, set at start (see `SQLiteStateStore+Notifications.swift`).
+    let notificationRouting = NotificationRouting()
 
     /// The database file name inside the state directory.
     public static let defaultFileName = "hotfolder.sqlite"
