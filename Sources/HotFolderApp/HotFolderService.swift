@@ -34,6 +34,7 @@ public struct HotFolderService: Service {
             prices: PriceTable(perMillionTokens: [.fast: configuration.prices.fast, .quality: configuration.prices.quality]),
             orphanTimeout: configuration.orphanTimeout.seconds)
         options.provider = configuration.provider == .ark ? .ark : .gateway
+        options.exportNames = configuration.exportNames
         let context = ServiceContext(
             inbox: inbox, excludedRelative: excluded, store: store,
             outbox: OutboxWriter(outbox: serviceFolders[0], failed: serviceFolders[1], archive: serviceFolders[2]),

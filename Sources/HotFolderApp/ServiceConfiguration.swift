@@ -52,6 +52,8 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var archive: String
     /// What happens to finished jobs' inputs.
     public var archivePolicy: ArchivePolicy = .move
+    /// How design tools' export names are read: `auto` groups `hero@2x.png` with `hero.txt`; `literal` does not.
+    public var exportNames: ExportNames = .auto
     /// Which API to call.
     public var provider: Provider = .gateway
     /// The API's base URL (default: the provider's).

@@ -225,9 +225,14 @@ struct PlanningPass {
 
     func stemCandidates(in folder: String) -> [JobCandidate] {
         var groups: [String: JobCandidate] = [:]
+        var scales: [String: Double] = [:]
         for entry in files[folder] ?? [] where !claimed.contains(entry.path) {
-            guard let (stem, rest) = Self.split(entry.name), stem != "_defaults", !FileNameRules.isManifest(entry.name)
+            guard var (stem, rest) = Self.split(entry.name), stem != "_defaults", !FileNameRules.isManifest(entry.name)
             else { continue }
+            if options.exportNames == .auto, let scaled = ExportNames.scaleSuffix(entry.name) {
+                (stem, rest) = (scaled.stem, scaled.rest)
+                scales[entry.path] = scaled.scale
+            }
             let parts = rest.split(separator: ".").map(String.init)
             let ext = parts.last ?? ""
             let isImage = Self.imageExtensions.contains(ext)
@@ -239,10 +244,31 @@ struct PlanningPass {
             let roles: [String: ImageRole] = ["first": .firstFrame, "last": .lastFrame, "ref": .reference]
             if parts.count == 1 && ext == "txt" {
                 group.promptFiles.append(entry.path)
+                group.readAs[entry.path] = "prompt of \(stem)"
             } else if parts.count == 1 && Self.settingsExtensions.contains(ext) {
                 group.sidecars.append(entry.path)
+                group.readAs[entry.path] = "settings of \(stem)"
             } else if isImage, parts.count == 1 || (qualifier.flatMap { roles[$0] } != nil) {
-                group.images.append((qualifier.flatMap { roles[$0] } ?? .firstFrame, entry.path))
+                let role = qualifier.flatMap { roles[$0] } ?? .firstFrame
+                let scale = scales[entry.path] ?? 1
+                if let index = group.images.firstIndex(where: { $0.role == role }),
+                    scales[group.images[index].path] != nil || scales[entry.path] != nil
+                {
+                    // The same picture exported at several scales: the larger is used, the other goes with the job.
+                    let other = group.images[index].path
+                    let otherScale = scales[other] ?? 1
+                    let (kept, dropped) = scale > otherScale ? (entry.path, other) : (other, entry.path)
+                    group.images[index].path = kept
+                    group.otherFiles.append(dropped)
+                    group.readAs[dropped] = "not used: \(label(kept)) is the same \(role.rawValue.replacingOccurrences(of: "_", with: " ")) exported larger"
+                    group.readAs[kept] = "\(role.rawValue.replacingOccurrences(of: "_", with: " ")) of \(stem)"
+                        + (scales[kept].map { " (scale suffix \(ExportNames.suffix($0)) ignored when grouping; the larger of \(label(kept)) and \(label(dropped)))" }
+                            ?? " (the larger of \(label(kept)) and \(label(dropped)))")
+                } else {
+                    group.images.append((role, entry.path))
+                    group.readAs[entry.path] = "\(role.rawValue.replacingOccurrences(of: "_", with: " ")) of \(stem)"
+                        + (scales[entry.path].map { " (scale suffix \(ExportNames.suffix($0)) ignored when grouping)" } ?? "")
+                }
             } else if isUnsupportedImage, parts.count == 1 || (qualifier.flatMap { roles[$0] } != nil) {
                 group.problems.append(.imageExtension(file: label(entry.path)))
                 group.otherFiles.append(entry.path)
@@ -272,6 +298,8 @@ struct JobCandidate {
     var row: SettingsLayer?
     var manifest: String?
     var problems: [DropProblem] = []
+    /// How each file's name was read (inbox-relative path → words), for `plan`.
+    var readAs: [String: String] = [:]
 
     /// Every file the job would be made of, sorted: what moves with it to the outbox, `failed/` or the archive.
     var inputFiles: [String] {

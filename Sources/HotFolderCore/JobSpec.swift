@@ -144,15 +144,26 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var newestModification: Date
     /// What the job's folders' `_defaults.yaml` say about its spending and hours; nil when they say nothing.
     public var lanePolicy: LanePolicy?
+    /// How each input's name was read (inbox-relative path → words: `prompt of hero`, `first frame of hero (scale
+    /// suffix @2x ignored when grouping)`), shown by `plan`; nil when not recorded.
+    public var readAs: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        case name, lane, mode, status, request, images, settings, inputFiles, priority, outputName, variant, variantCount
+        case estimate, errors, waitingFor, newestModification, lanePolicy
+        case readAs = "read_as"
+    }
 
     /// Creates a job.
     public init(
         name: String, lane: String, mode: JobMode, status: JobStatus, request: GenerationRequest,
         images: [JobImage], settings: [String: EffectiveSetting], inputFiles: [String], priority: Int,
         outputName: String, variant: Int? = nil, variantCount: Int = 1, estimate: CostEstimate?,
-        errors: [JobError], waitingFor: String? = nil, newestModification: Date, lanePolicy: LanePolicy? = nil
+        errors: [JobError], waitingFor: String? = nil, newestModification: Date, lanePolicy: LanePolicy? = nil,
+        readAs: [String: String]? = nil
     ) {
         self.lanePolicy = lanePolicy
+        self.readAs = readAs
         self.name = name
         self.lane = lane
         self.mode = mode

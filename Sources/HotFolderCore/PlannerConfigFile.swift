@@ -20,6 +20,8 @@ public struct PlannerConfigFile: Sendable, Hashable {
     public var prices: PriceTable
     /// `provider:`, when the file names one (the rules differ: Ark's 1.0 pro models take no reference image).
     public var provider: VideoProvider = .gateway
+    /// `export_names:` (`auto` unless the file says `literal`).
+    public var exportNames: ExportNames = .auto
 
     /// Why a config file could not be used.
     public enum ParseError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -77,6 +79,11 @@ public struct PlannerConfigFile: Sendable, Hashable {
                             reason: "is `\(SettingsDocument.preview(setting))`: it must be \(expected)")
                     }
                 }
+            case "export_names":
+                guard let names = value.string.flatMap(ExportNames.init(rawValue:)) else {
+                    throw .invalid(file: file, field: "export_names", reason: "must be `auto` or `literal`")
+                }
+                result.exportNames = names
             case "provider":
                 guard let provider = value.string.flatMap(VideoProvider.init(rawValue:)) else {
                     throw .invalid(file: file, field: "provider", reason: "must be `gateway` or `ark`")

@@ -32,6 +32,34 @@ public enum VideoProvider: String, Sendable, Hashable, Codable, CaseIterable {
     case ark
 }
 
+/// How file names written by design tools are read when files are grouped into jobs.
+public enum ExportNames: String, Sendable, Hashable, CaseIterable, Codable {
+    /// A scale suffix (`@2x`, `@3x`, `@0.5x`, as Figma and Sketch add) is not part of the name.
+    case auto
+    /// Names are taken as written.
+    case literal
+
+    /// `hero@2x.png` → (`hero`, 2, `png`); `hero@0.5x.first.png` → (`hero`, 0.5, `first.png`); nil without a suffix.
+    public static func scaleSuffix(_ name: String) -> (stem: String, scale: Double, rest: String)? {
+        guard let at = name.lastIndex(of: "@"), at != name.startIndex else { return nil }
+        let stem = name[..<at]
+        guard !stem.contains(".") else { return nil }
+        let tail = name[name.index(after: at)...]
+        guard let x = tail.firstIndex(where: { $0 == "x" || $0 == "X" }) else { return nil }
+        let number = tail[..<x]
+        let after = tail[tail.index(after: x)...]
+        guard let scale = Double(number), scale > 0, number.allSatisfy({ $0.isNumber || $0 == "." }),
+            after.hasPrefix("."), after.count > 1
+        else { return nil }
+        return (String(stem), scale, String(after.dropFirst()).lowercased())
+    }
+
+    /// `@2x`, as written in messages.
+    static func suffix(_ scale: Double) -> String {
+        scale == scale.rounded() ? "@\(Int(scale))x" : "@\(scale)x"
+    }
+}
+
 /// Everything a planning run depends on besides the inbox itself.
 public struct PlannerOptions: Sendable {
     /// The service config's settings layer, values as written (`"5"`, `"16:9"`, `"quality"`).
@@ -48,6 +76,8 @@ public struct PlannerOptions: Sendable {
     public var limits: DropLimits
     /// The API the jobs go to: what it accepts is checked before anything is sent.
     public var provider: VideoProvider = .gateway
+    /// How names written by design tools are read (`export_names`): `auto` groups `hero@2x.png` with `hero.txt`.
+    public var exportNames: ExportNames = .auto
 
     /// Creates options; every argument has a sensible default.
     public init(

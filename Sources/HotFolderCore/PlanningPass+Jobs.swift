@@ -123,7 +123,8 @@ extension PlanningPass {
                 status: status, request: request, images: sortedImages, settings: jobSettings, inputFiles: inputFiles,
                 priority: settings.priority, outputName: many ? "\(baseOutput)-v\(index + 1)" : baseOutput,
                 variant: many ? index + 1 : nil, variantCount: seeds.count, estimate: estimate, errors: errors,
-                waitingFor: waiting ? "a prompt" : nil, newestModification: newest, lanePolicy: lanePolicy(for: candidate.folder))
+                waitingFor: waiting ? "a prompt" : nil, newestModification: newest, lanePolicy: lanePolicy(for: candidate.folder),
+                readAs: candidate.readAs.isEmpty ? nil : candidate.readAs)
         }
     }
 

@@ -56,6 +56,7 @@ struct PlanCommand: ParsableCommand {
                 options.configSource = "config"
                 options.prices = config.prices
                 options.provider = config.provider
+                options.exportNames = config.exportNames
             } catch {
                 FileHandle.standardError.write(Data("hotfolder plan: \(error)\n".utf8))
                 throw ExitCode(2)

@@ -35,6 +35,9 @@ enum PlanReport {
             if let estimate = job.estimate, job.status == .valid {
                 out += "  estimate: \(grouped(estimate.tokens)) tokens, \(dollars(estimate.cost))\n"
             }
+            for (path, reading) in (job.readAs ?? [:]).sorted(by: { $0.key < $1.key }) where reading.contains("scale") || reading.hasPrefix("not used") {
+                out += "  read as:  \(path): \(reading)\n"
+            }
             if let waiting = job.waitingFor { out += "  waiting for \(waiting)\n" }
             for error in job.errors {
                 out += "  error:    \(error.message)\n"

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderApp
+import HotFolderCore
+import HotFolderIO
+import SeedanceEmulator
+import Testing
+
+extension ServiceSuites {
+    /// A Figma-style export dropped beside its prompt, as a designer makes it.
+    @Suite struct DesignExportServiceTests {
+        @Test func aRetinaExportAndItsPromptMakeOneFirstFrameVideo() async throws {
+            let folders = try ServiceFolders("export-names")
+            let emulator = try await startEmulator()
+            try await withService(folders, emulator: emulator) { events, _ in
+                let small = PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255))
+                let large = PNGWriter.gradient(width: 800, height: 600, from: (0, 0, 0), to: (255, 255, 255))
+                try folders.drop("poster.png", Data(small))
+                try folders.drop("poster@2x.png", Data(large))
+                try folders.drop("poster.txt", "The poster comes alive")
+                await events.wait(for: "one video") { $0.contains(where: \.isDone) }
+            }
+            await emulator.shutdown()
+            #expect(emulator.stats.tasksCreated == 1, "one job, not a text-only one plus a waiting image")
+            let create = try #require(emulator.receivedRequests.first { $0.endpoint == "gateway.create" }?.bodyJSON)
+            #expect(create.contains("first_frame"))
+            #expect(emulator.stats.requests("gateway.upload") == 1, "only the larger export is uploaded")
+            // Both exports went to the archive with the job; nothing waits in the inbox.
+            #expect(folders.files(in: "inbox").isEmpty, "\(folders.files(in: "inbox"))")
+            #expect(folders.files(in: "archive").filter { $0.hasSuffix(".png") }.count == 2)
+        }
+    }
+}
