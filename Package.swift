@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         // SHA-256 of inputs and images at memory speed (the hand-written one in HotFolderCore runs ~120 MB/s).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Unpacking ZIP exports dropped into the inbox (Figma, Canva), one entry at a time.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // libinotifytools 3.22 from Debian (GPL-2). There is no .pc file, so no pkgConfig.
@@ -51,6 +53,7 @@ let package = Package(
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         // A local server speaking the Seedance gateway and Ark protocols, for tests, benchmarks and the demo.
@@ -95,7 +98,10 @@ let package = Package(
         .testTarget(name: "HotFolderCoreTests", dependencies: ["HotFolderCore"]),
         .testTarget(
             name: "HotFolderIOTests",
-            dependencies: ["HotFolderIO", "HotFolderCore", "SeedanceEmulator"]
+            dependencies: [
+                "HotFolderIO", "HotFolderCore", "SeedanceEmulator",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
         ),
         .testTarget(
             name: "SeedanceEmulatorTests",
@@ -114,6 +120,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // A webhook receiver on loopback for the notification tests.
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // Real ZIP exports built in the tests.
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
     ],
