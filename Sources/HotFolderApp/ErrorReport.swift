@@ -23,6 +23,18 @@ enum ErrorReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// For a ZIP archive dropped into the inbox that was not unpacked (nothing was written, nothing was spent).
+    static func refusedArchive(name: String, refusal: ZipRefusal) -> String {
+        [
+            "Archive: \(name)",
+            "Category: refused — the archive was not unpacked. Nothing was written or paid.",
+            "",
+            "What is wrong: \(refusal)",
+            "",
+            "What to do: \(refusal.advice)",
+        ].joined(separator: "\n") + "\n"
+    }
+
     /// For a job that failed after validation (API refusal, moderation, expired link, repeated errors).
     static func failure(category: String, message: String, spec: JobSpec, inboxLabel: String) -> String {
         failure(category: category, message: message, jobName: display(spec))

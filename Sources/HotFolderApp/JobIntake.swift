@@ -9,7 +9,7 @@ import Synchronization
 /// inputs that already belong to a job, records valid jobs in the queue and moves invalid drops to
 /// `failed/` with an error file.
 actor JobIntake {
-    private let context: ServiceContext
+    let context: ServiceContext
     private let wake = WakeSignal()
     /// Folders (relative to the inbox) to plan as a whole at the next pass.
     private var dirty: Set<String> = []
@@ -28,6 +28,8 @@ actor JobIntake {
     /// Files the watcher reported complete, by relative path: a job is only planned from files that are
     /// all complete (a sibling still being written must not be read half-way).
     private var complete: [String: FileIdentity] = [:]
+    /// ZIP archives reported ready since the last pass, unpacked before planning.
+    var archives: [ReadyFile] = []
     private var lastLoad = Date.distantPast
     /// Planning passes that failed in a row (their scopes wait for the next one, with a backoff).
     private var failedPasses = 0
@@ -65,6 +67,11 @@ actor JobIntake {
             return arrivals.files
         }
         for file in files {
+            if file.stat.kind == .regular, ZipUnpacker.isArchive((file.relativePath as NSString).lastPathComponent) {
+                // Never planned itself: its folder, once unpacked, is reported by the watcher like any drop.
+                archives.append(file)
+                continue
+            }
             complete[file.relativePath] = file.stat.identity
             let folder = (file.relativePath as NSString).deletingLastPathComponent
             let name = (file.relativePath as NSString).lastPathComponent
@@ -124,6 +131,7 @@ actor JobIntake {
                 try? await Task.sleep(for: .seconds(quiet - Date().timeIntervalSince(lastReady) + 0.01))
             }
             takeArrivals()
+            if !archives.isEmpty { await unpackArchives() }
             let now = Date()
             if now.timeIntervalSince(lastLoad) > 60 {
                 // No full reload of the inputs in use (it grew with every job ever made): an input released by

@@ -54,6 +54,10 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var archivePolicy: ArchivePolicy = .move
     /// How design tools' export names are read: `auto` groups `hero@2x.png` with `hero.txt`; `literal` does not.
     public var exportNames: ExportNames = .auto
+    /// Most entries in a ZIP archive dropped into the inbox; a larger one is refused.
+    public var zipMaxEntries: Int = 1000
+    /// Most bytes a ZIP archive dropped into the inbox may unpack to, all entries together.
+    public var zipMaxBytes: Int = 2_000_000_000
     /// Which API to call.
     public var provider: Provider = .gateway
     /// The API's base URL (default: the provider's).

@@ -53,6 +53,8 @@ extension ServiceConfigurationLoader {
         try values.set(&configuration.logLevel, "log_level", Self.choice(Logger.Level.self))
         try values.set(&configuration.timeZone, "timezone", Self.timeZone)
         try values.set(&configuration.exportNames, "export_names", Self.choice(ExportNames.self))
+        try values.set(&configuration.zipMaxEntries, "zip_max_entries", Self.count)
+        try values.set(&configuration.zipMaxBytes, "zip_max_bytes", Self.byteSize)
         try values.set(&configuration.stallAfter, "stall_after", Self.duration(allowZero: false))
         configuration.instance = try values.get("instance") { $0.text.isEmpty ? nil : $0.text }
 
@@ -136,6 +138,8 @@ extension ServiceConfigurationLoader {
                 "resubmit_uncertain": "true or false",
                 "history_days": "a whole number of days, 0 (keep forever) or more, such as 90",
                 "export_names": "auto or literal",
+                "zip_max_entries": "a whole number of 1 or more, such as 1000",
+                "zip_max_bytes": "a size of 1 byte or more, such as 2GB, 500MB or 1000000",
                 "timezone": "a time zone name from the tz database, such as Europe/Berlin or UTC",
                 "instance": "a name for this hotfolder in notifications, such as render-01",
                 "max_status_calls_per_second": "a number above 0, such as 5",
@@ -196,6 +200,18 @@ extension ServiceConfigurationLoader {
     static func countOrZero(_ setting: RawSetting) -> Int? {
         guard let value = Int(setting.text), value >= 0 else { return nil }
         return value
+    }
+
+    /// A size in bytes: a whole number, or one with a decimal unit (`KB`, `MB`, `GB`, `TB`; `B` alone is bytes).
+    static func byteSize(_ setting: RawSetting) -> Int? {
+        let text = setting.text.trimmingCharacters(in: .whitespaces).uppercased()
+        let units: [(String, Int)] = [("TB", 1_000_000_000_000), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000), ("B", 1)]
+        let (number, scale) = units.first { text.hasSuffix($0.0) }.map {
+            (text.dropLast($0.0.count).trimmingCharacters(in: .whitespaces), $0.1)
+        } ?? (text, 1)
+        guard let value = Double(number), value.isFinite, value > 0, value * Double(scale) < 9e18 else { return nil }
+        let bytes = Int(value * Double(scale))
+        return bytes >= 1 ? bytes : nil
     }
 
     static func count(_ setting: RawSetting) -> Int? {

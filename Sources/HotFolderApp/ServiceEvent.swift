@@ -31,6 +31,10 @@ public enum ServiceEvent: Sendable, Hashable {
     case queueResumed
     /// A budget threshold was crossed (`budget.threshold`) or a cap reached (`budget.exhausted`).
     case budget(type: String, cap: String, message: String)
+    /// A ZIP archive dropped into the inbox was unpacked into `folder` (relative to the inbox) and moved away.
+    case archiveUnpacked(name: String, folder: String)
+    /// A ZIP archive was refused; it went to `failed/` with its error file.
+    case archiveRefused(name: String, reason: String)
     /// A morning report was written (`report.ready`); `path` is its HTML page.
     case reportReady(path: String)
 }

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+
+extension JobIntake {
+    /// Unpacks the ZIP archives that became ready (on the blocking pool, one after another): each becomes a
+    /// folder beside it that the watcher reports like any drop; the archive moves to `archive/`, or to `failed/`
+    /// with an error file when it is refused.
+    func unpackArchives() async {
+        let ready = archives
+        archives = []
+        let context = self.context
+        var seen: Set<String> = []
+        for file in ready where seen.insert(file.relativePath).inserted {
+            do {
+                let event = try await Blocking.run { try Self.unpack(file, context: context) }
+                if let event { context.observer(event) }
+            } catch {
+                // The inbox's disk is full or unwritable: the archive stays and is tried again at the next start.
+                context.logger.error("\(file.relativePath): cannot unpack the archive: \(error)")
+            }
+        }
+    }
+
+    /// Unpacks one archive and moves it away; nil when it is gone or changed since it was reported (a rescan
+    /// reported it twice, or it is being replaced: the watcher reports the new one).
+    private static func unpack(_ file: ReadyFile, context: ServiceContext) throws -> ServiceEvent? {
+        guard let now = FileSystemProbe.lstat(file.path), now.identity == file.stat.identity else { return nil }
+        let relative = file.relativePath
+        let lane = (relative as NSString).deletingLastPathComponent
+        let name = (relative as NSString).lastPathComponent
+        let stem = String(name.dropLast(4))
+        let limits = ZipLimits(
+            maxEntries: context.configuration.zipMaxEntries, maxBytes: UInt64(context.configuration.zipMaxBytes))
+        switch try ZipUnpacker(limits: limits).unpack(file.path) {
+        case .unpacked(let folder, let files):
+            let folderRelative = String(folder.dropFirst(context.inbox.count + 1))
+            // `keep` would leave the archive in the inbox to be unpacked again at every start: it is moved instead.
+            let policy: ArchivePolicy = context.configuration.archivePolicy == .delete ? .delete : .move
+            try context.outbox.archiveInputs([file.path], lane: lane, policy: policy, date: context.clock())
+            context.logger.info("\(relative): unpacked \(files) files into \(folderRelative)/")
+            return .archiveUnpacked(name: name, folder: folderRelative)
+        case .refused(let refusal):
+            let text = ErrorReport.refusedArchive(name: relative, refusal: refusal)
+            let failed = try context.outbox.moveToFailed(inputs: [file.path], lane: lane, name: stem, errorText: text)
+            context.logger.warning("\(relative): not unpacked, \(refusal); moved to \(failed.path)")
+            return .archiveRefused(name: name, reason: "\(refusal)")
+        }
+    }
+}
