@@ -158,9 +158,8 @@ public enum ZipArchiveCheck {
             if components.isEmpty { continue }  // "./"
             let path = components.joined(separator: "/")
             let isDirectory = entry.kind == .directory
-            if !isDirectory, let ext = components.last?.split(separator: ".").last.map({ $0.lowercased() }),
-                components.last?.contains(".") == true, archiveExtensions.contains(ext)
-            {
+            let last = components[components.count - 1]
+            if !isDirectory, let dot = last.lastIndex(of: "."), archiveExtensions.contains(last[last.index(after: dot)...].lowercased()) {
                 return .failure(.nestedArchive(entry: entry.name))
             }
             guard seen.insert(path.lowercased()).inserted else {

@@ -52,7 +52,7 @@ public struct ZipUnpacker: Sendable {
             return .refused(.unreadable(reason: "\(error)"))
         }
         let archive: Archive
-        let entries: [Entry]
+        let entries: [ZIPFoundation.Entry]
         do {
             archive = try Archive(url: URL(fileURLWithPath: archivePath), accessMode: .read)
             entries = Array(archive)
@@ -125,7 +125,7 @@ public struct ZipUnpacker: Sendable {
     private func makeFolders(_ path: String, under root: String) throws {
         var current = root
         for component in path.split(separator: "/") {
-            current += "/" + component
+            current += "/\(component)"
             if mkdir(current, 0o755) == 0 { continue }
             let code = errno
             guard code == EEXIST, FileOperations.isDirectory(current) else {
@@ -137,7 +137,7 @@ public struct ZipUnpacker: Sendable {
 
     /// Streams one entry into a new regular file, checking its size against the directory's and the total limit
     /// as it goes (a forged size in the directory does not let a bomb through) and its CRC-32 at the end.
-    private func write(_ entry: Entry, of archive: Archive, to target: String, declared: UInt64, total: inout UInt64) throws {
+    private func write(_ entry: ZIPFoundation.Entry, of archive: Archive, to target: String, declared: UInt64, total: inout UInt64) throws {
         var count: UInt64 = 0
         var sum = total
         let limit = limits.maxBytes
