@@ -42,6 +42,14 @@ import Testing
         #expect(try String(contentsOfFile: dir.file("inbox/Hero frames/hero.txt"), encoding: .utf8) == "The hero walks in")
     }
 
+    @Test func aTemporaryFolderLeftByAStopIsRemoved() throws {
+        try dir.write("inbox/.pages.unzip-ab12cd/1.png", "half")
+        try dir.write("inbox/.other.unzip-ab12cd/1.png", "someone else's")
+        let outcome = try unpack([.file("1.png", "whole")], name: "pages.zip")
+        #expect(outcome == .unpacked(folder: dir.file("inbox/pages"), files: 1))
+        #expect(dir.listing("inbox") == [".other.unzip-ab12cd", ".other.unzip-ab12cd/1.png", "pages", "pages.zip", "pages/1.png"])
+    }
+
     @Test func aTakenNameGetsTheNextFreeOneAndNothingIsReplaced() throws {
         try dir.write("inbox/pages/1.png", "older")
         try dir.write("inbox/pages-2", "a file")

@@ -64,6 +64,7 @@ public struct ZipUnpacker: Sendable {
         let directory = (archivePath as NSString).deletingLastPathComponent
         let archiveName = (archivePath as NSString).lastPathComponent
         let stem = String(archiveName.dropLast(4))
+        removeStaleTemporaryFolders(in: directory, for: stem)
         let temporary = try makeTemporaryFolder(in: directory, for: stem)
         var files = 0
         do {
@@ -107,6 +108,16 @@ public struct ZipUnpacker: Sendable {
         }
         FileOperations.syncDirectory(of: placed)
         return .unpacked(folder: placed, files: files)
+    }
+
+    /// Removes temporary folders an earlier unpack of this archive left when the service stopped half-way (the
+    /// archive is still in the inbox, so it is unpacked again from the start).
+    private func removeStaleTemporaryFolders(in directory: String, for stem: String) {
+        let prefix = ".\(stem).unzip-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        where name.hasPrefix(prefix) && name.count == prefix.count + 6 && FileOperations.isDirectory(directory + "/" + name) {
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
     }
 
     /// Creates `.<stem>.unzip-XXXXXX` in `directory` (mode 0700 while it is written, 0755 once renamed).
