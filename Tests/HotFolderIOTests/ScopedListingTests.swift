@@ -32,6 +32,15 @@ import Testing
         ])
     }
 
+    @Test func aGroupScopeListsItsScaledExports() throws {
+        let inbox = try TemporaryFolder()
+        try inbox.write("figma/hero.txt", "Hero")
+        try inbox.write("figma/hero@2x.png", "png")
+        try inbox.write("figma/heron.txt", "Heron")
+        let paths = Set(try FileSystemDropSource(root: inbox.path).entries(within: [ListingScope(folder: "figma", stems: ["hero"])]).map(\.path))
+        #expect(paths == ["figma", "figma/hero.txt", "figma/hero@2x.png"])
+    }
+
     @Test func nestedAndRootScopes() throws {
         let inbox = try makeInbox()
         let source = FileSystemDropSource(root: inbox.path)
