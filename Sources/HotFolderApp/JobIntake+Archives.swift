@@ -36,7 +36,9 @@ extension JobIntake {
         switch try ZipUnpacker(limits: limits).unpack(file.path) {
         case .unpacked(let folder, let files):
             let folderRelative = String(folder.dropFirst(context.inbox.count + 1))
-            // `keep` would leave the archive in the inbox to be unpacked again at every start: it is moved instead.
+            // The archive leaves the inbox as soon as its folder is in place (the folder's jobs are planned from the
+            // folder): left there until they are made, a restart in between would unpack it again and pay twice.
+            // `keep` would leave it to be unpacked again at every start: it is moved instead.
             let policy: ArchivePolicy = context.configuration.archivePolicy == .delete ? .delete : .move
             try context.outbox.archiveInputs([file.path], lane: lane, policy: policy, date: context.clock())
             context.logger.info("\(relative): unpacked \(files) files into \(folderRelative)/")
