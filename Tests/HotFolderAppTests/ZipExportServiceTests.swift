@@ -69,6 +69,33 @@ extension ServiceSuites {
             #expect(folders.files(in: "failed").isEmpty, "\(folders.files(in: "failed"))")
         }
 
+        /// The limits come from the configuration, and under `archive_policy: keep` the archive still leaves the
+        /// inbox (kept there, it would be unpacked again at every start).
+        @Test func theConfiguredLimitsApplyAndAKeptArchiveStillLeavesTheInbox() async throws {
+            let folders = try ServiceFolders("zip-limits")
+            let emulator = try await startEmulator()
+            try await withService(folders, emulator: emulator, configure: {
+                $0.zipMaxEntries = 2
+                $0.archivePolicy = .keep
+            }) { events, _ in
+                await events.wait(for: "watching") { $0.contains(.watching) }
+                let three = folders.root + "/state/three.zip"
+                try ZipFixture.write(three, [.file("a.txt", "A"), .file("b.txt", "B"), .file("c.txt", "C")])
+                try FileManager.default.moveItem(atPath: three, toPath: folders.inbox + "/three.zip")
+                let two = folders.root + "/state/shot.zip"
+                try ZipFixture.write(two, [.file("prompt.txt", "A shot"), .file("first_frame.png", Self.png())])
+                try FileManager.default.moveItem(atPath: two, toPath: folders.inbox + "/shot.zip")
+                await events.wait(for: "one video, one refusal") {
+                    $0.contains(where: \.isDone) && $0.contains { if case .archiveRefused = $0 { true } else { false } }
+                }
+            }
+            await emulator.shutdown()
+            let error = try String(contentsOfFile: folders.failed + "/three/three.error.txt", encoding: .utf8)
+            #expect(error.contains("3 entries, more than the limit of 2 (zip_max_entries)"), "\(error)")
+            #expect(folders.files(in: "archive").contains { $0.hasSuffix("/shot.zip") }, "\(folders.files(in: "archive"))")
+            #expect(folders.files(in: "inbox") == ["shot/first_frame.png", "shot/prompt.txt"], "keep: the job's own inputs stay")
+        }
+
         /// A hostile archive goes to `failed/` with an error file; nothing is written in the inbox or beside it.
         @Test func aHostileArchiveIsRefusedAndWritesNothing() async throws {
             let folders = try ServiceFolders("zip-hostile")
