@@ -35,6 +35,7 @@ public struct HotFolderService: Service {
             orphanTimeout: configuration.orphanTimeout.seconds)
         options.provider = configuration.provider == .ark ? .ark : .gateway
         options.exportNames = configuration.exportNames
+        options.sequenceSettle = configuration.sequenceSettle.seconds
         let context = ServiceContext(
             inbox: inbox, excludedRelative: excluded, store: store,
             outbox: OutboxWriter(outbox: serviceFolders[0], failed: serviceFolders[1], archive: serviceFolders[2]),

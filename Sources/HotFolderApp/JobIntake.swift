@@ -69,7 +69,7 @@ actor JobIntake {
             let folder = (file.relativePath as NSString).deletingLastPathComponent
             let name = (file.relativePath as NSString).lastPathComponent
             if let stem = FileNameRules.split(name)?.stem, !FileNameRules.concernsWholeFolder(name), stem != "_defaults" {
-                dirtyStems[folder, default: []].insert(stem)
+                dirtyStems[folder, default: []].formUnion(FileNameRules.groupKeys(name))
             } else {
                 dirty.insert(folder)  // a manifest, defaults or shot-folder file concerns the whole folder
             }
@@ -97,7 +97,7 @@ actor JobIntake {
             let folder = (path as NSString).deletingLastPathComponent
             let name = (path as NSString).lastPathComponent
             if let stem = FileNameRules.split(name)?.stem, !FileNameRules.concernsWholeFolder(name), stem != "_defaults" {
-                dirtyStems[folder, default: []].insert(stem)
+                dirtyStems[folder, default: []].formUnion(FileNameRules.groupKeys(name))
             } else {
                 dirty.insert(folder)
             }
@@ -277,7 +277,8 @@ actor JobIntake {
             if !allComplete { continue }
             if spec.status == .waiting {
                 let folder = spec.lane
-                let due = spec.newestModification.addingTimeInterval(context.planner.options.orphanTimeout + 0.5)
+                let due = (spec.lookAgainAt ?? spec.newestModification.addingTimeInterval(context.planner.options.orphanTimeout))
+                    .addingTimeInterval(0.5)
                 result.waiting[folder] = min(result.waiting[folder] ?? due, due)
                 continue
             }

@@ -54,6 +54,8 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var archivePolicy: ArchivePolicy = .move
     /// How design tools' export names are read: `auto` groups `hero@2x.png` with `hero.txt`; `literal` does not.
     public var exportNames: ExportNames = .auto
+    /// How long an image sequence must go without a new frame before it becomes a job.
+    public var sequenceSettle: Duration = .seconds(30)
     /// Which API to call.
     public var provider: Provider = .gateway
     /// The API's base URL (default: the provider's).

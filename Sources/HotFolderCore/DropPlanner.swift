@@ -226,7 +226,27 @@ struct PlanningPass {
     func stemCandidates(in folder: String) -> [JobCandidate] {
         var groups: [String: JobCandidate] = [:]
         var scales: [String: Double] = [:]
-        for entry in files[folder] ?? [] where !claimed.contains(entry.path) {
+        // Numbered frames with a prompt for their base: one first-and-last-frame job (see ``ImageSequence``).
+        let entries = (files[folder] ?? []).filter { !claimed.contains($0.path) }
+        let stems = Set(entries.compactMap { entry -> String? in
+            guard let (stem, rest) = Self.split(entry.name), rest == "txt" || Self.settingsExtensions.contains(rest) else { return nil }
+            return stem
+        })
+        var inSequence: Set<String> = []
+        for sequence in ImageSequence.find(in: entries.map(\.name), imageExtensions: Self.imageExtensions, hasCompanion: stems.contains) {
+            let paths = sequence.frames.map { folder.isEmpty ? $0 : folder + "/" + $0 }
+            var group = JobCandidate(name: sequence.base, lane: folder, folder: folder, shotFolder: false)
+            group.images = [(.firstFrame, paths[0]), (.lastFrame, paths[paths.count - 1])]
+            group.otherFiles = Array(paths.dropFirst().dropLast())
+            group.isSequence = true
+            for (index, path) in paths.enumerated() {
+                let role = index == 0 ? " (first frame)" : index == paths.count - 1 ? " (last frame)" : " (moves with the job)"
+                group.readAs[path] = "frame \(index + 1) of \(paths.count) of the image sequence \(sequence.base)\(role)"
+            }
+            groups[sequence.base] = group
+            inSequence.formUnion(paths)
+        }
+        for entry in entries where !inSequence.contains(entry.path) {
             guard var (stem, rest) = Self.split(entry.name), stem != "_defaults", !FileNameRules.isManifest(entry.name)
             else { continue }
             if options.exportNames == .auto, let scaled = ExportNames.scaleSuffix(entry.name) {
@@ -300,6 +320,8 @@ struct JobCandidate {
     var problems: [DropProblem] = []
     /// How each file's name was read (inbox-relative path → words), for `plan`.
     var readAs: [String: String] = [:]
+    /// Numbered frames (``ImageSequence``): the first and last are the job's frames.
+    var isSequence = false
 
     /// Every file the job would be made of, sorted: what moves with it to the outbox, `failed/` or the archive.
     var inputFiles: [String] {

@@ -147,10 +147,12 @@ public struct JobSpec: Sendable, Hashable, Codable {
     /// How each input's name was read (inbox-relative path → words: `prompt of hero`, `first frame of hero (scale
     /// suffix @2x ignored when grouping)`), shown by `plan`; nil when not recorded.
     public var readAs: [String: String]?
+    /// For a waiting job: when the planner should look again (the prompt's wait ends, a sequence has settled).
+    public var lookAgainAt: Date?
 
     enum CodingKeys: String, CodingKey {
         case name, lane, mode, status, request, images, settings, inputFiles, priority, outputName, variant, variantCount
-        case estimate, errors, waitingFor, newestModification, lanePolicy
+        case estimate, errors, waitingFor, newestModification, lanePolicy, lookAgainAt
         case readAs = "read_as"
     }
 
@@ -160,8 +162,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
         images: [JobImage], settings: [String: EffectiveSetting], inputFiles: [String], priority: Int,
         outputName: String, variant: Int? = nil, variantCount: Int = 1, estimate: CostEstimate?,
         errors: [JobError], waitingFor: String? = nil, newestModification: Date, lanePolicy: LanePolicy? = nil,
-        readAs: [String: String]? = nil
+        readAs: [String: String]? = nil, lookAgainAt: Date? = nil
     ) {
+        self.lookAgainAt = lookAgainAt
         self.lanePolicy = lanePolicy
         self.readAs = readAs
         self.name = name

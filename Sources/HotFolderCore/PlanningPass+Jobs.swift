@@ -47,7 +47,8 @@ extension PlanningPass {
         var waiting = false
         if promptText == nil && !hadPromptProblem {
             let displayFiles = inputFiles.map(label)
-            if now.timeIntervalSince(newest) < options.orphanTimeout && problems.isEmpty {
+            // An image sequence waits for its prompt and settings (`model: quality`) before its frames are judged.
+            if now.timeIntervalSince(newest) < options.orphanTimeout && (problems.isEmpty || candidate.isSequence) {
                 waiting = true
             } else {
                 problems.append(.noPrompt(job: candidate.name, files: displayFiles, shotFolder: candidate.shotFolder))
@@ -97,6 +98,16 @@ extension PlanningPass {
                     expected: "remove it: it is an Ark setting (provider: ark); the gateway has no offline tier"))
             }
         }
+        // A sequence still being written (a renderer adds frames) waits until no frame came for `sequence_settle`.
+        var waitingFor = waiting ? "a prompt" : nil
+        var lookAgain = waiting ? newest.addingTimeInterval(options.orphanTimeout) : nil
+        if candidate.isSequence, now.timeIntervalSince(newest) < options.sequenceSettle {
+            waiting = true
+            waitingFor = "more frames of the sequence (it is made once none came for \(Int(options.sequenceSettle)) s)"
+            lookAgain = newest.addingTimeInterval(options.sequenceSettle)
+        }
+        // A waiting image sequence is judged with its prompt and settings (`model: quality`), or when the wait ends.
+        if waiting && candidate.isSequence { problems.removeAll() }
         let errors = problems.map(\.report)
         let status: JobStatus = !errors.isEmpty ? .invalid : waiting ? .waiting : .valid
         let seeds = settings.variantSeeds(jobName: candidate.name)
@@ -123,8 +134,8 @@ extension PlanningPass {
                 status: status, request: request, images: sortedImages, settings: jobSettings, inputFiles: inputFiles,
                 priority: settings.priority, outputName: many ? "\(baseOutput)-v\(index + 1)" : baseOutput,
                 variant: many ? index + 1 : nil, variantCount: seeds.count, estimate: estimate, errors: errors,
-                waitingFor: waiting ? "a prompt" : nil, newestModification: newest, lanePolicy: lanePolicy(for: candidate.folder),
-                readAs: candidate.readAs.isEmpty ? nil : candidate.readAs)
+                waitingFor: waitingFor, newestModification: newest, lanePolicy: lanePolicy(for: candidate.folder),
+                readAs: candidate.readAs.isEmpty ? nil : candidate.readAs, lookAgainAt: lookAgain)
         }
     }
 

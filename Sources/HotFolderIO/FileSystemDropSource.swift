@@ -110,7 +110,7 @@ public struct FileSystemDropSource: DropSource {
                 whole.insert(folder)
             } else {
                 selected[folder] = names.filter { name in
-                    name.lowercased().hasPrefix("_defaults.") || FileNameRules.split(name).map { stems.contains($0.stem) } == true
+                    name.lowercased().hasPrefix("_defaults.") || FileNameRules.groupKeys(name).contains(where: stems.contains)
                 }
             }
         }
