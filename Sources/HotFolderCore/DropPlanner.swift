@@ -68,7 +68,10 @@ struct PlanningPass {
     let configProblems: [DropProblem]
 
     static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "webp"]
-    static let unsupportedImageExtensions: Set<String> = ["gif", "bmp", "tif", "tiff", "heic", "heif", "avif", "psd"]
+    /// Images the API does not take, and design documents: they get an error saying which export to use.
+    static let unsupportedImageExtensions: Set<String> = [
+        "gif", "bmp", "tif", "tiff", "heic", "heif", "avif", "psd", "psb", "ai", "eps", "svg", "pdf", "sketch", "fig", "xd",
+    ]
     static let settingsExtensions: Set<String> = ["yaml", "yml", "json"]
 
     init(source: some DropSource, options: PlannerOptions, entries list: [DropEntry], now: Date) {

@@ -66,3 +66,21 @@ import Testing
         #expect(decoded == old)
     }
 }
+
+/// Design documents and image types the API does not take get an error that says which export to use.
+@Suite struct DesignDocumentTests {
+    @Test(arguments: [
+        ("poster.psd", "Photoshop document", "Quick Export as PNG"),
+        ("poster.ai", "Illustrator file", "Export for Screens"),
+        ("poster.svg", "vector drawing", "export it as PNG"),
+        ("poster.pdf", "PDF is not sent", "export the page as PNG"),
+        ("poster.sketch", "design document", "Export › PNG"),
+        ("poster.tiff", "not a supported image type", "save or export it as PNG"),
+    ])
+    func aDesignDocumentSaysWhichExportToUse(file: String, what: String, fix: String) throws {
+        let job = try Fixture.single([(file, "document bytes"), ("poster.txt", "The poster comes alive")])
+        #expect(job.status == .invalid, "nothing is sent")
+        let message = try #require(job.errors.first { $0.field == "image" }?.message)
+        #expect(message.contains(what) && message.contains(fix), "\(message)")
+    }
+}
