@@ -56,6 +56,8 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var exportNames: ExportNames = .auto
     /// How long an image sequence must go without a new frame before it becomes a job.
     public var sequenceSettle: Duration = .seconds(30)
+    /// An image over 6000 px a side or 20 MB: `downscale` (keeping its shape, never up) or `fail`.
+    public var imageFit: ImageFit = .downscale
     /// Which API to call.
     public var provider: Provider = .gateway
     /// The API's base URL (default: the provider's).

@@ -54,6 +54,7 @@ extension ServiceConfigurationLoader {
         try values.set(&configuration.timeZone, "timezone", Self.timeZone)
         try values.set(&configuration.exportNames, "export_names", Self.choice(ExportNames.self))
         try values.set(&configuration.sequenceSettle, "sequence_settle", Self.duration(allowZero: true))
+        try values.set(&configuration.imageFit, "image_fit", Self.choice(ImageFit.self))
         try values.set(&configuration.stallAfter, "stall_after", Self.duration(allowZero: false))
         configuration.instance = try values.get("instance") { $0.text.isEmpty ? nil : $0.text }
 
@@ -138,6 +139,7 @@ extension ServiceConfigurationLoader {
                 "history_days": "a whole number of days, 0 (keep forever) or more, such as 90",
                 "export_names": "auto or literal",
                 "sequence_settle": "a duration such as 30s",
+                "image_fit": "downscale or fail",
                 "timezone": "a time zone name from the tz database, such as Europe/Berlin or UTC",
                 "instance": "a name for this hotfolder in notifications, such as render-01",
                 "max_status_calls_per_second": "a number above 0, such as 5",

@@ -68,10 +68,12 @@ struct PlanningPass {
     let configProblems: [DropProblem]
 
     static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "webp"]
-    /// Images the API does not take, and design documents: they get an error saying which export to use.
-    static let unsupportedImageExtensions: Set<String> = [
-        "gif", "bmp", "tif", "tiff", "heic", "heif", "avif", "psd", "psb", "ai", "eps", "svg", "pdf", "sketch", "fig", "xd",
-    ]
+    /// Images the API does not take but ffmpeg converts to PNG before they are sent.
+    static let convertibleImageExtensions: Set<String> = ["gif", "bmp", "tif", "tiff", "heic", "heif", "avif"]
+    /// Design documents: they get an error saying which export to use.
+    static let unsupportedImageExtensions: Set<String> = ["psd", "psb", "ai", "eps", "svg", "pdf", "sketch", "fig", "xd"]
+    /// Images a job can use, converted or not.
+    static let usableImageExtensions = imageExtensions.union(convertibleImageExtensions)
     static let settingsExtensions: Set<String> = ["yaml", "yml", "json"]
 
     init(source: some DropSource, options: PlannerOptions, entries list: [DropEntry], now: Date) {
@@ -202,7 +204,7 @@ struct PlanningPass {
         let isShot = children.contains { entry in
             guard let (stem, rest) = Self.split(entry.name) else { return false }
             return (stem.lowercased() == "prompt" && rest == "txt")
-                || (roles[stem.lowercased()] != nil && Self.imageExtensions.contains(rest))
+                || (roles[stem.lowercased()] != nil && Self.usableImageExtensions.contains(rest))
         }
         guard isShot else { return nil }
         let name = Self.lastComponent(folder)
@@ -213,7 +215,7 @@ struct PlanningPass {
             if lowerStem == "prompt" && rest == "txt" {
                 candidate.promptFiles.append(entry.path)
             } else if let role = roles[lowerStem] {
-                if Self.imageExtensions.contains(rest) {
+                if Self.usableImageExtensions.contains(rest) {
                     candidate.images.append((role, entry.path))
                 } else if Self.unsupportedImageExtensions.contains(rest) {
                     candidate.problems.append(.imageExtension(file: label(entry.path)))
@@ -258,7 +260,7 @@ struct PlanningPass {
             }
             let parts = rest.split(separator: ".").map(String.init)
             let ext = parts.last ?? ""
-            let isImage = Self.imageExtensions.contains(ext)
+            let isImage = Self.usableImageExtensions.contains(ext)
             let isUnsupportedImage = Self.unsupportedImageExtensions.contains(ext)
             let known = isImage || isUnsupportedImage || ext == "txt" || Self.settingsExtensions.contains(ext)
             guard known else { continue }  // videos, PDFs, notes: not ours

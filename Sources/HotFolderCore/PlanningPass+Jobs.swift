@@ -158,8 +158,17 @@ extension PlanningPass {
         if case .failure(let problem) = checkReadable(path, field: role.rawValue, limit: Int64.max) {
             return (image, [problem])
         }
+        let ext = (path as NSString).pathExtension.lowercased()
+        if Self.convertibleImageExtensions.contains(ext) {
+            // Converted to PNG by ffmpeg before it is sent; its size and shape are checked then.
+            image.preparation = ImagePreparation(convertFrom: ext, downscale: options.imageFit == .downscale)
+            guard size <= options.limits.imageBytes * 10 else { return (image, [.imageBytes(file: file, role: role, size: size)]) }
+            return (image, [])
+        }
+        let downscale = options.imageFit == .downscale
         if size > options.limits.imageBytes {
-            return (image, [.imageBytes(file: file, role: role, size: size)])
+            guard downscale, size <= options.limits.imageBytes * 10 else { return (image, [.imageBytes(file: file, role: role, size: size)]) }
+            image.preparation = ImagePreparation(downscale: true)
         }
         let header: ImageHeader
         let head: [UInt8]
@@ -178,7 +187,9 @@ extension PlanningPass {
         } catch {
             return (image, [readProblem(error, path: path, field: role.rawValue)])
         }
-        if !(300...6000).contains(header.width) || !(300...6000).contains(header.height) {
+        if header.width > 6000 || header.height > 6000, downscale, header.width >= 300, header.height >= 300 {
+            image.preparation = ImagePreparation(downscale: true)  // scaled down keeping its shape, never up
+        } else if !(300...6000).contains(header.width) || !(300...6000).contains(header.height) {
             problems.append(.imageSize(file: file, role: role, width: header.width, height: header.height))
         }
         let ratio = Double(header.width) / Double(header.height)

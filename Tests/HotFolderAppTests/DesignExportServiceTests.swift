@@ -30,6 +30,30 @@ extension ServiceSuites {
             #expect(folders.files(in: "archive").filter { $0.hasSuffix(".png") }.count == 2)
         }
 
+        @Test func aTIFFExportIsConvertedToPNGOnThisMachineAndSent() async throws {
+            let folders = try ServiceFolders("tiff")
+            let emulator = try await startEmulator()
+            let tiff = folders.root + "/poster.tiff"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=0x884422:s=800x600", "-frames:v", "1", tiff]
+            try process.run()
+            process.waitUntilExit()
+            try await withService(folders, emulator: emulator) { events, _ in
+                try folders.drop("poster.tiff", try Data(contentsOf: URL(fileURLWithPath: tiff)))
+                try folders.drop("poster.txt", "The poster comes alive")
+                await events.wait(for: "one video") { $0.contains(where: \.isDone) }
+            }
+            await emulator.shutdown()
+            #expect(emulator.stats.requests("gateway.upload") == 1)
+            let images = jsonObject(folders.outbox + "/poster.json")["images"] as? [[String: String]]
+            #expect(images?.first?["prepared"]?.hasPrefix("converted from TIFF to PNG") == true, "\(String(describing: images))")
+            let log = (try? String(contentsOfFile: folders.outbox + "/poster.log", encoding: .utf8)) ?? ""
+            #expect(log.contains("converted from TIFF to PNG, sent as 800×600"), "\(log)")
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: folders.state + "/prepared-images")) ?? []
+            #expect(left.isEmpty, "the file sent is removed after the create call: \(left)")
+        }
+
         @Test func anAfterEffectsSequenceWrittenFrameByFrameIsOneJobMadeAfterTheLastFrame() async throws {
             let folders = try ServiceFolders("sequence")
             let emulator = try await startEmulator()
