@@ -35,6 +35,8 @@ public struct HotFolderService: Service {
             orphanTimeout: configuration.orphanTimeout.seconds)
         options.provider = configuration.provider == .ark ? .ark : .gateway
         options.exportNames = configuration.exportNames
+        options.sequenceSettle = configuration.sequenceSettle.seconds
+        options.imageFit = configuration.imageFit
         let context = ServiceContext(
             inbox: inbox, excludedRelative: excluded, store: store,
             outbox: OutboxWriter(outbox: serviceFolders[0], failed: serviceFolders[1], archive: serviceFolders[2]),
@@ -173,8 +175,9 @@ public struct HotFolderService: Service {
     private func recover(runner: JobRunner, intake: JobIntake) async throws {
         let store = context.store
         let logger = context.logger
-        // Leftover temporary downloads from a crash.
+        // Leftover temporary downloads from a crash, and images prepared for create calls that never came.
         OutboxCleaner.removeTemporaryFiles(under: context.outbox.outbox)
+        try? FileManager.default.removeItem(atPath: context.preparedImagesDirectory)
         // A name reserved (an empty log) by a job stopped before it recorded the name belongs to nobody.
         OutboxCleaner.removeUnrecordedReservations(under: context.outbox.outbox) { stem in
             (try? store.isOutputPathRecorded(stem)) ?? true

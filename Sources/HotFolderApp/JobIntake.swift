@@ -75,8 +75,8 @@ actor JobIntake {
             complete[file.relativePath] = file.stat.identity
             let folder = (file.relativePath as NSString).deletingLastPathComponent
             let name = (file.relativePath as NSString).lastPathComponent
-            if let stem = Self.groupStem(name), !FileNameRules.concernsWholeFolder(name), stem != "_defaults" {
-                dirtyStems[folder, default: []].insert(stem)
+            if let stem = FileNameRules.split(name)?.stem, !FileNameRules.concernsWholeFolder(name), stem != "_defaults" {
+                dirtyStems[folder, default: []].formUnion(FileNameRules.groupKeys(name))
             } else {
                 dirty.insert(folder)  // a manifest, defaults or shot-folder file concerns the whole folder
             }
@@ -86,12 +86,6 @@ actor JobIntake {
     }
 
     private var lastReady: Date { arrivals.withLock { $0.latest } }
-
-    /// The group a file name dirties: its stem, without a design tool's scale suffix (`hero@2x.png` → `hero`), so
-    /// the export and its prompt are planned together whichever of them arrives last.
-    static func groupStem(_ name: String) -> String? {
-        ExportNames.scaleSuffix(name)?.stem ?? FileNameRules.split(name)?.stem
-    }
 
     /// Notes that a job gave its inputs back (failed, invalid, cancelled: moved to `failed/`), so the
     /// same files dropped again make a new job.
@@ -109,8 +103,8 @@ actor JobIntake {
         for path in paths {
             let folder = (path as NSString).deletingLastPathComponent
             let name = (path as NSString).lastPathComponent
-            if let stem = Self.groupStem(name), !FileNameRules.concernsWholeFolder(name), stem != "_defaults" {
-                dirtyStems[folder, default: []].insert(stem)
+            if let stem = FileNameRules.split(name)?.stem, !FileNameRules.concernsWholeFolder(name), stem != "_defaults" {
+                dirtyStems[folder, default: []].formUnion(FileNameRules.groupKeys(name))
             } else {
                 dirty.insert(folder)
             }
@@ -291,7 +285,8 @@ actor JobIntake {
             if !allComplete { continue }
             if spec.status == .waiting {
                 let folder = spec.lane
-                let due = spec.newestModification.addingTimeInterval(context.planner.options.orphanTimeout + 0.5)
+                let due = (spec.lookAgainAt ?? spec.newestModification.addingTimeInterval(context.planner.options.orphanTimeout))
+                    .addingTimeInterval(0.5)
                 result.waiting[folder] = min(result.waiting[folder] ?? due, due)
                 continue
             }

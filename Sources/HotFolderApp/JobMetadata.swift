@@ -70,7 +70,15 @@ struct JobMetadata: Encodable {
         // The body as this provider sends it, with local image placeholders instead of upload or data URLs.
         request = sentBody.flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) } ?? .null
         usage = task.resultJSON.flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
-        images = spec.images.map { ["role": $0.role.rawValue, "path": $0.path] }
+        images = spec.images.map { image in
+            var entry = ["role": image.role.rawValue, "path": image.path]
+            if let preparation = image.preparation {
+                entry["prepared"] = (preparation.convertFrom.map { "converted from \($0.uppercased()) to PNG; " } ?? "")
+                    + (preparation.downscale ? "scaled down to at most 6000 px a side if larger (never up)" : "")
+                    + " by ffmpeg on this machine"
+            }
+            return entry
+        }
         settings = spec.settings.mapValues { Setting(value: $0.value, source: $0.source) }
         estimate = spec.estimate
         self.inputs = inputs.map { Input(path: $0.path, sha256: $0.sha256, size: $0.identity.size) }

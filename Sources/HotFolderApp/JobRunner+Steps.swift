@@ -35,6 +35,15 @@ extension JobRunner {
         if holdsSlot { await tookSlot() }
     }
 
+    /// Removes the files made for the job's images (a retry prepares them again).
+    nonisolated func removePreparedImages(_ work: JobWork) {
+        for image in work.spec?.images ?? [] where image.preparation != nil {
+            for ext in ["png", "jpg"] {
+                unlink(context.preparedImagesDirectory + "/\(work.job.id.lowercasedString)-\(image.role.rawValue).\(ext)")
+            }
+        }
+    }
+
     // MARK: - Before the create call
 
     /// Whether the job may leave the queue now: its time window first, then that every input is still the file
@@ -52,8 +61,20 @@ extension JobRunner {
         guard let spec = work.spec else { return .brokenLocally(message: unreadable) }
         do {
             for image in spec.images {
-                let path = context.inbox + "/" + image.path
-                let prepared = try await uploads.run { try await self.context.api.prepareImage(at: path) }
+                var path = context.inbox + "/" + image.path
+                if let preparation = image.preparation {
+                    // Converted or scaled down on this machine; the file sent is removed after the create call.
+                    let source = path
+                    let directory = context.preparedImagesDirectory
+                    let name = "\(work.job.id.lowercasedString)-\(image.role.rawValue)"
+                    let made = try await Blocking.run {
+                        try ImagePreparer.prepare(source: source, preparation: preparation, into: directory, name: name)
+                    }
+                    path = made.path
+                    if let reservation = work.reservation { log(reservation, "image \(image.path): \(made.description)") }
+                }
+                let send = path
+                let prepared = try await uploads.run { try await self.context.api.prepareImage(at: send) }
                 work.urls[image.path] = prepared.url
                 if let reservation = work.reservation {
                     log(reservation, "image \(image.path) (\(image.role.rawValue)): \(prepared.reused ? "reused earlier upload" : "prepared")")
@@ -68,6 +89,7 @@ extension JobRunner {
     }
 
     nonisolated func create(_ work: JobWork) async -> JobLifecycle.Event {
+        defer { removePreparedImages(work) }
         guard let request = work.spec?.request(uploadedURLs: work.urls).map({ identifiable($0, work) }) else {
             return .brokenLocally(message: "an image URL is missing after the upload")
         }

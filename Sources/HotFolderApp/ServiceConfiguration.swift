@@ -54,6 +54,10 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var archivePolicy: ArchivePolicy = .move
     /// How design tools' export names are read: `auto` groups `hero@2x.png` with `hero.txt`; `literal` does not.
     public var exportNames: ExportNames = .auto
+    /// How long an image sequence must go without a new frame before it becomes a job.
+    public var sequenceSettle: Duration = .seconds(30)
+    /// An image over 6000 px a side or 20 MB: `downscale` (keeping its shape, never up) or `fail`.
+    public var imageFit: ImageFit = .downscale
     /// Most entries in a ZIP archive dropped into the inbox; a larger one is refused.
     public var zipMaxEntries: Int = 1000
     /// Most bytes a ZIP archive dropped into the inbox may unpack to, all entries together.

@@ -53,6 +53,8 @@ extension ServiceConfigurationLoader {
         try values.set(&configuration.logLevel, "log_level", Self.choice(Logger.Level.self))
         try values.set(&configuration.timeZone, "timezone", Self.timeZone)
         try values.set(&configuration.exportNames, "export_names", Self.choice(ExportNames.self))
+        try values.set(&configuration.sequenceSettle, "sequence_settle", Self.duration(allowZero: true))
+        try values.set(&configuration.imageFit, "image_fit", Self.choice(ImageFit.self))
         try values.set(&configuration.zipMaxEntries, "zip_max_entries", Self.count)
         try values.set(&configuration.zipMaxBytes, "zip_max_bytes", Self.byteSize)
         try values.set(&configuration.stallAfter, "stall_after", Self.duration(allowZero: false))
@@ -138,6 +140,8 @@ extension ServiceConfigurationLoader {
                 "resubmit_uncertain": "true or false",
                 "history_days": "a whole number of days, 0 (keep forever) or more, such as 90",
                 "export_names": "auto or literal",
+                "sequence_settle": "a duration such as 30s",
+                "image_fit": "downscale or fail",
                 "zip_max_entries": "a whole number of 1 or more, such as 1000",
                 "zip_max_bytes": "a size of 1 byte or more, such as 2GB, 500MB or 1000000",
                 "timezone": "a time zone name from the tz database, such as Europe/Berlin or UTC",

@@ -36,8 +36,8 @@ public struct ServiceConfigurationLoader: Sendable {
         "poll_first_delay", "poll_min_interval",
         "poll_max_interval", "max_status_calls_per_second", "max_attempts", "max_task_failures", "backoff_base", "backoff_max",
         "request_timeout", "resubmit_uncertain", "history_days", "pause_probe_interval", "shutdown_grace", "log_level",
-        "timezone", "budget", "schedule", "report", "notify", "export_names", "zip_max_entries",
-        "zip_max_bytes", "stall_after", "instance",
+        "timezone", "budget", "schedule", "report", "notify", "export_names", "sequence_settle", "image_fit",
+        "zip_max_entries", "zip_max_bytes", "stall_after", "instance",
     ]
 
     /// Settings that hold a structure (mappings, lists of mappings); each is read by its own parser

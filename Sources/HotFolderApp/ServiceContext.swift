@@ -37,6 +37,9 @@ struct ServiceContext: Sendable {
         dispatchWake.signal()
     }
 
+    /// Where images converted or scaled down for the API are written until their create call.
+    var preparedImagesDirectory: String { configuration.stateDirectory + "/prepared-images" }
+
     /// Moves jobs' inputs away.
     var disposer: InputDisposer {
         InputDisposer(store: store, outbox: outbox, inbox: inbox, archivePolicy: configuration.archivePolicy)

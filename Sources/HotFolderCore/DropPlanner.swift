@@ -68,7 +68,12 @@ struct PlanningPass {
     let configProblems: [DropProblem]
 
     static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "webp"]
-    static let unsupportedImageExtensions: Set<String> = ["gif", "bmp", "tif", "tiff", "heic", "heif", "avif", "psd"]
+    /// Images the API does not take but ffmpeg converts to PNG before they are sent.
+    static let convertibleImageExtensions: Set<String> = ["gif", "bmp", "tif", "tiff", "heic", "heif", "avif"]
+    /// Design documents: they get an error saying which export to use.
+    static let unsupportedImageExtensions: Set<String> = ["psd", "psb", "ai", "eps", "svg", "pdf", "sketch", "fig", "xd"]
+    /// Images a job can use, converted or not.
+    static let usableImageExtensions = imageExtensions.union(convertibleImageExtensions)
     static let settingsExtensions: Set<String> = ["yaml", "yml", "json"]
 
     init(source: some DropSource, options: PlannerOptions, entries list: [DropEntry], now: Date) {
@@ -199,7 +204,7 @@ struct PlanningPass {
         let isShot = children.contains { entry in
             guard let (stem, rest) = Self.split(entry.name) else { return false }
             return (stem.lowercased() == "prompt" && rest == "txt")
-                || (roles[stem.lowercased()] != nil && Self.imageExtensions.contains(rest))
+                || (roles[stem.lowercased()] != nil && Self.usableImageExtensions.contains(rest))
         }
         guard isShot else { return nil }
         let name = Self.lastComponent(folder)
@@ -210,7 +215,7 @@ struct PlanningPass {
             if lowerStem == "prompt" && rest == "txt" {
                 candidate.promptFiles.append(entry.path)
             } else if let role = roles[lowerStem] {
-                if Self.imageExtensions.contains(rest) {
+                if Self.usableImageExtensions.contains(rest) {
                     candidate.images.append((role, entry.path))
                 } else if Self.unsupportedImageExtensions.contains(rest) {
                     candidate.problems.append(.imageExtension(file: label(entry.path)))
@@ -226,7 +231,27 @@ struct PlanningPass {
     func stemCandidates(in folder: String) -> [JobCandidate] {
         var groups: [String: JobCandidate] = [:]
         var scales: [String: Double] = [:]
-        for entry in files[folder] ?? [] where !claimed.contains(entry.path) {
+        // Numbered frames with a prompt for their base: one first-and-last-frame job (see ``ImageSequence``).
+        let entries = (files[folder] ?? []).filter { !claimed.contains($0.path) }
+        let stems = Set(entries.compactMap { entry -> String? in
+            guard let (stem, rest) = Self.split(entry.name), rest == "txt" || Self.settingsExtensions.contains(rest) else { return nil }
+            return stem
+        })
+        var inSequence: Set<String> = []
+        for sequence in ImageSequence.find(in: entries.map(\.name), imageExtensions: Self.imageExtensions, hasCompanion: stems.contains) {
+            let paths = sequence.frames.map { folder.isEmpty ? $0 : folder + "/" + $0 }
+            var group = JobCandidate(name: sequence.base, lane: folder, folder: folder, shotFolder: false)
+            group.images = [(.firstFrame, paths[0]), (.lastFrame, paths[paths.count - 1])]
+            group.otherFiles = Array(paths.dropFirst().dropLast())
+            group.isSequence = true
+            for (index, path) in paths.enumerated() {
+                let role = index == 0 ? " (first frame)" : index == paths.count - 1 ? " (last frame)" : " (moves with the job)"
+                group.readAs[path] = "frame \(index + 1) of \(paths.count) of the image sequence \(sequence.base)\(role)"
+            }
+            groups[sequence.base] = group
+            inSequence.formUnion(paths)
+        }
+        for entry in entries where !inSequence.contains(entry.path) {
             guard var (stem, rest) = Self.split(entry.name), stem != "_defaults", !FileNameRules.isManifest(entry.name)
             else { continue }
             if options.exportNames == .auto, let scaled = ExportNames.scaleSuffix(entry.name) {
@@ -235,7 +260,7 @@ struct PlanningPass {
             }
             let parts = rest.split(separator: ".").map(String.init)
             let ext = parts.last ?? ""
-            let isImage = Self.imageExtensions.contains(ext)
+            let isImage = Self.usableImageExtensions.contains(ext)
             let isUnsupportedImage = Self.unsupportedImageExtensions.contains(ext)
             let known = isImage || isUnsupportedImage || ext == "txt" || Self.settingsExtensions.contains(ext)
             guard known else { continue }  // videos, PDFs, notes: not ours
@@ -300,6 +325,8 @@ struct JobCandidate {
     var problems: [DropProblem] = []
     /// How each file's name was read (inbox-relative path → words), for `plan`.
     var readAs: [String: String] = [:]
+    /// Numbered frames (``ImageSequence``): the first and last are the job's frames.
+    var isSequence = false
 
     /// Every file the job would be made of, sorted: what moves with it to the outbox, `failed/` or the archive.
     var inputFiles: [String] {

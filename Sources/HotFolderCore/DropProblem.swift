@@ -177,7 +177,7 @@ public enum DropProblem: Error, Sendable, Hashable {
         case .imageBytes(let file, _, let size):
             "\(file) is \(Self.bytes(size)); images may be at most 20 MB, export it smaller (e.g. as JPEG)."
         case .imageExtension(let file):
-            "\(file) is not a supported image type; use .png, .jpg, .jpeg or .webp."
+            "\(file) is not a supported image type: \(Self.exportAdvice(for: file))"
         case .duplicateRole(let role, let files):
             "There are \(files.count) \(role.rawValue) images (\(files.joined(separator: ", "))); "
                 + "a job takes one image per role, remove the extra ones."
@@ -222,5 +222,26 @@ public enum DropProblem: Error, Sendable, Hashable {
         if count >= 1_000_000 { return String(format: "%.1f MB", Double(count) / 1_000_000) }
         if count >= 1_000 { return "\(count / 1_000) KB" }
         return "\(count) bytes"
+    }
+}
+
+extension DropProblem {
+    /// Which export to use instead of a design document or an image type the API does not take.
+    static func exportAdvice(for file: String) -> String {
+        let ext = (file as NSString).pathExtension.lowercased()
+        switch ext {
+        case "psd", "psb":
+            return "a Photoshop document is not sent; export it as PNG or JPEG (File › Export › Quick Export as PNG, or Export As…)."
+        case "ai", "eps":
+            return "an Illustrator file is not sent; export the artboard as PNG (File › Export › Export for Screens…)."
+        case "svg":
+            return "an SVG is a vector drawing; export it as PNG at the size the video needs (300–6000 px a side)."
+        case "pdf":
+            return "a PDF is not sent; export the page as PNG or JPEG."
+        case "sketch", "fig", "xd":
+            return "a design document is not sent; export the frame or artboard as PNG (in Figma and Sketch: Export › PNG)."
+        default:
+            return "use .png, .jpg, .jpeg or .webp (save or export it as PNG)."
+        }
     }
 }

@@ -30,6 +30,17 @@ public enum FileNameRules {
         return (String(name[..<dot]), name[name.index(after: dot)...].lowercased())
     }
 
+    /// The group names a file may belong to: its stem, and the name a design tool's export suffix or a frame number
+    /// hides (`hero@2x.png` → `hero@2x`, `hero`; `shot_00005.png` → `shot_00005`, `shot`). A planning pass over a
+    /// file's groups lists every file of any of them, so an export meets its prompt and a frame its sequence.
+    public static func groupKeys(_ name: String) -> [String] {
+        guard let stem = split(name)?.stem else { return [] }
+        var keys = [stem]
+        if let scaled = ExportNames.scaleSuffix(name) { keys.append(scaled.stem) }
+        if let frame = ImageSequence.frame(name, imageExtensions: ["png", "jpg", "jpeg", "webp"]) { keys.append(frame.base) }
+        return keys
+    }
+
     /// Whether the name is a manifest: `NAME.csv` or `NAME.jsonl`, one job per row.
     public static func isManifest(_ name: String) -> Bool {
         guard let rest = split(name)?.rest else { return false }

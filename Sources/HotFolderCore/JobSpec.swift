@@ -46,14 +46,40 @@ public struct JobImage: Sendable, Hashable, Codable {
     public var header: ImageHeader?
     /// File size in bytes.
     public var bytes: Int64
+    /// What is done to the file locally before it is sent (converted to PNG, scaled down); nil: sent as it is.
+    public var preparation: ImagePreparation?
 
     /// Creates an image entry.
-    public init(role: ImageRole, path: String, header: ImageHeader?, bytes: Int64) {
+    public init(role: ImageRole, path: String, header: ImageHeader?, bytes: Int64, preparation: ImagePreparation? = nil) {
         self.role = role
         self.path = path
         self.header = header
         self.bytes = bytes
+        self.preparation = preparation
     }
+}
+
+/// How a design tool's export is made fit for the API before it is sent (`spec/seedance-api.md`: PNG, JPEG or
+/// WebP, 300–6000 px a side, ≤ 20 MB): converted to PNG (TIFF, BMP, GIF's first frame, HEIC/HEIF, AVIF) and/or
+/// scaled down keeping its shape (never up), by ffmpeg on this machine.
+public struct ImagePreparation: Sendable, Hashable, Codable {
+    /// The format converted from (`tiff`, `gif`, …), when the API does not take it.
+    public var convertFrom: String?
+    /// Scale down to fit 6000 px a side and the size limit (`image_fit: downscale`).
+    public var downscale: Bool
+
+    public init(convertFrom: String? = nil, downscale: Bool = false) {
+        self.convertFrom = convertFrom
+        self.downscale = downscale
+    }
+}
+
+/// What to do with an image the API would refuse for its size (`image_fit`).
+public enum ImageFit: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Scale it down to fit, keeping its shape (never up).
+    case downscale
+    /// Refuse it with the usual error.
+    case fail
 }
 
 /// The effective value of one setting and the place it came from.
@@ -147,10 +173,12 @@ public struct JobSpec: Sendable, Hashable, Codable {
     /// How each input's name was read (inbox-relative path → words: `prompt of hero`, `first frame of hero (scale
     /// suffix @2x ignored when grouping)`), shown by `plan`; nil when not recorded.
     public var readAs: [String: String]?
+    /// For a waiting job: when the planner should look again (the prompt's wait ends, a sequence has settled).
+    public var lookAgainAt: Date?
 
     enum CodingKeys: String, CodingKey {
         case name, lane, mode, status, request, images, settings, inputFiles, priority, outputName, variant, variantCount
-        case estimate, errors, waitingFor, newestModification, lanePolicy
+        case estimate, errors, waitingFor, newestModification, lanePolicy, lookAgainAt
         case readAs = "read_as"
     }
 
@@ -160,8 +188,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
         images: [JobImage], settings: [String: EffectiveSetting], inputFiles: [String], priority: Int,
         outputName: String, variant: Int? = nil, variantCount: Int = 1, estimate: CostEstimate?,
         errors: [JobError], waitingFor: String? = nil, newestModification: Date, lanePolicy: LanePolicy? = nil,
-        readAs: [String: String]? = nil
+        readAs: [String: String]? = nil, lookAgainAt: Date? = nil
     ) {
+        self.lookAgainAt = lookAgainAt
         self.lanePolicy = lanePolicy
         self.readAs = readAs
         self.name = name

@@ -78,6 +78,10 @@ public struct PlannerOptions: Sendable {
     public var provider: VideoProvider = .gateway
     /// How names written by design tools are read (`export_names`): `auto` groups `hero@2x.png` with `hero.txt`.
     public var exportNames: ExportNames = .auto
+    /// Seconds an image sequence must go without a new frame before it becomes a job (a renderer is still writing).
+    public var sequenceSettle: TimeInterval = 30
+    /// What to do with an image larger than the API takes (`image_fit`).
+    public var imageFit: ImageFit = .downscale
 
     /// Creates options; every argument has a sensible default.
     public init(

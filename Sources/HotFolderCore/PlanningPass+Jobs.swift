@@ -47,7 +47,8 @@ extension PlanningPass {
         var waiting = false
         if promptText == nil && !hadPromptProblem {
             let displayFiles = inputFiles.map(label)
-            if now.timeIntervalSince(newest) < options.orphanTimeout && problems.isEmpty {
+            // An image sequence waits for its prompt and settings (`model: quality`) before its frames are judged.
+            if now.timeIntervalSince(newest) < options.orphanTimeout && (problems.isEmpty || candidate.isSequence) {
                 waiting = true
             } else {
                 problems.append(.noPrompt(job: candidate.name, files: displayFiles, shotFolder: candidate.shotFolder))
@@ -97,6 +98,16 @@ extension PlanningPass {
                     expected: "remove it: it is an Ark setting (provider: ark); the gateway has no offline tier"))
             }
         }
+        // A sequence still being written (a renderer adds frames) waits until no frame came for `sequence_settle`.
+        var waitingFor = waiting ? "a prompt" : nil
+        var lookAgain = waiting ? newest.addingTimeInterval(options.orphanTimeout) : nil
+        if candidate.isSequence, now.timeIntervalSince(newest) < options.sequenceSettle {
+            waiting = true
+            waitingFor = "more frames of the sequence (it is made once none came for \(Int(options.sequenceSettle)) s)"
+            lookAgain = newest.addingTimeInterval(options.sequenceSettle)
+        }
+        // A waiting image sequence is judged with its prompt and settings (`model: quality`), or when the wait ends.
+        if waiting && candidate.isSequence { problems.removeAll() }
         let errors = problems.map(\.report)
         let status: JobStatus = !errors.isEmpty ? .invalid : waiting ? .waiting : .valid
         let seeds = settings.variantSeeds(jobName: candidate.name)
@@ -123,8 +134,8 @@ extension PlanningPass {
                 status: status, request: request, images: sortedImages, settings: jobSettings, inputFiles: inputFiles,
                 priority: settings.priority, outputName: many ? "\(baseOutput)-v\(index + 1)" : baseOutput,
                 variant: many ? index + 1 : nil, variantCount: seeds.count, estimate: estimate, errors: errors,
-                waitingFor: waiting ? "a prompt" : nil, newestModification: newest, lanePolicy: lanePolicy(for: candidate.folder),
-                readAs: candidate.readAs.isEmpty ? nil : candidate.readAs)
+                waitingFor: waitingFor, newestModification: newest, lanePolicy: lanePolicy(for: candidate.folder),
+                readAs: candidate.readAs.isEmpty ? nil : candidate.readAs, lookAgainAt: lookAgain)
         }
     }
 
@@ -147,8 +158,17 @@ extension PlanningPass {
         if case .failure(let problem) = checkReadable(path, field: role.rawValue, limit: Int64.max) {
             return (image, [problem])
         }
+        let ext = (path as NSString).pathExtension.lowercased()
+        if Self.convertibleImageExtensions.contains(ext) {
+            // Converted to PNG by ffmpeg before it is sent; its size and shape are checked then.
+            image.preparation = ImagePreparation(convertFrom: ext, downscale: options.imageFit == .downscale)
+            guard size <= options.limits.imageBytes * 10 else { return (image, [.imageBytes(file: file, role: role, size: size)]) }
+            return (image, [])
+        }
+        let downscale = options.imageFit == .downscale
         if size > options.limits.imageBytes {
-            return (image, [.imageBytes(file: file, role: role, size: size)])
+            guard downscale, size <= options.limits.imageBytes * 10 else { return (image, [.imageBytes(file: file, role: role, size: size)]) }
+            image.preparation = ImagePreparation(downscale: true)
         }
         let header: ImageHeader
         let head: [UInt8]
@@ -167,7 +187,9 @@ extension PlanningPass {
         } catch {
             return (image, [readProblem(error, path: path, field: role.rawValue)])
         }
-        if !(300...6000).contains(header.width) || !(300...6000).contains(header.height) {
+        if header.width > 6000 || header.height > 6000, downscale, header.width >= 300, header.height >= 300 {
+            image.preparation = ImagePreparation(downscale: true)  // scaled down keeping its shape, never up
+        } else if !(300...6000).contains(header.width) || !(300...6000).contains(header.height) {
             problems.append(.imageSize(file: file, role: role, width: header.width, height: header.height))
         }
         let ratio = Double(header.width) / Double(header.height)

@@ -110,10 +110,7 @@ public struct FileSystemDropSource: DropSource {
                 whole.insert(folder)
             } else {
                 selected[folder] = names.filter { name in
-                    // `hero@2x.png` belongs to the group `hero` (read off by the planner unless export names are
-                    // literal): listed with it, or an export that arrives after its prompt would be left out.
-                    name.lowercased().hasPrefix("_defaults.") || FileNameRules.split(name).map { stems.contains($0.stem) } == true
-                        || ExportNames.scaleSuffix(name).map { stems.contains($0.stem) } == true
+                    name.lowercased().hasPrefix("_defaults.") || FileNameRules.groupKeys(name).contains(where: stems.contains)
                 }
             }
         }

@@ -44,6 +44,7 @@ struct PlanCommand: ParsableCommand {
             return
         }
         var options = PlannerOptions(orphanTimeout: 0)
+        options.sequenceSettle = 0  // a dry run shows what the files make now
         options.inboxLabel = URL(fileURLWithPath: parsed.inbox).standardizedFileURL.lastPathComponent
         if let configPath = parsed.config {
             guard let data = FileManager.default.contents(atPath: configPath), data.count <= 1 << 20 else {

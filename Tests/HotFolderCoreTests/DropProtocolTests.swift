@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func unsupportedAndMisnamedFilesAreReported() throws {
-        let plan = try Fixture.plan([("logo.gif", "x"), ("logo.txt", "A logo"), ("sky.final.png", "1280x720"), ("sky.txt", "Sky")])
+        let plan = try Fixture.plan([("logo.psd", "x"), ("logo.txt", "A logo"), ("sky.final.png", "1280x720"), ("sky.txt", "Sky")])
         let logo = try #require(plan.jobs.first { $0.name == "logo" })
         #expect(logo.errors.map(\.field) == ["image"])
         let sky = try #require(plan.jobs.first { $0.name == "sky" })

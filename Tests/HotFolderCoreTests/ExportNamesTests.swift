@@ -66,3 +66,44 @@ import Testing
         #expect(decoded == old)
     }
 }
+
+/// Design documents and image types the API does not take get an error that says which export to use.
+@Suite struct DesignDocumentTests {
+    @Test(arguments: [
+        ("poster.psd", "Photoshop document", "Quick Export as PNG"),
+        ("poster.ai", "Illustrator file", "Export for Screens"),
+        ("poster.svg", "vector drawing", "export it as PNG"),
+        ("poster.pdf", "PDF is not sent", "export the page as PNG"),
+        ("poster.sketch", "design document", "Export › PNG"),
+        ("poster.eps", "Illustrator file", "Export for Screens"),
+    ])
+    func aDesignDocumentSaysWhichExportToUse(file: String, what: String, fix: String) throws {
+        let job = try Fixture.single([(file, "document bytes"), ("poster.txt", "The poster comes alive")])
+        #expect(job.status == .invalid, "nothing is sent")
+        let message = try #require(job.errors.first { $0.field == "image" }?.message)
+        #expect(message.contains(what) && message.contains(fix), "\(message)")
+    }
+}
+
+/// Image types the API does not take are converted, and oversized images scaled down, on this machine.
+@Suite struct ImagePreparationPlanTests {
+    @Test(arguments: ["tiff", "tif", "bmp", "gif", "heic", "heif", "avif"])
+    func anImageTypeTheAPIDoesNotTakeIsConvertedBeforeItIsSent(ext: String) throws {
+        let job = try Fixture.single([("poster.\(ext)", "image bytes"), ("poster.txt", "The poster comes alive")])
+        #expect(job.errors == [] && job.mode == .firstFrame)
+        #expect(job.images.first?.preparation == ImagePreparation(convertFrom: ext, downscale: true))
+    }
+
+    @Test func anImageOver6000PixelsIsScaledDownUnlessImageFitIsFail() throws {
+        let files = [("huge.png", "8000x4500"), ("huge.txt", "A huge poster")]
+        let job = try Fixture.single(files)
+        #expect(job.errors == [])
+        #expect(job.images.first?.preparation == ImagePreparation(downscale: true))
+        var options = PlannerOptions(config: [:], orphanTimeout: 600)
+        options.imageFit = .fail
+        let refused = try DropPlanner(options: options).plan(Fixture.inbox(files), now: Fixture.t0.addingTimeInterval(3600))
+        #expect(refused.jobs.first?.errors.contains { $0.field == "first_frame" || $0.message.contains("8000") } == true)
+        // Too small is never scaled up.
+        #expect(try Fixture.single([("tiny.png", "200x200"), ("tiny.txt", "Tiny")]).status == .invalid)
+    }
+}

@@ -65,7 +65,7 @@ import Testing
         .init(files: [("a.png", "300x300")], invalidField: nil, label: "300 px sides"),
         .init(files: [("a.png", "6000x6000")], invalidField: nil, label: "6000 px sides"),
         .init(files: [("a.png", "299x400")], invalidField: "first_frame", label: "299 px"),
-        .init(files: [("a.png", "6001x6000")], invalidField: "first_frame", label: "6001 px"),
+        .init(files: [("a.png", "6001x6000")], invalidField: nil, label: "6001 px (scaled down before it is sent)"),
         .init(files: [("a.png", "1000x2500")], invalidField: nil, label: "ratio 0.4"),
         .init(files: [("a.png", "2500x1000")], invalidField: nil, label: "ratio 2.5"),
         .init(files: [("a.png", "999x2500")], invalidField: "first_frame", label: "ratio below 0.4"),
@@ -104,7 +104,11 @@ import Testing
         source.add("cut.png", bytes: Array(ImageHeader.minimalFile(.png, width: 800, height: 800).prefix(18)))
         let plan = try Fixture.plan(source)
         let messages = Dictionary(uniqueKeysWithValues: plan.jobs.map { ($0.name, $0.errors.map(\.message)) })
-        #expect(messages["big"]?.first?.contains("at most 20 MB") == true)
+        #expect(plan.jobs.first { $0.name == "big" }?.images.first?.preparation == ImagePreparation(downscale: true), "made smaller before it is sent")
+        var strict = PlannerOptions(config: [:], orphanTimeout: 600)
+        strict.imageFit = .fail
+        let refused = try DropPlanner(options: strict).plan(source, now: Fixture.t0.addingTimeInterval(3600))
+        #expect(refused.jobs.first { $0.name == "big" }?.errors.first?.message.contains("at most 20 MB") == true)
         #expect(messages["junk"]?.first?.contains("not a PNG, JPEG or WebP") == true)
         #expect(messages["cut"]?.first?.contains("damaged") == true)
     }

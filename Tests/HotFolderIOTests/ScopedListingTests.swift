@@ -32,13 +32,18 @@ import Testing
         ])
     }
 
-    @Test func aGroupScopeListsItsScaledExports() throws {
+    /// A planning pass for one arriving file lists every group it may belong to: an export meets its prompt, a
+    /// frame its whole sequence (failed before: only files of the frame's own stem were listed).
+    @Test func anExportOrAFrameListsTheGroupItBelongsTo() throws {
         let inbox = try TemporaryFolder()
-        try inbox.write("figma/hero.txt", "Hero")
-        try inbox.write("figma/hero@2x.png", "png")
-        try inbox.write("figma/heron.txt", "Heron")
-        let paths = Set(try FileSystemDropSource(root: inbox.path).entries(within: [ListingScope(folder: "figma", stems: ["hero"])]).map(\.path))
-        #expect(paths == ["figma", "figma/hero.txt", "figma/hero@2x.png"])
+        for name in ["hero.txt", "hero@2x.png", "other.txt", "shot.txt", "shot_00001.png", "shot_00002.png", "shot_00003.png"] {
+            try inbox.write(name, "x")
+        }
+        let source = FileSystemDropSource(root: inbox.path)
+        let export = Set(try source.entries(within: [ListingScope(folder: "", stems: Set(FileNameRules.groupKeys("hero@2x.png")))]).map(\.path))
+        #expect(export == ["hero.txt", "hero@2x.png"])
+        let frame = Set(try source.entries(within: [ListingScope(folder: "", stems: Set(FileNameRules.groupKeys("shot_00002.png")))]).map(\.path))
+        #expect(frame == ["shot.txt", "shot_00001.png", "shot_00002.png", "shot_00003.png"])
     }
 
     @Test func nestedAndRootScopes() throws {

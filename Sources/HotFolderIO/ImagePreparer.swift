@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+
+/// Makes an image fit for the API on this machine (``ImagePreparation``): ffmpeg converts it to PNG (first frame
+/// of a GIF) and scales it down to 6000 px a side keeping its shape, never up; a result over 20 MB is written as
+/// JPEG instead. The result is checked like any image (300–6000 px a side, shape 0.4–2.5, ≤ 20 MB).
+public enum ImagePreparer {
+    /// The prepared file, what it is, and what was done, in words for the job's log.
+    public struct Prepared: Sendable, Hashable {
+        public var path: String
+        public var header: ImageHeader
+        public var description: String
+    }
+
+    /// Prepares `source` into `directory` as `<name>.png` (or `.jpg`).
+    public static func prepare(
+        source: String, preparation: ImagePreparation, into directory: String, name: String,
+        maxBytes: Int64 = 20 * 1024 * 1024
+    ) throws -> Prepared {
+        let display = (source as NSString).lastPathComponent
+        guard let ffmpeg = findExecutable("ffmpeg") else {
+            throw VideoAPIError.unusableImage(path: display, reason: "it must be converted or scaled down first and ffmpeg is not installed; install ffmpeg, or export it as PNG or JPEG of at most 6000 px a side.")
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let scale = "scale='min(6000,iw)':'min(6000,ih)':force_original_aspect_ratio=decrease"
+        var output = (directory as NSString).appendingPathComponent(name + ".png")
+        try run(ffmpeg, ["-nostdin", "-loglevel", "error", "-y", "-i", source, "-frames:v", "1", "-vf", scale, output], display: display)
+        if (FileSystemProbe.lstat(output)?.size ?? 0) > maxBytes {
+            let jpeg = (directory as NSString).appendingPathComponent(name + ".jpg")
+            try run(ffmpeg, ["-nostdin", "-loglevel", "error", "-y", "-i", output, "-q:v", "2", jpeg], display: display)
+            unlink(output)
+            output = jpeg
+        }
+        let size = FileSystemProbe.lstat(output)?.size ?? 0
+        let head = Array((FileManager.default.contents(atPath: output) ?? Data()).prefix(64 * 1024))
+        guard let header = try? ImageHeader.parse(head) else {
+            throw VideoAPIError.unusableImage(path: display, reason: "ffmpeg made no readable image of it; export it as PNG or JPEG.")
+        }
+        guard size <= maxBytes else {
+            throw VideoAPIError.unusableImage(path: display, reason: "even scaled down it is \(size / 1_048_576) MB, over the 20 MB limit; export a smaller JPEG.")
+        }
+        guard header.width >= 300, header.height >= 300 else {
+            throw VideoAPIError.unusableImage(path: display, reason: "it is \(header.width)×\(header.height) px; the API needs 300–6000 px a side (images are never scaled up).")
+        }
+        let ratio = Double(header.width) / Double(header.height)
+        guard (0.4...2.5).contains(ratio) else {
+            throw VideoAPIError.unusableImage(path: display, reason: "its shape \(header.width)×\(header.height) is outside the 0.4–2.5 the API takes; crop it.")
+        }
+        var done: [String] = []
+        if let from = preparation.convertFrom { done.append("converted from \(from.uppercased()) to \(header.format.rawValue.uppercased())") }
+        done.append("sent as \(header.width)×\(header.height)")
+        return Prepared(path: output, header: header, description: done.joined(separator: ", ") + " (by ffmpeg on this machine)")
+    }
+
+    static func run(_ executable: String, _ arguments: [String], display: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let reason = message.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
+            throw VideoAPIError.unusableImage(path: display, reason: "ffmpeg could not read it (\(reason)); export it as PNG or JPEG.")
+        }
+    }
+
+    static func findExecutable(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+            return "\(directory)/\(name)"
+        }
+        return nil
+    }
+}
