@@ -52,7 +52,9 @@ public final class SQLiteStateStore: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
             pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            // Two processes opening a new or older database at once (the service starting, `hotfolder status`)
+            // must not both apply a migration: the second would fail on a table the first just made.
+            try Self.withMigrationLock(directory: directory) { try Self.migrator.migrate(pool) }
         } catch {
             throw StateStoreError.openFailed(path: path, reason: Self.reason(error))
         }
@@ -84,6 +86,17 @@ public final class SQLiteStateStore: Sendable {
         try read("read the migrations") { db in
             try Self.migrator.appliedMigrations(db)
         }
+    }
+
+    /// Runs `body` holding an exclusive lock on `<directory>/.migration.lock` (released when `body` returns).
+    static func withMigrationLock<T>(directory: String, _ body: () throws -> T) throws -> T {
+        let descriptor = Glibc.open((directory as NSString).appendingPathComponent(".migration.lock"), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else { return try body() }  // a read-only state folder: nothing to migrate into anyway
+        defer { Glibc.close(descriptor) }
+        // flock, not fcntl locks: those do not exclude two openers within one process.
+        while lockFile(descriptor, LOCK_EX) != 0 && errno == EINTR {}
+        defer { _ = lockFile(descriptor, LOCK_UN) }
+        return try body()
     }
 
     // MARK: - Transactions
@@ -146,3 +159,6 @@ public final class SQLiteStateStore: Sendable {
         return "\(error)"
     }
 }
+
+/// `flock(2)` (Swift sees the name as the C struct of the same name).
+@_silgen_name("flock") private func lockFile(_ descriptor: Int32, _ operation: Int32) -> Int32

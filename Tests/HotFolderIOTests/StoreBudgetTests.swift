@@ -2,6 +2,7 @@
 import Foundation
 import HotFolderCore
 import HotFolderIO
+import Synchronization
 import Testing
 
 /// Reservations against the caps, in the transaction that commits a job out of the queue: a real SQLite file,
@@ -135,5 +136,25 @@ import Testing
         #expect(try store.recordBudgetAlert(#require(hold).alert))
         #expect(try !store.recordBudgetAlert(#require(hold).alert), "people are told once per cap and day")
         #expect(try store.unannouncedBudgetAlerts().map(\.type) == ["budget.exhausted"])
+    }
+}
+
+/// Found by the clean-checkout run: `hotfolder status` (or a test's look at the database) opening a new database
+/// while the service opened it too failed with "table … already exists": both applied the same migration.
+@Suite struct ConcurrentOpenTests {
+    @Test func manyOpenersOfANewDatabaseAtOnceAllSucceed() throws {
+        for round in 0..<5 {
+            let directory = try TemporaryDirectory("concurrent-open-\(round)")
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                do {
+                    let store = try SQLiteStateStore(directory: directory.file("state"))
+                    try store.close()
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        }
     }
 }
