@@ -19,7 +19,7 @@ public enum ImagePreparer {
         maxBytes: Int64 = 20 * 1024 * 1024
     ) throws -> Prepared {
         let display = (source as NSString).lastPathComponent
-        guard let ffmpeg = findExecutable("ffmpeg") else {
+        guard let ffmpeg = PosterMaker.findExecutable("ffmpeg") else {
             throw VideoAPIError.unusableImage(path: display, reason: "it must be converted or scaled down first and ffmpeg is not installed; install ffmpeg, or export it as PNG or JPEG of at most 6000 px a side.")
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -67,13 +67,5 @@ public enum ImagePreparer {
             let reason = message.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
             throw VideoAPIError.unusableImage(path: display, reason: "ffmpeg could not read it (\(reason)); export it as PNG or JPEG.")
         }
-    }
-
-    static func findExecutable(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
-            return "\(directory)/\(name)"
-        }
-        return nil
     }
 }

@@ -237,20 +237,13 @@ extension SQLiteStateStore {
     /// What one job has spent (settled) and has reserved, over all its create calls; nil when none was recorded
     /// (a job finished before budgets were kept).
     public func recordedSpend(ofJob id: UUID) throws -> SpendLine? {
-        let calls = try read("count a job's create calls") { db in
-            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM spend WHERE jobId = ?"), arguments: [id.lowercasedString]) ?? 0
-        }
-        return calls == 0 ? nil : try spend(ofJob: id)
-    }
-
-    /// What one job has spent (settled) and has reserved, over all its create calls.
-    public func spend(ofJob id: UUID) throws -> SpendLine {
         try read("read a job's spend") { db in
-            var line = SpendLine()
-            for row in try Row.fetchAll(
+            let rows = try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT state, SUM(amount) FROM spend WHERE jobId = ? GROUP BY state"),
                 arguments: [id.lowercasedString])
-            {
+            guard !rows.isEmpty else { return nil }
+            var line = SpendLine()
+            for row in rows {
                 switch row[0] as String {
                 case "settled": line.spent = row[1]
                 case "reserved": line.reserved = row[1]
@@ -259,6 +252,11 @@ extension SQLiteStateStore {
             }
             return line
         }
+    }
+
+    /// What one job has spent (settled) and has reserved, over all its create calls.
+    public func spend(ofJob id: UUID) throws -> SpendLine {
+        try recordedSpend(ofJob: id) ?? SpendLine()
     }
 
     /// Held jobs by what holds them (`budget`, `window`).
