@@ -122,6 +122,7 @@ struct PlanningPass {
         }
         var jobs: [JobSpec] = []
         var candidates: [JobCandidate] = []
+        var storyboards: [JobSpec] = []
         // Manifests first: the images they name must not also become orphan stem groups.
         for folder in folders.sorted() {
             for entry in files[folder] ?? [] {
@@ -132,13 +133,16 @@ struct PlanningPass {
             }
         }
         for folder in folders.sorted() {
-            if folder != "", let shot = shotFolderCandidate(folder) {
+            if isStoryboard(folder) {
+                storyboards += storyboardJobs(folder, skipping: skip)  // already checked against `skip`
+            } else if folder != "", let shot = shotFolderCandidate(folder) {
                 candidates.append(shot)
             } else {
                 candidates += stemCandidates(in: folder)
             }
         }
         jobs.removeAll { skip($0.inputFiles) }
+        jobs += storyboards
         for candidate in candidates where !skip(candidate.inputFiles) { jobs += build(candidate) }
         return jobs.sorted { ($0.lane, $0.name) < ($1.lane, $1.name) }
     }
@@ -327,6 +331,8 @@ struct JobCandidate {
     var readAs: [String: String] = [:]
     /// Numbered frames (``ImageSequence``): the first and last are the job's frames.
     var isSequence = false
+    /// Layers between the folder defaults and the sidecars (a storyboard's quality model).
+    var extraLayers: [SettingsLayer] = []
 
     /// Every file the job would be made of, sorted: what moves with it to the outbox, `failed/` or the archive.
     var inputFiles: [String] {

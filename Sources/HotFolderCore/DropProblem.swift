@@ -72,6 +72,8 @@ public enum DropProblem: Error, Sendable, Hashable {
     case unrecognizedName(file: String, stem: String)
     /// A file in a folder nested deeper than ``DropLimits/maxFolderDepth`` levels below the inbox.
     case nestedTooDeep(file: String, depth: Int, limit: Int)
+    /// A storyboard folder that cannot make its film (too few keyframes, a prompt without a clip, variants).
+    case storyboard(file: String, reason: String)
 
     /// The problem as the plan and error files show it.
     public var report: JobError {
@@ -89,7 +91,7 @@ public enum DropProblem: Error, Sendable, Hashable {
             .imageSize(let f, _, _, _), .imageRatio(let f, _, _, _), .imageBytes(let f, _, _), .imageExtension(let f),
             .lastFrameNeedsQuality(let f, _, _), .lastFrameNeedsFirst(let f), .referenceAt1080p(let f, _), .referenceNotSupported(let f, _),
             .missingFile(let f, _, _), .pathOutsideInbox(let f, _, _), .badRow(let f, _), .seedsConflict(let f, _),
-            .unrecognizedName(let f, _), .nestedTooDeep(let f, _, _):
+            .unrecognizedName(let f, _), .nestedTooDeep(let f, _, _), .storyboard(let f, _):
             f
         case .duplicateRole(_, let files): files.first ?? ""
         case .referenceWithFrames(let reference, _): reference
@@ -121,6 +123,7 @@ public enum DropProblem: Error, Sendable, Hashable {
         case .badRow: "row"
         case .seedsConflict: "seeds"
         case .unrecognizedName, .nestedTooDeep: "file"
+        case .storyboard: "storyboard"
         }
     }
 
@@ -213,6 +216,8 @@ public enum DropProblem: Error, Sendable, Hashable {
                 + "\(stem).first.png, \(stem).last.png, \(stem).ref.png, \(stem).txt or \(stem).yaml."
         case .nestedTooDeep(let file, let depth, let limit):
             "\(file) is nested \(depth) folders deep; the inbox accepts at most \(limit) levels: move it higher up."
+        case .storyboard(let file, let reason):
+            "\(file): \(reason)."
         }
     }
 

@@ -49,9 +49,9 @@ public enum FileNameRules {
 
     /// Whether a file of this name makes the planner look at its folder as a whole rather than at one group:
     /// a manifest (its rows may name any file there) or a shot-folder file (`prompt.txt`, `first_frame.*`,
-    /// `last_frame.*`, `reference.*`, `settings.*`: the folder is one job).
+    /// `last_frame.*`, `reference.*`, `settings.*`: the folder is one job; `storyboard.*`: the folder is one film).
     public static func concernsWholeFolder(_ name: String) -> Bool {
         guard let stem = split(name)?.stem.lowercased() else { return false }
-        return isManifest(name) || ["prompt", "first_frame", "last_frame", "reference", "settings"].contains(stem)
+        return isManifest(name) || ["prompt", "first_frame", "last_frame", "reference", "settings", "storyboard"].contains(stem)
     }
 }

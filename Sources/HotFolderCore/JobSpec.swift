@@ -175,10 +175,12 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var readAs: [String: String]?
     /// For a waiting job: when the planner should look again (the prompt's wait ends, a sequence has settled).
     public var lookAgainAt: Date?
+    /// For a clip of a storyboard: which film it belongs to and where in it.
+    public var storyboard: StoryboardClip?
 
     enum CodingKeys: String, CodingKey {
         case name, lane, mode, status, request, images, settings, inputFiles, priority, outputName, variant, variantCount
-        case estimate, errors, waitingFor, newestModification, lanePolicy, lookAgainAt
+        case estimate, errors, waitingFor, newestModification, lanePolicy, lookAgainAt, storyboard
         case readAs = "read_as"
     }
 

@@ -12,7 +12,7 @@ extension PlanningPass {
         var problems = configProblems + candidate.problems
         let defaults = defaultsChain(to: candidate.folder)
         problems += defaults.problems
-        var layers = [SettingsLayer.builtIn, configLayer] + defaults.layers
+        var layers = [SettingsLayer.builtIn, configLayer] + defaults.layers + candidate.extraLayers
         for sidecar in candidate.sidecars {
             let syntax: SettingsDocument.Syntax = sidecar.lowercased().hasSuffix(".json") ? .json : .yaml
             let (layer, found) = settingsLayer(from: sidecar, syntax: syntax)
