@@ -137,7 +137,8 @@ public struct JobControl: Sendable {
         }
     }
 
-    /// Moves a failed job's files (not its error file or log) from its `failed/` folder back into the inbox lane.
+    /// Moves a failed job's files (not its error file or log) from its `failed/` folder back to where they were
+    /// dropped: a shot folder's or storyboard's files into that folder, others into the inbox lane.
     private func moveBack(_ job: StoredJob) throws -> Int {
         guard let folder = job.outputPath, folder.hasPrefix(HotFolderService.absolute(configuration.failed)),
             FileManager.default.fileExists(atPath: folder)
@@ -145,12 +146,17 @@ public struct JobControl: Sendable {
             throw JobControlError.noFailedFolder(job: job.displayName)
         }
         let inbox = HotFolderService.absolute(configuration.inbox)
-        let lane = job.lane.isEmpty ? inbox : inbox + "/" + job.lane
-        try FileManager.default.createDirectory(atPath: lane, withIntermediateDirectories: true)
+        // Where each input came from, by file name (the failed folder is flat).
+        var origins: [String: [String]] = [:]
+        for input in (try? store.inputs(ofJob: job.id)) ?? [] {
+            origins[(input.path as NSString).lastPathComponent, default: []].append(input.path)
+        }
         var moved = 0
-        for name in try FileManager.default.contentsOfDirectory(atPath: folder)
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         where !name.hasSuffix(".error.txt") && !name.hasSuffix(".log") {
-            let target = lane + "/" + name
+            let relative = origins[name]?.isEmpty == false ? origins[name]!.removeFirst() : (job.lane.isEmpty ? name : job.lane + "/" + name)
+            let target = inbox + "/" + relative
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             guard !FileManager.default.fileExists(atPath: target) else { continue }
             try FileManager.default.moveItem(atPath: folder + "/" + name, toPath: target)
             moved += 1
