@@ -62,6 +62,8 @@ public struct HotFolderService: Service {
         // Before recovery: jobs it moves (into uncertain, say) are told to the targets.
         let notifications = try context.makeNotificationDispatcher()
         try await recover(runner: runner, intake: intake)
+        // Films whose clips all finished while the service was down (or that a crash left half joined).
+        Task { await context.films.settleAll(context) }
 
         var watcherConfiguration = WatcherConfiguration(root: context.inbox)
         watcherConfiguration.settle = context.configuration.settle.seconds

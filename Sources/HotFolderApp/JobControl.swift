@@ -152,15 +152,22 @@ public struct JobControl: Sendable {
             origins[(input.path as NSString).lastPathComponent, default: []].append(input.path)
         }
         var moved = 0
+        var skipped = 0
         for name in try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         where !name.hasSuffix(".error.txt") && !name.hasSuffix(".log") {
             let relative = origins[name]?.isEmpty == false ? origins[name]!.removeFirst() : (job.lane.isEmpty ? name : job.lane + "/" + name)
             let target = inbox + "/" + relative
             try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard !FileManager.default.fileExists(atPath: target) else { continue }
+            guard !FileManager.default.fileExists(atPath: target) else {
+                skipped += 1
+                continue
+            }
             try FileManager.default.moveItem(atPath: folder + "/" + name, toPath: target)
             moved += 1
         }
+        // Nothing moved because the same names are still in the inbox: another job holds them (a storyboard's other
+        // clips, a variant) or they were dropped again. Say so rather than report success.
+        if moved == 0 && skipped > 0 { throw JobControlError.stillInInbox(job: job.displayName, files: skipped) }
         return moved
     }
 }
@@ -169,12 +176,17 @@ public struct JobControl: Sendable {
 public enum JobControlError: Error, CustomStringConvertible {
     /// The job's files are not in a `failed/` folder any more.
     case noFailedFolder(job: String)
+    /// Every file to move back is still (or again) in the inbox under the same name.
+    case stillInInbox(job: String, files: Int)
 
     /// One sentence.
     public var description: String {
         switch self {
         case .noFailedFolder(let job):
             "the files of \(job) are no longer in the failed folder; drop them into the inbox again to retry"
+        case .stillInInbox(let job, let files):
+            "the \(files) file(s) of \(job) are still in the inbox under the same names (another job still uses them, "
+                + "e.g. the storyboard's other clips are being made); retry once it has finished"
         }
     }
 }

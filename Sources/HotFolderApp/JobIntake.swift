@@ -172,6 +172,9 @@ actor JobIntake {
         var waiting: [String: Date] = [:]
         var newJobs: [(NewJob, JobSpec)] = []
         var invalid: [(NewJob, JobSpec)] = []
+        /// Storyboard clips made before from the same request and keyframes: recorded as done, nothing sent.
+        var reused: [(NewJob, JobSpec)] = []
+        var films: [NewFilm] = []
         /// Nil when the pass could not be done; the error otherwise.
         var failure: String?
     }
@@ -202,8 +205,8 @@ actor JobIntake {
         }
         let newJobs = result.newJobs
         let invalid = result.invalid
-        guard !newJobs.isEmpty || !invalid.isEmpty else { return true }
-        for (job, _) in newJobs + invalid {
+        guard !newJobs.isEmpty || !invalid.isEmpty || !result.reused.isEmpty else { return true }
+        for (job, _) in newJobs + invalid + result.reused {
             for input in job.inputs {
                 held[input.identity.fileIdentity, default: []].insert(job.id)
                 complete[input.path] = nil
@@ -219,6 +222,11 @@ actor JobIntake {
             failInvalid(job: job, spec: spec)
             context.observer(.invalid(name: spec.name, id: job.id))
         }
+        for (job, spec) in result.reused { finishReused(job: job, spec: spec) }
+        if !result.films.isEmpty {
+            context.logger.info("storyboard films planned: \(result.films.map { $0.lane.isEmpty ? $0.name : $0.lane + "/" + $0.name }.joined(separator: ", "))")
+        }
+        if !result.reused.isEmpty { await context.films.settleAll(context) }
         return true
     }
 
@@ -272,7 +280,8 @@ actor JobIntake {
             result.waiting[folder] = min(result.waiting[folder] ?? now.addingTimeInterval(2), now.addingTimeInterval(2))
         }
         var digests: [String: String] = [:]  // a manifest is an input of every one of its rows
-        for spec in plan.jobs where !spec.inputFiles.contains(where: arriving.contains) {
+        var films: [String: NewFilm] = [:]  // by storyboard folder
+        for var spec in plan.jobs where !spec.inputFiles.contains(where: arriving.contains) {
             let inputs = spec.inputFiles.map { context.inbox + "/" + $0 }
             let stats = inputs.map { FileSystemProbe.lstat($0) }
             let identities = stats.compactMap { $0?.identity }
@@ -298,21 +307,63 @@ actor JobIntake {
                 digests[path] = digest
                 stored.append(StoredInput(path: path, identity: InputIdentity(stat.identity), sha256: digest))
             }
+            var film: (id: UUID, key: String, reused: String?)?
+            if let clip = spec.storyboard, spec.status == .valid {
+                let new = films[clip.folder] ?? NewFilm(name: clip.film, lane: spec.lane, folder: clip.folder, clips: clip.count)
+                films[clip.folder] = new
+                let key = Self.reuseKey(spec, digests: digests)
+                let earlier = ((try? store.clipsMadeBefore(reuseKey: key)) ?? []).first { FileSystemProbe.lstat($0.outputPath + ".mp4") != nil }
+                spec.storyboard?.reusedFrom = earlier?.id
+                film = (new.id, key, earlier?.outputPath)
+            }
             let specJSON = (try? JSONEncoder.sorted.encode(spec)) ?? Data()
-            let state: JobState = spec.status == .valid ? .ready : .invalid
-            let message = spec.status == .valid ? "planned as \(spec.mode.rawValue)" : spec.errors.map(\.message).joined(separator: "; ")
-            let job = NewJob(
+            let state: JobState = spec.status != .valid ? .invalid : film?.reused != nil ? .done : .ready
+            let message = spec.status != .valid ? spec.errors.map(\.message).joined(separator: "; ")
+                : film?.reused != nil ? "the same clip was made before (job \(spec.storyboard?.reusedFrom?.uuidString.lowercased() ?? "")): reused, nothing sent"
+                : "planned as \(spec.mode.rawValue)"
+            var job = NewJob(
                 name: spec.name, lane: spec.lane, state: state, priority: spec.priority, specJSON: specJSON,
                 inputs: stored, message: message)
-            if state == .ready { result.newJobs.append((job, spec)) } else { result.invalid.append((job, spec)) }
+            (job.filmID, job.reuseKey, job.reusedOutput) = (film?.id, film?.key, film?.reused)
+            switch state {
+            case .ready: result.newJobs.append((job, spec))
+            case .done: result.reused.append((job, spec))
+            default: result.invalid.append((job, spec))
+            }
         }
-        guard !result.newJobs.isEmpty || !result.invalid.isEmpty else { return result }
+        result.films = films.values.sorted { $0.folder < $1.folder }
+        guard !result.newJobs.isEmpty || !result.invalid.isEmpty || !result.reused.isEmpty else { return result }
         do {
-            try context.store.insertJobs(result.newJobs.map(\.0) + result.invalid.map(\.0))
+            try context.store.insertJobs(result.newJobs.map(\.0) + result.invalid.map(\.0) + result.reused.map(\.0), films: result.films)
         } catch {
             result.failure = "cannot record \(result.newJobs.count + result.invalid.count) new jobs: \(error)"
         }
         return result
+    }
+
+    /// What makes a storyboard clip the same as one made before: its request (model, prompt, settings, seed) with
+    /// each keyframe named by its content's SHA-256 instead of its path.
+    static func reuseKey(_ spec: JobSpec, digests: [String: String]) -> String {
+        var request = spec.request
+        request.imageWithRoles = request.imageWithRoles?.map { image in
+            let path = String(image.url.dropFirst("local:".count))
+            return ImageWithRole(url: "sha256:" + (digests[path] ?? path), role: image.role)
+        }
+        let data = (try? JSONEncoder.sorted.encode(request)) ?? Data()
+        return SHA256.hex(of: data)
+    }
+
+    /// A storyboard clip made before: recorded as done with the earlier video, its files archived like any done job.
+    private func finishReused(job: NewJob, spec: JobSpec) {
+        context.logger.info("job \(spec.lane.isEmpty ? "" : spec.lane + "/")\(spec.name): the same clip was made before; reused, nothing sent", metadata: ["job": "\(job.id)"])
+        context.observer(.done(name: spec.name, id: job.id, video: (job.reusedOutput ?? "") + ".mp4"))
+        do {
+            guard let stored = try context.store.job(job.id) else { return }
+            let result = try context.disposer.dispose(.archive, job: stored, name: spec.name, errorText: "", log: nil)
+            if result.released { release(jobID: job.id) }
+        } catch {
+            context.logger.error("job \(spec.name): cannot archive its files: \(error)")
+        }
     }
 
     /// Moves an invalid drop's files into `failed/` with an error file that says what to fix.

@@ -39,6 +39,14 @@ extension JobRunner {
     nonisolated func drive(_ work: inout JobWork, _ first: JobLifecycle.Event) async {
         var events = [first]
         var reread = false
+        let wasFinished = work.lifecycle.state.isTerminal
+        defer {
+            // The last clip of a storyboard to finish lets its film be joined (or failed, naming the clip).
+            if !wasFinished, work.lifecycle.state.isTerminal, work.spec?.storyboard != nil {
+                let context = self.context
+                Task { await context.films.settleAll(context) }
+            }
+        }
         while !events.isEmpty {
             var event = events.removeFirst()
             if work.spec == nil, !work.lifecycle.state.isTerminal {

@@ -204,6 +204,7 @@ actor JobRunner {
         guard days > 0 else { return }
         do {
             let pruned = try context.store.pruneHistory(before: now.addingTimeInterval(-Double(days) * 86400), now: now)
+            try context.store.pruneFilms(before: now.addingTimeInterval(-Double(days) * 86400))
             if pruned > 0 { context.logger.info("removed \(pruned) job(s) finished more than \(days) days ago from the history") }
         } catch {
             context.logger.warning("cannot prune the job history: \(error)")

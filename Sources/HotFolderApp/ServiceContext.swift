@@ -31,6 +31,8 @@ struct ServiceContext: Sendable {
     let pollWake = WakeSignal()
     /// Makes each video's poster `<name>.jpg` (ffmpeg, looked up once).
     let posters = PosterMaker()
+    /// Joins storyboards' clips into films.
+    let films = FilmAssembler()
 
     /// Tells the dispatcher (and listeners) that jobs were queued.
     func jobsQueued() {

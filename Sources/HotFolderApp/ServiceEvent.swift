@@ -35,6 +35,10 @@ public enum ServiceEvent: Sendable, Hashable {
     case archiveUnpacked(name: String, folder: String)
     /// A ZIP archive was refused; it went to `failed/` with its error file.
     case archiveRefused(name: String, reason: String)
+    /// A storyboard's clips were joined into its film (`video`, in the outbox).
+    case filmJoined(name: String, video: String)
+    /// A storyboard's film was not made (a clip failed); its error file says which and how to finish it.
+    case filmFailed(name: String, reason: String)
     /// A morning report was written (`report.ready`); `path` is its HTML page.
     case reportReady(path: String)
 }

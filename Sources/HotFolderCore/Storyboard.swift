@@ -15,6 +15,8 @@ public struct StoryboardClip: Sendable, Hashable, Codable {
     /// The keyframes the clip starts and ends on (inbox-relative paths).
     public var from: String
     public var to: String
+    /// The earlier job whose clip (same request, same keyframes' content) is reused instead of paying again.
+    public var reusedFrom: UUID?
 
     public init(film: String, folder: String, index: Int, count: Int, from: String, to: String) {
         self.film = film

@@ -118,7 +118,8 @@ public struct PosterMaker: Sendable {
     func run(_ arguments: [String], output: String) throws {
         guard let ffmpegPath else { throw Failure.noFFmpeg }
         let directory = (output as NSString).deletingLastPathComponent
-        let temporary = directory + "/." + (output as NSString).lastPathComponent + ".tmp-\(UUID().uuidString.prefix(6)).jpg"
+        let ext = (output as NSString).pathExtension.isEmpty ? "jpg" : (output as NSString).pathExtension
+        let temporary = directory + "/." + (output as NSString).lastPathComponent + ".tmp-\(UUID().uuidString.prefix(6)).\(ext)"
         defer { unlink(temporary) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ffmpegPath)
@@ -144,7 +145,7 @@ public struct PosterMaker: Sendable {
             throw Failure.ffmpegFailed(path: output, status: process.terminationStatus, stderr: stderr)
         }
         guard rename(temporary, output) == 0 else {
-            throw Failure.ffmpegFailed(path: output, status: 0, stderr: "cannot rename the image into place: \(String(cString: strerror(errno)))")
+            throw Failure.ffmpegFailed(path: output, status: 0, stderr: "cannot rename the file into place: \(String(cString: strerror(errno)))")
         }
     }
 

@@ -12,14 +12,15 @@ extension SQLiteStateStore {
 
     /// Inserts many jobs in one transaction (all or none): a manifest of thousands of rows is one commit.
     @discardableResult
-    public func insertJobs(_ jobs: [NewJob]) throws -> [StoredJob] {
+    public func insertJobs(_ jobs: [NewJob], films: [NewFilm] = []) throws -> [StoredJob] {
         let now = clock()
         return try write("insert jobs") { db in
+            for film in films { try Self.insertFilm(db, film, now: now) }
             let insertJob = try db.cachedStatement(
                 sql: """
                     INSERT INTO job (id, name, lane, state, priority, createdAt, updatedAt, specJSON, attempts, failureMessage,
-                        specVersion, pendingDisposal)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
+                        specVersion, pendingDisposal, filmId, reuseKey, outputPath)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
                     """)
             let insertInput = try db.cachedStatement(
                 sql: """
@@ -31,12 +32,14 @@ extension SQLiteStateStore {
             for job in jobs {
                 let id = job.id.lowercasedString
                 let message = job.state == .invalid || job.state == .failed ? job.message : nil
+                // An invalid drop's files go to failed/ next, a reused clip's to the archive; if the service stops
+                // first, the next start does it.
+                let disposal: JobLifecycle.InputDisposal? = job.state == .invalid ? .failed : job.state == .done ? .archive : nil
                 do {
                     try insertJob.execute(arguments: [
                         id, job.name, job.lane, job.state.rawValue, job.priority, now.timeIntervalSince1970,
-                        now.timeIntervalSince1970, job.specJSON, message, NewJob.currentSpecVersion,
-                        // An invalid drop's files go to failed/ next; if the service stops first, the next start does it.
-                        job.state == .invalid ? JobLifecycle.InputDisposal.failed.rawValue : nil,
+                        now.timeIntervalSince1970, job.specJSON, message, NewJob.currentSpecVersion, disposal?.rawValue,
+                        job.filmID?.lowercasedString, job.reuseKey, job.reusedOutput,
                     ])
                 } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                     throw StateStoreError.duplicateJob(job.id)
@@ -52,8 +55,8 @@ extension SQLiteStateStore {
                 let new = StoredJob(
                     id: job.id, name: job.name, lane: job.lane, state: job.state, failureCategory: nil,
                     failureMessage: message, priority: job.priority, createdAt: now, updatedAt: now,
-                    specJSON: job.specJSON, attempts: 0, nextAttemptAt: nil, outputPath: nil,
-                    pendingDisposal: job.state == .invalid ? .failed : nil)
+                    specJSON: job.specJSON, attempts: 0, nextAttemptAt: nil, outputPath: job.reusedOutput,
+                    pendingDisposal: disposal)
                 // An invalid drop is a job.failed (category `invalid`) for the targets that want it.
                 if job.state == .invalid { try enqueueJobNotification(db, new, to: .invalid, now: now) }
                 stored.append(new)

@@ -20,6 +20,12 @@ public struct NewJob: Sendable, Hashable {
     public var inputs: [StoredInput]
     /// Why the job starts in this state (for `invalid`, the validation message).
     public var message: String?
+    /// The storyboard film the job is a clip of.
+    public var filmID: UUID?
+    /// What makes the clip the same as another (its request and its keyframes' content), for reuse.
+    public var reuseKey: String?
+    /// For a clip made before and reused (state `done`): the earlier clip's output path (`…/outbox/<lane>/<stem>`).
+    public var reusedOutput: String?
 
     /// The layout version of the job specifications this version writes; a job stored with a higher one was
     /// written by a newer hotfolder and is failed with that reason instead of being misread.

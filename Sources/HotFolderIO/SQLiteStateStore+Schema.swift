@@ -143,6 +143,32 @@ extension SQLiteStateStore {
         migrator.registerMigration("v3-notifications") { db in
             try SQLiteStateStore.registerNotificationTables(db)
         }
+        migrator.registerMigration("v4-films") { db in
+            // Storyboards: each clip job names its film; a clip's `reuseKey` (its request and its keyframes' content)
+            // lets a storyboard dropped again reuse clips already made and paid for. A film is joined once its
+            // clips are all finished (`open` → `joining` → `joined` or `failed`).
+            try db.execute(
+                sql: """
+                    ALTER TABLE job ADD COLUMN filmId TEXT;
+                    ALTER TABLE job ADD COLUMN reuseKey TEXT;
+                    CREATE INDEX job_film ON job(filmId) WHERE filmId IS NOT NULL;
+                    CREATE INDEX job_reuse ON job(reuseKey, state) WHERE reuseKey IS NOT NULL;
+                    CREATE TABLE film (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        lane TEXT NOT NULL,
+                        folder TEXT NOT NULL,
+                        clips INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        outputPath TEXT,
+                        message TEXT,
+                        createdAt REAL NOT NULL,
+                        updatedAt REAL NOT NULL
+                    );
+                    CREATE INDEX film_unsettled ON film(state) WHERE state IN ('open', 'joining');
+                    CREATE INDEX film_folder ON film(lane, folder);
+                    """)
+        }
         return migrator
     }
 }

@@ -68,7 +68,7 @@ public enum EmulatorFault: String, Sendable, CaseIterable, Codable, Hashable {
     ///
     /// The same prompt gets the same answer on every run and every seed, as a prompt a real provider
     /// cannot handle fails again when it is resubmitted.
-    static func promptFails(_ prompt: String, probability: Double) -> Bool {
+    public static func promptFails(_ prompt: String, probability: Double) -> Bool {
         guard probability > 0 else { return false }
         guard probability < 1 else { return true }
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325

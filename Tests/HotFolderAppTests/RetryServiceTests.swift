@@ -23,6 +23,12 @@ extension ServiceSuites {
             let control = JobControl(store: store, configuration: configuration)
             let (jobs, unknown) = try control.find(["door"])
             #expect(unknown.isEmpty && jobs.count == 1)
+            // The same names dropped again meanwhile: nothing is overwritten, and the operator is told why.
+            try folders.drop("lane/door/prompt.txt", "A new take")
+            try folders.drop("lane/door/settings.yaml", "duration: 3\n")
+            let blocked = await control.retry(jobs)
+            #expect(blocked.hadErrors && blocked.lines.first?.contains("still in the inbox") == true, "\(blocked.lines)")
+            try FileManager.default.removeItem(atPath: folders.inbox + "/lane/door")
             let outcome = await control.retry(jobs)
             #expect(!outcome.hadErrors, "\(outcome.lines)")
             #expect(folders.files(in: "inbox") == ["lane/door/prompt.txt", "lane/door/settings.yaml"], "\(folders.files(in: "inbox"))")
