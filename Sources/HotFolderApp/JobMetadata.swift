@@ -73,9 +73,7 @@ struct JobMetadata: Encodable {
         images = spec.images.map { image in
             var entry = ["role": image.role.rawValue, "path": image.path]
             if let preparation = image.preparation {
-                entry["prepared"] = (preparation.convertFrom.map { "converted from \($0.uppercased()) to PNG; " } ?? "")
-                    + (preparation.downscale ? "scaled down to at most 6000 px a side if larger (never up)" : "")
-                    + " by ffmpeg on this machine"
+                entry["prepared"] = preparation.summary
             }
             return entry
         }

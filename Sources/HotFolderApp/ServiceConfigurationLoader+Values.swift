@@ -141,7 +141,7 @@ extension ServiceConfigurationLoader {
                 "history_days": "a whole number of days, 0 (keep forever) or more, such as 90",
                 "export_names": "auto or literal",
                 "sequence_settle": "a duration such as 30s",
-                "image_fit": "downscale or fail",
+                "image_fit": "downscale, pad, crop or fail",
                 "zip_max_entries": "a whole number of 1 or more, such as 1000",
                 "zip_max_bytes": "a size of 1 byte or more, such as 2GB, 500MB or 1000000",
                 "timezone": "a time zone name from the tz database, such as Europe/Berlin or UTC",

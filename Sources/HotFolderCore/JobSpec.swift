@@ -65,21 +65,61 @@ public struct JobImage: Sendable, Hashable, Codable {
 public struct ImagePreparation: Sendable, Hashable, Codable {
     /// The format converted from (`tiff`, `gif`, …), when the API does not take it.
     public var convertFrom: String?
-    /// Scale down to fit 6000 px a side and the size limit (`image_fit: downscale`).
+    /// Scale down to fit 6000 px a side and the size limit (`image_fit: downscale`, `pad`, `crop`).
     public var downscale: Bool
+    /// What to do when its shape is outside 0.4–2.5 (`image_fit: pad` or `crop`); nil: refused with the usual error.
+    public var reshape: ImageReshape?
 
-    public init(convertFrom: String? = nil, downscale: Bool = false) {
+    public init(convertFrom: String? = nil, downscale: Bool = false, reshape: ImageReshape? = nil) {
         self.convertFrom = convertFrom
         self.downscale = downscale
+        self.reshape = reshape
+    }
+
+    /// What is done, in words (plan, metadata).
+    public var summary: String {
+        var steps: [String] = []
+        if let convertFrom { steps.append("converted from \(convertFrom.uppercased()) to PNG") }
+        if downscale { steps.append("scaled down to at most 6000 px a side if larger (never up)") }
+        switch reshape {
+        case .pad?: steps.append("padded with black bars to the nearest shape the API takes (0.4–2.5) if outside it")
+        case .crop?: steps.append("cropped around its centre to the nearest shape the API takes (0.4–2.5) if outside it")
+        case nil: break
+        }
+        return steps.joined(separator: "; ") + " by ffmpeg on this machine before it is sent"
     }
 }
 
-/// What to do with an image the API would refuse for its size (`image_fit`).
+/// How an image whose shape the API refuses (wider than 2.5:1 or taller than 1:2.5) is made to fit.
+public enum ImageReshape: String, Sendable, Hashable, Codable {
+    /// Black bars added on the short side.
+    case pad
+    /// The long side cut, keeping the centre.
+    case crop
+}
+
+/// What to do with an image the API would refuse for its size or shape (`image_fit`).
 public enum ImageFit: String, Sendable, Hashable, CaseIterable, Codable {
-    /// Scale it down to fit, keeping its shape (never up).
+    /// Scale it down to fit, keeping its shape (never up); a shape outside 0.4–2.5 is refused with the usual error.
     case downscale
+    /// As `downscale`, and an image of a shape outside 0.4–2.5 gets black bars to the nearest shape allowed.
+    case pad
+    /// As `downscale`, and an image of a shape outside 0.4–2.5 is cropped around its centre to the nearest shape allowed.
+    case crop
     /// Refuse it with the usual error.
     case fail
+
+    /// Whether big images are scaled down.
+    public var scalesDown: Bool { self != .fail }
+
+    /// What is done to an image whose shape is outside the range.
+    public var reshape: ImageReshape? {
+        switch self {
+        case .pad: .pad
+        case .crop: .crop
+        case .downscale, .fail: nil
+        }
+    }
 }
 
 /// The effective value of one setting and the place it came from.

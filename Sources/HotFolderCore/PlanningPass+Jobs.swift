@@ -161,11 +161,11 @@ extension PlanningPass {
         let ext = (path as NSString).pathExtension.lowercased()
         if Self.convertibleImageExtensions.contains(ext) {
             // Converted to PNG by ffmpeg before it is sent; its size and shape are checked then.
-            image.preparation = ImagePreparation(convertFrom: ext, downscale: options.imageFit == .downscale)
+            image.preparation = ImagePreparation(convertFrom: ext, downscale: options.imageFit.scalesDown, reshape: options.imageFit.reshape)
             guard size <= options.limits.imageBytes * 10 else { return (image, [.imageBytes(file: file, role: role, size: size)]) }
             return (image, [])
         }
-        let downscale = options.imageFit == .downscale
+        let downscale = options.imageFit.scalesDown
         if size > options.limits.imageBytes {
             guard downscale, size <= options.limits.imageBytes * 10 else { return (image, [.imageBytes(file: file, role: role, size: size)]) }
             image.preparation = ImagePreparation(downscale: true)
@@ -194,7 +194,12 @@ extension PlanningPass {
         }
         let ratio = Double(header.width) / Double(header.height)
         if ratio < 0.4 || ratio > 2.5 {
-            problems.append(.imageRatio(file: file, role: role, width: header.width, height: header.height))
+            // Padded or cropped before it is sent (each side must still be 300 px or more: nothing is scaled up).
+            if let reshape = options.imageFit.reshape {
+                image.preparation = ImagePreparation(downscale: true, reshape: reshape)
+            } else {
+                problems.append(.imageRatio(file: file, role: role, width: header.width, height: header.height))
+            }
         }
         return (image, problems)
     }

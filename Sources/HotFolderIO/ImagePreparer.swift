@@ -23,9 +23,19 @@ public enum ImagePreparer {
             throw VideoAPIError.unusableImage(path: display, reason: "it must be converted or scaled down first and ffmpeg is not installed; install ffmpeg, or export it as PNG or JPEG of at most 6000 px a side.")
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let scale = "scale='min(6000,iw)':'min(6000,ih)':force_original_aspect_ratio=decrease"
+        var filters = ["scale='min(6000,iw)':'min(6000,ih)':force_original_aspect_ratio=decrease"]
+        switch preparation.reshape {
+        case .pad?:
+            // The short side grows to 0.4 × the long side (black bars, centred); a shape inside 0.4–2.5 is unchanged.
+            filters.append("pad=w='max(iw,ceil(ih*0.4))':h='max(ih,ceil(iw/2.5))':x='(ow-iw)/2':y='(oh-ih)/2':color=black")
+        case .crop?:
+            // The long side is cut to 2.5 × the short side around the centre; a shape inside 0.4–2.5 is unchanged.
+            filters.append("crop=w='min(iw,floor(ih*2.5))':h='min(ih,floor(iw/0.4))'")
+        case nil:
+            break
+        }
         var output = (directory as NSString).appendingPathComponent(name + ".png")
-        try run(ffmpeg, ["-nostdin", "-loglevel", "error", "-y", "-i", source, "-frames:v", "1", "-vf", scale, output], display: display)
+        try run(ffmpeg, ["-nostdin", "-loglevel", "error", "-y", "-i", source, "-frames:v", "1", "-vf", filters.joined(separator: ","), output], display: display)
         if (FileSystemProbe.lstat(output)?.size ?? 0) > maxBytes {
             let jpeg = (directory as NSString).appendingPathComponent(name + ".jpg")
             try run(ffmpeg, ["-nostdin", "-loglevel", "error", "-y", "-i", output, "-q:v", "2", jpeg], display: display)
@@ -45,12 +55,34 @@ public enum ImagePreparer {
         }
         let ratio = Double(header.width) / Double(header.height)
         guard (0.4...2.5).contains(ratio) else {
-            throw VideoAPIError.unusableImage(path: display, reason: "its shape \(header.width)×\(header.height) is outside the 0.4–2.5 the API takes; crop it.")
+            throw VideoAPIError.unusableImage(path: display, reason: "its shape \(header.width)×\(header.height) is outside the 0.4–2.5 the API takes; crop it, or set `image_fit: pad` or `crop`.")
         }
         var done: [String] = []
         if let from = preparation.convertFrom { done.append("converted from \(from.uppercased()) to \(header.format.rawValue.uppercased())") }
+        if let reshape = preparation.reshape, let original = Self.size(of: source, ffmpeg: ffmpeg),
+            Double(original.width) / Double(original.height) < 0.4 || Double(original.width) / Double(original.height) > 2.5
+        {
+            done.append("\(reshape == .pad ? "padded" : "cropped") from \(original.width)×\(original.height) (a shape outside 0.4–2.5)")
+        }
         done.append("sent as \(header.width)×\(header.height)")
         return Prepared(path: output, header: header, description: done.joined(separator: ", ") + " (by ffmpeg on this machine)")
+    }
+
+    /// The width and height of an image, read by ffprobe beside ffmpeg; nil when it cannot tell.
+    static func size(of path: String, ffmpeg: String) -> (width: Int, height: Int)? {
+        let probe = (ffmpeg as NSString).deletingLastPathComponent + "/ffprobe"
+        guard FileManager.default.isExecutableFile(atPath: probe) else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: probe)
+        process.arguments = ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0", path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let fields = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").compactMap { Int($0) }
+        process.waitUntilExit()
+        return fields.count == 2 ? (fields[0], fields[1]) : nil
     }
 
     static func run(_ executable: String, _ arguments: [String], display: String) throws {

@@ -19,6 +19,7 @@ enum PlanReport {
             for image in job.images {
                 let size = image.header.map { " (\($0.width)×\($0.height) \($0.format.rawValue.uppercased()))" } ?? ""
                 out += "  image:    \(image.role.rawValue) \(image.path)\(size)\n"
+                if let preparation = image.preparation { out += "            \(preparation.summary)\n" }
             }
             if !job.settings.isEmpty {
                 out += "  settings:\n"

@@ -54,6 +54,22 @@ extension ServiceSuites {
             #expect(left.isEmpty, "the file sent is removed after the create call: \(left)")
         }
 
+        @Test func aWebBannerIsPaddedToAShapeTheAPITakesWhenImageFitIsPad() async throws {
+            let folders = try ServiceFolders("pad")
+            let emulator = try await startEmulator()
+            try await withService(folders, emulator: emulator, configure: { $0.imageFit = .pad }) { events, _ in
+                try folders.drop("banner.png", Data(PNGWriter.gradient(width: 1500, height: 300, from: (200, 0, 0), to: (0, 0, 200))))
+                try folders.drop("banner.txt", "The banner scrolls")
+                await events.wait(for: "one video") { $0.contains(where: \.isDone) }
+            }
+            await emulator.shutdown()
+            #expect(emulator.stats.requests("gateway.upload") == 1)
+            let images = jsonObject(folders.outbox + "/banner.json")["images"] as? [[String: String]]
+            #expect(images?.first?["prepared"]?.contains("padded") == true, "\(String(describing: images))")
+            let log = (try? String(contentsOfFile: folders.outbox + "/banner.log", encoding: .utf8)) ?? ""
+            #expect(log.contains("padded from 1500×300") && log.contains("sent as 1500×600"), "\(log)")
+        }
+
         @Test func anAfterEffectsSequenceWrittenFrameByFrameIsOneJobMadeAfterTheLastFrame() async throws {
             let folders = try ServiceFolders("sequence")
             let emulator = try await startEmulator()

@@ -106,4 +106,24 @@ import Testing
         // Too small is never scaled up.
         #expect(try Fixture.single([("tiny.png", "200x200"), ("tiny.txt", "Tiny")]).status == .invalid)
     }
+
+    @Test func aShapeOutsideTheRangeIsPaddedOrCroppedOnlyWhenImageFitSaysSo() throws {
+        let files = [("banner.png", "3000x600"), ("banner.txt", "A banner comes alive")]
+        let refused = try Fixture.single(files)
+        #expect(refused.status == .invalid && refused.errors.contains { $0.message.contains("3000") }, "the default refuses it with the usual error")
+        for fit in [ImageFit.pad, .crop] {
+            var options = PlannerOptions(config: [:], orphanTimeout: 600)
+            options.imageFit = fit
+            let job = try #require(try DropPlanner(options: options).plan(Fixture.inbox(files), now: Fixture.t0.addingTimeInterval(3600)).jobs.first)
+            #expect(job.errors == [] && job.images.first?.preparation == ImagePreparation(downscale: true, reshape: fit.reshape))
+            #expect(job.images.first?.preparation?.summary.contains(fit == .pad ? "padded" : "cropped") == true)
+        }
+        // A side under 300 px is still refused: nothing is scaled up, padded or cropped.
+        for fit in [ImageFit.pad, .crop] {
+            var options = PlannerOptions(config: [:], orphanTimeout: 600)
+            options.imageFit = fit
+            let thin = [("thin.png", "2000x250"), ("thin.txt", "Thin")]
+            #expect(try DropPlanner(options: options).plan(Fixture.inbox(thin), now: Fixture.t0.addingTimeInterval(3600)).jobs.first?.status == .invalid)
+        }
+    }
 }

@@ -50,3 +50,30 @@ import Testing
         }
     }
 }
+
+/// `image_fit: pad` and `crop` for an export whose shape the API refuses (a web banner, a phone-tall story).
+@Suite struct ImageReshapeTests {
+    @Test func aBannerIsPaddedToTheWidestShapeAllowed() throws {
+        let folder = try TemporaryFolder()
+        let banner = try ImagePreparerTests().make(folder, "banner.png", size: "3000x600")
+        let made = try ImagePreparer.prepare(source: banner, preparation: ImagePreparation(downscale: true, reshape: .pad), into: folder.path, name: "banner-out")
+        #expect(made.header.width == 3000 && made.header.height == 1200, "\(made.header)")
+        #expect(made.description.contains("padded from 3000×600"))
+    }
+
+    @Test func aTallStoryIsCroppedAroundItsCentre() throws {
+        let folder = try TemporaryFolder()
+        let tall = try ImagePreparerTests().make(folder, "story.png", size: "400x1200")
+        let made = try ImagePreparer.prepare(source: tall, preparation: ImagePreparation(downscale: true, reshape: .crop), into: folder.path, name: "story-out")
+        #expect(made.header.width == 400 && made.header.height == 1000, "\(made.header)")
+        #expect(made.description.contains("cropped from 400×1200"))
+    }
+
+    @Test func anImageOfAnAllowedShapeIsLeftAsItIs() throws {
+        let folder = try TemporaryFolder()
+        let normal = try ImagePreparerTests().make(folder, "normal.png", size: "800x600")
+        let made = try ImagePreparer.prepare(source: normal, preparation: ImagePreparation(downscale: true, reshape: .pad), into: folder.path, name: "normal-out")
+        #expect(made.header.width == 800 && made.header.height == 600)
+        #expect(!made.description.contains("padded"))
+    }
+}
