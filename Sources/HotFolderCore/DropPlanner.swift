@@ -36,7 +36,8 @@ public struct DropPlanner: Sendable {
     /// Manifests are still read, because the images their rows name must not become groups of their own.
     public func plan(_ source: some DropSource, now: Date, skipping skip: ([String]) -> Bool) throws -> Plan {
         var pass = PlanningPass(source: source, options: options, entries: try source.entries(), now: now)
-        return Plan(jobs: pass.run(skipping: skip))
+        let jobs = pass.run(skipping: skip)
+        return Plan(jobs: jobs, archives: pass.archives())
     }
 }
 
@@ -145,6 +146,17 @@ struct PlanningPass {
         jobs += storyboards
         for candidate in candidates where !skip(candidate.inputFiles) { jobs += build(candidate) }
         return jobs.sorted { ($0.lane, $0.name) < ($1.lane, $1.name) }
+    }
+
+    /// The ZIP archives of this listing, read as the service reads them (it unpacks them before planning).
+    func archives() -> [String: String]? {
+        var found: [String: String] = [:]
+        for entry in entries.values where entry.kind != .directory && entry.name.lowercased().hasSuffix(".zip") && entry.name.count > 4 {
+            let folder = String(entry.name.dropLast(4))
+            found[entry.path] = "ZIP archive: the service unpacks it into \(label(entry.folder.isEmpty ? folder : entry.folder + "/" + folder))/ "
+                + "(refusing unsafe entries) and plans that folder like any other; the archive then goes to the archive folder"
+        }
+        return found.isEmpty ? nil : found
     }
 
     // MARK: Folder defaults

@@ -32,10 +32,14 @@ public struct Plan: Sendable, Hashable, Codable {
     public var jobs: [JobSpec]
     /// The totals.
     public var totals: Totals
+    /// ZIP archives in the inbox (inbox-relative path → how it is read): the service unpacks each into a folder
+    /// beside it and plans that folder; nil when there are none.
+    public var archives: [String: String]?
 
     /// Creates a plan and computes its totals.
-    public init(jobs: [JobSpec]) {
+    public init(jobs: [JobSpec], archives: [String: String]? = nil) {
         self.jobs = jobs
+        self.archives = archives
         let valid = jobs.filter { $0.status == .valid }
         totals = Totals(
             jobs: jobs.count, valid: valid.count, invalid: jobs.filter { $0.status == .invalid }.count,

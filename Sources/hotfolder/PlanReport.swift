@@ -11,6 +11,9 @@ enum PlanReport {
         for job in plan.jobs {
             let mark = job.status == .valid ? "OK     " : job.status == .waiting ? "WAITING" : "INVALID"
             out += "\n\(mark) \(job.lane.isEmpty ? "" : job.lane + "/")\(job.name)  (\(job.mode.rawValue))\n"
+            if let clip = job.storyboard {
+                out += "  film:     clip \(clip.index) of \(clip.count) of \(job.lane.isEmpty ? "" : job.lane + "/")\(clip.film).mp4 (storyboard \(clip.folder))\n"
+            }
             if job.status != .invalid || !job.request.prompt.isEmpty,
                 let body = try? encoder.encode(job.request)
             {
@@ -43,6 +46,9 @@ enum PlanReport {
             for error in job.errors {
                 out += "  error:    \(error.message)\n"
             }
+        }
+        for (path, reading) in (plan.archives ?? [:]).sorted(by: { $0.key < $1.key }) {
+            out += "\nARCHIVE \(path)\n  read as:  \(reading)\n"
         }
         let totals = plan.totals
         out += "\nTotals: \(totals.jobs) jobs: \(totals.valid) valid, \(totals.invalid) invalid"

@@ -80,4 +80,12 @@ import Testing
         #expect(FileNameRules.concernsWholeFolder("storyboard.yaml"))
         #expect(StoryboardLayout.isMarker("Storyboard.YML") && !StoryboardLayout.isMarker("storyboard.txt"))
     }
+
+    @Test func aZipArchiveIsReadAsSomethingTheServiceUnpacks() throws {
+        let plan = try Fixture.plan([("exports/figma.zip", "PK"), ("sunset.txt", "A sunset")])
+        #expect(plan.archives?["exports/figma.zip"]?.contains("exports/figma/ (refusing unsafe entries)") == true, "\(String(describing: plan.archives))")
+        let json = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
+        #expect(json.contains("\"archives\""))
+        #expect(try Fixture.plan([("sunset.txt", "A sunset")]).archives == nil)
+    }
 }
