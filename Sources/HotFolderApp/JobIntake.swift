@@ -244,24 +244,44 @@ actor JobIntake {
         let store = context.store
         var incomplete: [[String]] = []
         var released: Set<FileIdentity> = []
+        /// Files of finished jobs that a new drop shares (a kept prompt beside a re-exported image).
+        var unchangedInputs: Set<FileIdentity> = []
         do {
             // Groups that already belong to a job, or whose files are not all complete yet, are skipped
             // before anything is read: the loop below would skip them anyway, and in a folder of
             // thousands of kept inputs reading them again is what would make every drop slow.
             plan = try context.planner.plan(source, now: now) { files in
                 var arriving = false
+                var holders: Set<UUID> = []
+                var held: [FileIdentity] = []
+                var changed = false
                 for path in files {
                     guard let identity = FileSystemProbe.lstat(inbox + "/" + path)?.identity else {
                         arriving = true
                         continue
                     }
-                    if heldNow[identity] != nil, !released.contains(identity) {
+                    if let jobs = heldNow[identity], !released.contains(identity) {
                         // Reported again after it became a job (moved back from failed/, renamed): the database
                         // says whether some job still holds it. Otherwise the memory is enough.
-                        guard completeNow[path] == identity, (try? store.isHeld(InputIdentity(identity))) == false else { return true }
-                        released.insert(identity)
+                        if completeNow[path] == identity, (try? store.isHeld(InputIdentity(identity))) == false {
+                            released.insert(identity)
+                        } else {
+                            holders.formUnion(jobs)
+                            held.append(identity)
+                            continue
+                        }
+                    } else if !FileNameRules.isManifest((path as NSString).lastPathComponent) {
+                        changed = true
                     }
                     if completeNow[path] != identity { arriving = true }
+                }
+                if !holders.isEmpty {
+                    // Part of a job: skipped while it may still run. Once every job holding these files has finished
+                    // (`archive_policy: keep` leaves them in the inbox), a group with a new or re-exported file is a new
+                    // drop: an image exported again beside its unchanged prompt must not be lost. (An edited manifest
+                    // alone does not run again the rows already made.)
+                    guard changed, holders.allSatisfy({ (try? store.job($0))??.state.isTerminal ?? false }) else { return true }
+                    unchangedInputs.formUnion(held)
                 }
                 if arriving { incomplete.append(files) }
                 return arriving
@@ -286,10 +306,10 @@ actor JobIntake {
             let stats = inputs.map { FileSystemProbe.lstat($0) }
             let identities = stats.compactMap { $0?.identity }
             // Already a job (or part of one).
-            if identities.contains(where: { heldNow[$0] != nil && !released.contains($0) }) { continue }
+            if identities.contains(where: { heldNow[$0] != nil && !released.contains($0) && !unchangedInputs.contains($0) }) { continue }
             // Only files the watcher reported complete, unchanged since: the rest are still arriving.
             let allComplete = zip(spec.inputFiles, stats).allSatisfy { path, stat in
-                stat.map { completeNow[path] == $0.identity } ?? false
+                stat.map { completeNow[path] == $0.identity || unchangedInputs.contains($0.identity) } ?? false
             }
             if !allComplete { continue }
             if spec.status == .waiting {
