@@ -85,7 +85,7 @@ extension ServiceSuites {
                     }
                     let shade = UInt8(frame * 10)
                     try folders.drop(String(format: "shot_%05d.png", frame), Data(PNGWriter.gradient(width: 400, height: 300, from: (shade, 0, 0), to: (0, 0, shade))))
-                    try await Task.sleep(for: .milliseconds(100))  // a renderer writing frames, well inside the settle time
+                    try await Task.sleep(for: .milliseconds(500))  // a renderer writing 20 frames over 10 seconds, each well inside the settle time
                 }
                 await events.wait(for: "one video") { $0.contains(where: \.isDone) }
             }
