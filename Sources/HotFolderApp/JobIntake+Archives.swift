@@ -33,15 +33,21 @@ extension JobIntake {
         let stem = String(name.dropLast(4))
         let limits = ZipLimits(
             maxEntries: context.configuration.zipMaxEntries, maxBytes: UInt64(context.configuration.zipMaxBytes))
-        switch try ZipUnpacker(limits: limits).unpack(file.path) {
-        case .unpacked(let folder, let files):
+        let outcome = try ZipUnpacker(limits: limits).unpack(file.path)
+        switch outcome {
+        case .unpacked(let folder, _), .unpackedBefore(let folder):
             let folderRelative = String(folder.dropFirst(context.inbox.count + 1))
             // The archive leaves the inbox as soon as its folder is in place (the folder's jobs are planned from the
             // folder): left there until they are made, a restart in between would unpack it again and pay twice.
             // `keep` would leave it to be unpacked again at every start: it is moved instead.
             let policy: ArchivePolicy = context.configuration.archivePolicy == .delete ? .delete : .move
             try context.outbox.archiveInputs([file.path], lane: lane, policy: policy, date: context.clock())
-            context.logger.info("\(relative): unpacked \(files) files into \(folderRelative)/")
+            ZipUnpacker.finish(folder: folder)
+            if case .unpacked(_, let files) = outcome {
+                context.logger.info("\(relative): unpacked \(files) files into \(folderRelative)/")
+            } else {
+                context.logger.info("\(relative): was unpacked into \(folderRelative)/ before the service stopped; not unpacked again, moved away")
+            }
             return .archiveUnpacked(name: name, folder: folderRelative)
         case .refused(let refusal):
             let text = ErrorReport.refusedArchive(name: relative, refusal: refusal)

@@ -36,7 +36,7 @@ import Testing
         ], name: "Hero frames.zip")
         #expect(outcome == .unpacked(folder: dir.file("inbox/Hero frames"), files: 4))
         #expect(dir.listing("inbox") == [
-            "Hero frames", "Hero frames.zip", "Hero frames/hero.png", "Hero frames/hero.txt", "Hero frames/hero@2x.png",
+            "Hero frames", "Hero frames.zip", "Hero frames/.hotfolder-unpacked-from", "Hero frames/hero.png", "Hero frames/hero.txt", "Hero frames/hero@2x.png",
             "Hero frames/icons", "Hero frames/icons/star.png",
         ])
         #expect(try String(contentsOfFile: dir.file("inbox/Hero frames/hero.txt"), encoding: .utf8) == "The hero walks in")
@@ -47,7 +47,20 @@ import Testing
         try dir.write("inbox/.other.unzip-ab12cd/1.png", "someone else's")
         let outcome = try unpack([.file("1.png", "whole")], name: "pages.zip")
         #expect(outcome == .unpacked(folder: dir.file("inbox/pages"), files: 1))
-        #expect(dir.listing("inbox") == [".other.unzip-ab12cd", ".other.unzip-ab12cd/1.png", "pages", "pages.zip", "pages/1.png"])
+        #expect(dir.listing("inbox") == [".other.unzip-ab12cd", ".other.unzip-ab12cd/1.png", "pages", "pages.zip", "pages/.hotfolder-unpacked-from", "pages/1.png"])
+    }
+
+    @Test func anArchiveUnpackedBeforeAStopIsNotUnpackedAgain() throws {
+        let first = try unpack([.file("1.png", "page"), .file("prompt.txt", "A slideshow")], name: "pages.zip")
+        #expect(first == .unpacked(folder: dir.file("inbox/pages"), files: 2))
+        // The service stopped before the archive moved away: the next start finds it again.
+        #expect(try ZipUnpacker().unpack(dir.file("inbox/pages.zip")) == .unpackedBefore(folder: dir.file("inbox/pages")))
+        #expect(!dir.listing("inbox").contains("pages-2"), "one folder, so one set of jobs")
+        ZipUnpacker.finish(folder: dir.file("inbox/pages"))
+        #expect(dir.listing("inbox") == ["pages", "pages.zip", "pages/1.png", "pages/prompt.txt"])
+        // Another archive of the same name (a new export) is unpacked beside it as usual.
+        try ZipFixture.write(dir.file("inbox/pages.zip"), [.file("1.png", "new page")])
+        #expect(try ZipUnpacker().unpack(dir.file("inbox/pages.zip")) == .unpacked(folder: dir.file("inbox/pages-2"), files: 1))
     }
 
     @Test func aTakenNameGetsTheNextFreeOneAndNothingIsReplaced() throws {

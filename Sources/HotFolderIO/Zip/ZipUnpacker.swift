@@ -20,6 +20,38 @@ public struct ZipUnpacker: Sendable {
         case unpacked(folder: String, files: Int)
         /// Not unpacked; nothing was left behind.
         case refused(ZipRefusal)
+        /// Unpacked before into `folder` (absolute), but the service stopped before the archive was moved away:
+        /// not unpacked again (its jobs would be made, and paid for, twice).
+        case unpackedBefore(folder: String)
+    }
+
+    /// A hidden file in each unpacked folder naming the archive it came from (device, inode, size, modification
+    /// time and name), removed by ``finish(folder:)`` once the archive has left the inbox.
+    public static let markerName = ".hotfolder-unpacked-from"
+
+    /// The archive's identity as the marker records it; nil when it cannot be read.
+    static func stamp(of archivePath: String) -> String? {
+        guard let stat = FileSystemProbe.lstat(archivePath) else { return nil }
+        let identity = stat.identity
+        return "\(identity.device) \(identity.inode) \(identity.size) \(identity.mtimeNanoseconds) \((archivePath as NSString).lastPathComponent)\n"
+    }
+
+    /// The folder this very archive was unpacked into before, if its marker is still there.
+    func unpackedBefore(_ archivePath: String, stem: String, stamp: String) -> String? {
+        let directory = (archivePath as NSString).deletingLastPathComponent
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            guard name == stem || (name.hasPrefix(stem + "-") && Int(name.dropFirst(stem.count + 1)) != nil) else { continue }
+            let marker = directory + "/" + name + "/" + Self.markerName
+            if let data = FileManager.default.contents(atPath: marker), String(decoding: data, as: UTF8.self) == stamp {
+                return directory + "/" + name
+            }
+        }
+        return nil
+    }
+
+    /// Removes the marker once the archive is gone from the inbox.
+    public static func finish(folder: String) {
+        unlink(folder + "/" + markerName)
     }
 
     public var limits: ZipLimits
@@ -64,6 +96,8 @@ public struct ZipUnpacker: Sendable {
         let directory = (archivePath as NSString).deletingLastPathComponent
         let archiveName = (archivePath as NSString).lastPathComponent
         let stem = String(archiveName.dropLast(4))
+        guard let stamp = Self.stamp(of: archivePath) else { return .refused(.unreadable(reason: "it is gone")) }
+        if let folder = unpackedBefore(archivePath, stem: stem, stamp: stamp) { return .unpackedBefore(folder: folder) }
         removeStaleTemporaryFolders(in: directory, for: stem)
         let temporary = try makeTemporaryFolder(in: directory, for: stem)
         var files = 0
@@ -85,6 +119,12 @@ public struct ZipUnpacker: Sendable {
             if let refusal = error as? ZipRefusal { return .refused(refusal) }
             if let outbox = error as? OutboxError { throw outbox }
             return .refused(.unreadable(reason: "\(error)"))
+        }
+        do {
+            try FileOperations.writeAtomically(Data(stamp.utf8), to: temporary + "/" + Self.markerName, replace: false)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
         }
         FileOperations.syncDirectory(of: temporary + "/x")
         // rename() never replaces a folder that holds anything, and an empty one replaced in the moment between
