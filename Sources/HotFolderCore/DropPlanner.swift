@@ -225,6 +225,7 @@ struct PlanningPass {
         guard isShot else { return nil }
         let name = Self.lastComponent(folder)
         var candidate = JobCandidate(name: name, lane: Self.parent(folder), folder: folder, shotFolder: true)
+        candidate.storyboardLookalike = storyboardLookalike(folder)
         for entry in children where !claimed.contains(entry.path) {
             guard let (stem, rest) = Self.split(entry.name) else { continue }
             let lowerStem = stem.lowercased()
@@ -267,6 +268,7 @@ struct PlanningPass {
             groups[sequence.base] = group
             inSequence.formUnion(paths)
         }
+        let lookalike = storyboardLookalike(folder)
         for entry in entries where !inSequence.contains(entry.path) {
             guard var (stem, rest) = Self.split(entry.name), stem != "_defaults", !FileNameRules.isManifest(entry.name)
             else { continue }
@@ -286,6 +288,7 @@ struct PlanningPass {
             if parts.count == 1 && ext == "txt" {
                 group.promptFiles.append(entry.path)
                 group.readAs[entry.path] = "prompt of \(stem)"
+                if StoryboardLayout.number(stem) != nil { group.storyboardLookalike = lookalike }
             } else if parts.count == 1 && Self.settingsExtensions.contains(ext) {
                 group.sidecars.append(entry.path)
                 group.readAs[entry.path] = "settings of \(stem)"
@@ -323,6 +326,20 @@ struct PlanningPass {
     }
 }
 
+extension PlanningPass {
+    /// For a folder (not the inbox) holding at least two numbered images (`01.png`, `02.png`) but no
+    /// `storyboard.yaml` yet: the newest modification among its files. Nil otherwise.
+    func storyboardLookalike(_ folder: String) -> Date? {
+        guard folder != "" else { return nil }
+        let children = files[folder] ?? []
+        let numbered = children.filter { entry in
+            FileNameRules.split(entry.name).map { StoryboardLayout.number($0.stem) != nil && Self.usableImageExtensions.contains($0.rest) } ?? false
+        }
+        guard numbered.count >= 2 else { return nil }
+        return children.map(\.modified).max()
+    }
+}
+
 /// The files of one would-be job, before anything is read.
 struct JobCandidate {
     var name: String
@@ -345,6 +362,10 @@ struct JobCandidate {
     var isSequence = false
     /// Layers between the folder defaults and the sidecars (a storyboard's quality model).
     var extraLayers: [SettingsLayer] = []
+    /// Set when the folder holds numbered keyframes and this group could be part of a storyboard whose
+    /// `storyboard.yaml` is still being copied (`01.png` + `01.txt`, or `prompt.txt` alone): the newest file of the
+    /// folder. The group waits `sequence_settle` after it, so a folder copied file by file is not paid for as jobs.
+    var storyboardLookalike: Date?
 
     /// Every file the job would be made of, sorted: what moves with it to the outbox, `failed/` or the archive.
     var inputFiles: [String] {

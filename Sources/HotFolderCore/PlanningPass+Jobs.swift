@@ -106,6 +106,14 @@ extension PlanningPass {
             waitingFor = "more frames of the sequence (it is made once none came for \(Int(options.sequenceSettle)) s)"
             lookAgain = newest.addingTimeInterval(options.sequenceSettle)
         }
+        // Numbered keyframes beside this prompt: the folder may be a storyboard whose storyboard.yaml is still being
+        // copied. Nothing is sent until the folder has been quiet for `sequence_settle`.
+        if problems.isEmpty, let folderNewest = candidate.storyboardLookalike, now.timeIntervalSince(folderNewest) < options.sequenceSettle {
+            waiting = true
+            waitingFor = "the rest of the folder: its numbered images may be a storyboard whose storyboard.yaml is still on its way "
+                + "(it is planned once the folder was quiet for \(Int(options.sequenceSettle)) s)"
+            lookAgain = max(lookAgain ?? .distantPast, folderNewest.addingTimeInterval(options.sequenceSettle))
+        }
         // A waiting image sequence is judged with its prompt and settings (`model: quality`), or when the wait ends.
         if waiting && candidate.isSequence { problems.removeAll() }
         let errors = problems.map(\.report)

@@ -88,4 +88,23 @@ import Testing
         #expect(json.contains("\"archives\""))
         #expect(try Fixture.plan([("sunset.txt", "A sunset")]).archives == nil)
     }
+
+    @Test func aStoryboardCopiedFileByFileIsNotPaidForAsJobsBeforeItsStoryboardYamlArrives() throws {
+        var options = PlannerOptions(config: [:], orphanTimeout: 600)
+        options.sequenceSettle = 30
+        let planner = DropPlanner(options: options)
+        // Copied in name order: the keyframes and prompts are there, storyboard.yaml not yet.
+        let copying = keyframes + [("lane/story/01.txt", "The door opens"), ("lane/story/prompt.txt", "A slow pan")]
+        let early = try planner.plan(Fixture.inbox(copying), now: Fixture.t0.addingTimeInterval(5))
+        #expect(!early.jobs.isEmpty && early.jobs.allSatisfy { $0.status == .waiting }, "\(early.jobs.map { ($0.name, $0.status) })")
+        #expect(early.jobs.contains { $0.waitingFor?.contains("storyboard.yaml is still on its way") == true })
+        // Once it arrives the folder is a storyboard; with no storyboard.yaml after the wait, the usual rules apply.
+        let arrived = try planner.plan(Fixture.inbox(copying + [("lane/story/storyboard.yaml", "")]), now: Fixture.t0.addingTimeInterval(6))
+        #expect(arrived.jobs.map(\.name) == ["story-01-02", "story-02-03"])
+        let later = try planner.plan(Fixture.inbox(copying), now: Fixture.t0.addingTimeInterval(31))
+        #expect(later.jobs.contains { $0.status == .valid })
+        // Numbered pages without numbered prompts (a Canva deck with a folder prompt) do not wait.
+        let deck = try planner.plan(Fixture.inbox([("deck/1.png", "1280x720"), ("deck/2.png", "1280x720"), ("deck/_defaults.yaml", "prompt: Slide")]), now: Fixture.t0.addingTimeInterval(5))
+        #expect(deck.jobs.count == 2 && deck.jobs.allSatisfy { $0.status == .valid })
+    }
 }
