@@ -143,6 +143,9 @@ extension SQLiteStateStore {
         migrator.registerMigration("v3-notifications") { db in
             try SQLiteStateStore.registerNotificationTables(db)
         }
+        migrator.registerMigration("v4-scale") { db in
+            try SQLiteStateStore.registerScaleIndexes(db)
+        }
         return migrator
     }
 }
