@@ -69,6 +69,7 @@ public struct HotFolderService: Service {
         watcherConfiguration.settle = context.configuration.settle.seconds
         watcherConfiguration.mode = context.configuration.watchMode
         watcherConfiguration.pollInterval = context.configuration.pollInterval.seconds
+        watcherConfiguration.folderReading = context.configuration.pollFolders
         watcherConfiguration.rescanInterval = context.configuration.rescanInterval.seconds
         watcherConfiguration.excluded = context.excludedRelative.map { context.inbox + "/" + $0 }
         let watcher = InboxWatcher(configuration: watcherConfiguration)

@@ -81,6 +81,8 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var watchMode: WatchMode = .auto
     /// How often the inbox is scanned in poll mode.
     public var pollInterval: Duration = .seconds(5)
+    /// Whether poll mode reads folders whose mtime has not changed.
+    public var pollFolders: FolderReading = .auto
     /// How often the whole inbox is rescanned in inotify mode, to catch anything inotify missed.
     public var rescanInterval: Duration = .seconds(60)
     /// How long an incomplete group (an image without a prompt) waits before it fails.

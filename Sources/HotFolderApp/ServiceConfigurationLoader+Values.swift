@@ -30,6 +30,7 @@ extension ServiceConfigurationLoader {
         try values.set(&configuration.settle, "settle", Self.duration(allowZero: true))
         try values.set(&configuration.watchMode, "watch_mode", Self.choice(WatchMode.self))
         try values.set(&configuration.pollInterval, "poll_interval", Self.duration(allowZero: false))
+        try values.set(&configuration.pollFolders, "poll_folders", Self.choice(FolderReading.self))
         try values.set(&configuration.rescanInterval, "rescan_interval", Self.duration(allowZero: false))
         try values.set(&configuration.orphanTimeout, "orphan_timeout", Self.duration(allowZero: false))
         try values.set(&configuration.maxInFlight, "max_in_flight", Self.count)
@@ -136,6 +137,7 @@ extension ServiceConfigurationLoader {
                 "provider": "gateway or ark",
                 "base_url": "an http(s) URL such as https://api.example.com",
                 "watch_mode": "auto, inotify or poll",
+                "poll_folders": "auto, skip-unchanged or read-all",
                 "log_level": Logger.Level.allCases.map(\.rawValue).joined(separator: ", "),
                 "resubmit_uncertain": "true or false",
                 "history_days": "a whole number of days, 0 (keep forever) or more, such as 90",

@@ -38,9 +38,11 @@ extension SQLiteStateStore {
     public func pruneHistory(before cutoff: Date, now: Date? = nil) throws -> Int {
         let now = now ?? clock()
         return try write("prune old history") { db in
+            // `+state`: read the jobs by `job_updated` (only those older than the cutoff), not by state (every
+            // finished job ever made, which SQLite's planner prefers otherwise).
             try db.execute(
                 sql: """
-                    DELETE FROM job WHERE state IN ('done', 'invalid', 'failed', 'cancelled') AND updatedAt < ?
+                    DELETE FROM job WHERE +state IN ('done', 'invalid', 'failed', 'cancelled') AND updatedAt < ?
                         AND pendingDisposal IS NULL
                         AND NOT EXISTS (SELECT 1 FROM inputFile WHERE inputFile.jobId = job.id AND inputFile.inode != -1)
                     """,

@@ -169,6 +169,9 @@ extension SQLiteStateStore {
                     CREATE INDEX film_folder ON film(lane, folder);
                     """)
         }
+        migrator.registerMigration("v4-scale") { db in
+            try SQLiteStateStore.registerScaleIndexes(db)
+        }
         return migrator
     }
 }

@@ -39,6 +39,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Seconds between scans in poll mode.")
     var pollInterval: Double = 5
 
+    @Option(help: "Poll mode: auto, skip-unchanged (read a folder again only when its mtime changed) or read-all.")
+    var pollFolders: FolderReading = .auto
+
     @Option(help: "Seconds between safety rescans in inotify mode.")
     var rescanInterval: Double = 60
 
@@ -56,6 +59,7 @@ struct WatchCommand: AsyncParsableCommand {
         configuration.settle = settle
         configuration.mode = mode
         configuration.pollInterval = pollInterval
+        configuration.folderReading = pollFolders
         configuration.rescanInterval = rescanInterval
         let watcher = InboxWatcher(configuration: configuration)
         do {
@@ -98,3 +102,4 @@ struct WatchCommand: AsyncParsableCommand {
 }
 
 extension WatchMode: ExpressibleByArgument {}
+extension FolderReading: ExpressibleByArgument {}

@@ -31,6 +31,20 @@ public enum FileSystemProbe {
             if case .remote = self { return true }
             return false
         }
+
+        /// Whether a folder's mtime changes whenever a name is added, removed or renamed in it, as seen from this
+        /// host, so poll mode may skip reading a folder whose mtime did not change.
+        ///
+        /// True for local file systems and NFS (the server sets the folder's mtime on every change; a client's
+        /// attribute cache delays it exactly as it delays a fresh listing). False for SMB/CIFS (some servers,
+        /// among them older Samba set-ups and NAS firmware, leave a folder's mtime alone when another client adds
+        /// a file), FUSE (up to each implementation) and the other network file systems, which are not checked.
+        public var trustsFolderMtime: Bool {
+            switch self {
+            case .local: true
+            case .remote(let name): name == "nfs"
+            }
+        }
     }
 
     // statfs f_type magic numbers (linux/magic.h and the file systems' own headers).

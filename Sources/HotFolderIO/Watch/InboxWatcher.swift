@@ -14,6 +14,16 @@ public enum WatchMode: String, Sendable, CaseIterable, Codable {
     case poll
 }
 
+/// Whether poll mode reads a folder whose mtime has not changed since it was last read.
+public enum FolderReading: String, Sendable, CaseIterable, Codable {
+    /// Skip unchanged folders on file systems that update a folder's mtime reliably (local ones and NFS), read all on others.
+    case auto
+    /// Skip unchanged folders (their files are still examined one by one).
+    case skipUnchanged = "skip-unchanged"
+    /// Read every folder on every scan (for a share whose server does not update folders' mtimes).
+    case readAll = "read-all"
+}
+
 /// Settings of an ``InboxWatcher``.
 public struct WatcherConfiguration: Sendable {
     /// The inbox folder (absolute or relative to the working directory).
@@ -30,6 +40,8 @@ public struct WatcherConfiguration: Sendable {
     public var excluded: [String] = []
     /// Seconds after which a file that was created but never closed is judged by stability alone.
     public var openWriteTimeout: Double = 60
+    /// Poll mode: whether a folder whose mtime has not changed is read again (its files are examined either way).
+    public var folderReading: FolderReading = .auto
 
     /// Creates a configuration with the defaults.
     public init(root: String) {
@@ -72,7 +84,7 @@ public enum WatcherEvent: Sendable, Hashable {
 public final class InboxWatcher: Sendable {
     /// The configuration.
     public let configuration: WatcherConfiguration
-    private let root: String
+    let root: String
     private let source = Mutex<InotifyEventSource?>(nil)
 
     /// Creates a watcher; nothing happens until ``run(onEvent:)``.
@@ -139,6 +151,7 @@ public final class InboxWatcher: Sendable {
         let inotify = started
         await onEvent(.started(mode: mode, fileSystem: fileSystem))
 
+        let scanner = mode == .poll ? makeScanner() : nil
         let deadline = Deadline()
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
@@ -147,13 +160,13 @@ public final class InboxWatcher: Sendable {
                 }
                 if mode == .poll {
                     group.addTask { [root, configuration] in
-                        await Self.poll(root: root, walker: walker, interval: configuration.pollInterval, into: continuation)
+                        await Self.poll(root: root, scanner: scanner, interval: configuration.pollInterval, into: continuation)
                     }
                 }
                 var tracker = ReadinessTracker(settle: configuration.settle, openWriteTimeout: configuration.openWriteTimeout)
                 var told = Set<WatchProblem>()
                 for await signal in signals {
-                    for decision in apply(signal, to: &tracker) {
+                    for decision in apply(signal, to: &tracker, scanner: scanner) {
                         await onEvent(event(for: decision))
                     }
                     if let problem = Self.problem(in: signal), Self.shouldTell(problem, told: &told) {
@@ -161,6 +174,8 @@ public final class InboxWatcher: Sendable {
                     }
                     if case .scanCompleted(let seen) = signal {
                         await onEvent(.scanCompleted(files: seen.count, pending: tracker.pendingCount))
+                    } else if case .pollCompleted(let files) = signal {
+                        await onEvent(.scanCompleted(files: files, pending: tracker.pendingCount))
                     }
                     deadline.set(tracker.nextCheck)
                 }
@@ -188,7 +203,7 @@ public final class InboxWatcher: Sendable {
         source.withLock { $0?.simulateOverflow(losingNext: events) }
     }
 
-    private func apply(_ signal: WatchSignal, to tracker: inout ReadinessTracker) -> [ReadinessTracker.Decision] {
+    private func apply(_ signal: WatchSignal, to tracker: inout ReadinessTracker, scanner: PollScanner?) -> [ReadinessTracker.Decision] {
         let now = monotonicSeconds()
         switch signal {
         case .hint(let hint, let path):
@@ -206,8 +221,17 @@ public final class InboxWatcher: Sendable {
         case .overflow:
             tracker.forgetWriters(now: now)
         case .tick:
-            return tracker.tick(now: now, stat: FileSystemProbe.lstat)
-        case .problem:
+            guard let scanner else { return tracker.tick(now: now, stat: FileSystemProbe.lstat) }
+            // A file gone when the tracker looks is dropped by it; the scanner must report it again if it comes back.
+            var vanished: [String] = []
+            let decisions = tracker.tick(now: now) { path in
+                let stat = FileSystemProbe.lstat(path)
+                if stat == nil { vanished.append(path) }
+                return stat
+            }
+            scanner.forget(vanished)
+            return decisions
+        case .problem, .pollCompleted:
             break
         }
         return []
@@ -248,7 +272,7 @@ public final class InboxWatcher: Sendable {
         return 0
     }
 
-    private static func absolute(_ path: String) -> String {
+    static func absolute(_ path: String) -> String {
         InboxWatcher(configuration: WatcherConfiguration(root: path)).root
     }
 
@@ -264,41 +288,6 @@ public final class InboxWatcher: Sendable {
                 deadline.set(nil)  // the stage sets the next one after handling the tick
                 continuation.yield(.tick)
             }
-        }
-    }
-
-    /// Poll mode: scans the whole tree every `interval` seconds.
-    private static func poll(
-        root: String, walker: DirectoryWalker, interval: Double, into continuation: AsyncStream<WatchSignal>.Continuation
-    ) async {
-        var missing = false
-        while !Task.isCancelled {
-            if FileSystemProbe.lstat(root) == nil {
-                if !missing { continuation.yield(.problem(.inboxMissing(path: root))) }
-                missing = true
-            } else {
-                if missing { continuation.yield(.problem(.inboxRestored(path: root))) }
-                missing = false
-                // The walk blocks on the file system (a network share can be slow): on the thread pool.
-                let seen = try? await Blocking.run {
-                    var seen = Set<String>()
-                    walker.walk(
-                        root, visitDirectory: { _ in },
-                        visitEntry: { entry in
-                            seen.insert(entry.path)
-                            continuation.yield(.scanned(path: entry.path, stat: entry.stat))
-                        },
-                        problem: { problem in
-                            if problem.errno == EACCES || problem.errno == EPERM {
-                                continuation.yield(.problem(.permissionDenied(path: problem.path)))
-                            }
-                        })
-                    return seen
-                }
-                guard let seen else { return }
-                continuation.yield(.scanCompleted(seen: seen))
-            }
-            try? await Task.sleep(for: .seconds(max(0.05, interval)))
         }
     }
 }

@@ -16,6 +16,8 @@ public enum WatchSignal: Sendable, Hashable {
     case renamedTree(from: String, to: String)
     /// A full scan finished; these are all the files it saw.
     case scanCompleted(seen: Set<String>)
+    /// A poll scan finished having seen `files` entries (it reported only what changed, so there is nothing to prune).
+    case pollCompleted(files: Int)
     /// The kernel queue overflowed: events were lost and a rescan follows.
     case overflow
     /// A problem worth telling the operator about.
