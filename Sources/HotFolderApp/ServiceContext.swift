@@ -31,6 +31,10 @@ struct ServiceContext: Sendable {
     let pollWake = WakeSignal()
     /// Makes each video's poster `<name>.jpg` (ffmpeg, looked up once).
     let posters = PosterMaker()
+    /// The figures `/metrics` serves.
+    let metrics: ServiceMetrics
+    /// How the inbox watcher is doing (the dashboard and `/readyz` show it).
+    let watchHealth = WatchHealth()
 
     /// Tells the dispatcher (and listeners) that jobs were queued.
     func jobsQueued() {

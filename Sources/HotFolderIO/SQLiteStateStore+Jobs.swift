@@ -56,6 +56,7 @@ extension SQLiteStateStore {
                     pendingDisposal: job.state == .invalid ? .failed : nil)
                 // An invalid drop is a job.failed (category `invalid`) for the targets that want it.
                 if job.state == .invalid { try enqueueJobNotification(db, new, to: .invalid, now: now) }
+                publishJobChange(db, new)
                 stored.append(new)
             }
             return stored

@@ -143,6 +143,15 @@ extension SQLiteStateStore {
         migrator.registerMigration("v3-notifications") { db in
             try SQLiteStateStore.registerNotificationTables(db)
         }
+        migrator.registerMigration("v4-dashboard") { db in
+            // The dashboard's job list, newest first, paged by (createdAt, rowid): all jobs, one state, one lane.
+            try db.execute(
+                sql: """
+                    CREATE INDEX job_created ON job(createdAt);
+                    CREATE INDEX job_state_created ON job(state, createdAt);
+                    CREATE INDEX job_lane_created ON job(lane, createdAt);
+                    """)
+        }
         return migrator
     }
 }
