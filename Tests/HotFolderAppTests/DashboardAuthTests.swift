@@ -127,7 +127,7 @@ extension ServiceSuites {
             #expect(try await http.send("/api/v1/status").status == 200)
             let overview = try await http.send("/")
             #expect(overview.status == 200)
-            #expect(overview.body.contains("href=\"/hf/jobs\"") && overview.body.contains("/hf/static/app.js"))
+            #expect(overview.body.contains("href=\"/hf/jobs\"") && overview.body.contains("/hf/static/app.js"), "\(overview.body)")
             let root = String(http.base.dropLast(3))
             let outside = try await http.client.execute(.init(url: root + "/api/v1/status"), timeout: .seconds(5))
             #expect(outside.status == .notFound)

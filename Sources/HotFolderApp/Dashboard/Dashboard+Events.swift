@@ -30,7 +30,7 @@ extension Dashboard {
     /// One event as SSE lines; an event without a name is a keep-alive comment.
     static func frame(_ event: LiveEvent) -> String {
         guard !event.name.isEmpty else { return ": keep-alive\n\n" }
-        let data = event.json.split(separator: "\n", omittingEmptySubsequences: false).map { "data: \($0)" }.joined(separator: "\n")
+        let data = event.json.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in "data: \(line)" }.joined(separator: "\n")
         return "id: \(event.sequence)\nevent: \(event.name)\n\(data)\n\n"
     }
 }

@@ -20,12 +20,12 @@ extension Dashboard {
             "<video controls preload=\"metadata\" src=\"\(e($0))\"\(job.poster.map { " poster=\"\(e($0))\"" } ?? "")></video>"
         } ?? ""
         let progress = ["submitted", "running", "downloading"].contains(job.state) ? HTML.progress(job.progress, id: job.id) : ""
-        let settings = detail.settings.map { "<tr><th>\(e($0.name))</th><td>\(e($0.value))</td><td class=\"source\">\(e($0.source))</td></tr>" }.joined()
-        let timeline = detail.timeline.map { entry in
+        let settings = detail.settings.map { s -> String in "<tr><th>\(e(s.name))</th><td>\(e(s.value))</td><td class=\"source\">\(e(s.source))</td></tr>" }.joined()
+        let timeline = detail.timeline.map { entry -> String in
             let change = entry.to.map { to in (entry.from.map { "\($0) → " } ?? "") + to } ?? entry.kind
             return "<li>\(HTML.time(entry.at)) <b>\(e(change))</b> \(e(entry.message ?? ""))</li>"
         }.joined()
-        let inputs = detail.inputs.map { input in
+        let inputs = detail.inputs.map { input -> String in
             let thumb = input.url.map { "<img src=\"\(e($0))\" alt=\"\(e(input.path))\" loading=\"lazy\">" } ?? ""
             return "<figure>\(thumb)<figcaption>\(e(input.path))</figcaption></figure>"
         }.joined()

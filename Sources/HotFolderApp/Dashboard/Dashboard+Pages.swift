@@ -8,7 +8,6 @@ import Hummingbird
 extension Dashboard {
     func addPageRoutes(_ router: Router<BasicRequestContext>) {
         router.get(path("/")) { _, _ in page { overviewPage(try status()) } }
-        if !prefix.isEmpty { router.get(path("")) { _, _ in DashboardResponses.redirect(prefix + "/") } }
         router.get(path("/jobs")) { request, _ in
             page {
                 let query = QueryParameters(request.uri.query)

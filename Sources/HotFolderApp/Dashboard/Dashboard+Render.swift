@@ -13,7 +13,7 @@ extension Dashboard {
         }.joined()
         let waiting = status.waitingFor.isEmpty
             ? "<p>Nothing holds the queue: \(status.inFlight) of \(status.maxInFlight) tasks in flight.</p>"
-            : "<ul>" + status.waitingFor.map { "<li>\(e($0))</li>" }.joined() + "</ul>"
+            : "<ul>" + status.waitingFor.map { line -> String in "<li>\(e(line))</li>" }.joined() + "</ul>"
         let watch = status.watch
         let watchText = """
             <dl><dt>Mode</dt><dd>\(e(watch.mode ?? "starting"))\(watch.fileSystem.map { " (" + e($0) + ")" } ?? "")</dd>
@@ -23,8 +23,8 @@ extension Dashboard {
             """
         let disk = status.outboxDisk.map { "<p>\(HTML.bytes($0.freeBytes)) free of \(HTML.bytes($0.totalBytes)) on the outbox's disk (\(e($0.path))).</p>" }
             ?? "<p>The outbox's disk cannot be read.</p>"
-        let budget = status.budget.map { budget in
-            "<ul>" + budget.text.map { "<li>\(e($0.trimmingCharacters(in: .whitespaces)))</li>" }.joined() + "</ul>"
+        let budget = status.budget.map { budget -> String in
+            "<ul>" + budget.text.map { line -> String in "<li>\(e(line.trimmingCharacters(in: .whitespaces)))</li>" }.joined() + "</ul>"
         } ?? "<p>No spending cap is set.</p>"
         let body = """
             <h1>Overview</h1>
@@ -43,7 +43,7 @@ extension Dashboard {
     func jobsPage(_ page: JobListPage, filter: JobListFilter, lanes: [String]) -> String {
         let e = HTML.escape
         let selected = filter.states.first?.rawValue
-        let stateOptions = (["" as String] + JobState.allCases.map(\.rawValue)).map { state in
+        let stateOptions = (["" as String] + JobState.allCases.map(\.rawValue)).map { state -> String in
             "<option value=\"\(state)\"\(state == (selected ?? "") ? " selected" : "")>\(state.isEmpty ? "any state" : state)</option>"
         }.joined()
         let laneOptions = ([nil] + lanes.map { Optional($0) }).map { lane -> String in
@@ -74,7 +74,7 @@ extension Dashboard {
 
     func failedPage(_ page: JobListPage, message: String?) -> String {
         let e = HTML.escape
-        let rows = page.rows.map { row in
+        let rows = page.rows.map { row -> String in
             let job = JobSummary(row, prefix: prefix)
             return """
                 <tr data-job-row="\(job.id)"><td><input type="checkbox" name="id" value="\(job.id)" checked aria-label="select \(e(job.name))"></td>
@@ -99,7 +99,7 @@ extension Dashboard {
     func jobTable(_ jobs: [JobSummary], empty: String) -> String {
         guard !jobs.isEmpty else { return "<p>\(empty)</p>" }
         let e = HTML.escape
-        let rows = jobs.map { job in
+        let rows = jobs.map { job -> String in
             let poster = job.poster.map { "<img src=\"\(e($0))\" alt=\"\" loading=\"lazy\" width=\"80\" height=\"45\">" } ?? ""
             let progress = ["submitted", "running", "downloading"].contains(job.state) ? HTML.progress(job.progress, id: job.id) : ""
             return """

@@ -5,9 +5,14 @@ import Hummingbird
 
 /// Who may use the dashboard: with a token, a request must carry it as `Authorization: Bearer` or in the session
 /// cookie the login form sets; without one (loopback only), everyone on this machine may.
-struct DashboardAuth: Sendable {
+struct DashboardAuth: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The token; nil when none is configured.
     let token: String?
+
+    /// Never the token: ServiceLifecycle logs its services by reflection.
+    var description: String { token == nil ? "DashboardAuth(no token)" : "DashboardAuth([redacted token])" }
+    var debugDescription: String { description }
+    var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 
     /// The cookie the login form sets.
     static let cookieName = "hotfolder_session"

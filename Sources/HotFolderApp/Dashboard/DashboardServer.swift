@@ -12,7 +12,7 @@ import ServiceLifecycle
 ///
 /// It reads the store and the service's health; the only things it changes are the ones `hotfolder retry` and
 /// `hotfolder cancel` change (through ``JobControl``). Files are served only where the database names them.
-public struct DashboardServer: Service {
+public struct DashboardServer: Service, CustomStringConvertible {
     let dashboard: Dashboard
     let logger: Logger
     let onListening: @Sendable (Int) -> Void
@@ -34,6 +34,9 @@ public struct DashboardServer: Service {
         self.logger = logger
         self.onListening = onListening
     }
+
+    /// `DashboardServer(127.0.0.1:8470/)`, for the service group's log (never the token).
+    public var description: String { "DashboardServer(\(dashboard.settings.listen)\(dashboard.prefix)/)" }
 
     /// Serves until a graceful shutdown; live-feed clients are disconnected first so it can finish.
     public func run() async throws {

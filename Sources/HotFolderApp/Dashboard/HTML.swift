@@ -22,7 +22,7 @@ enum HTML {
 
     /// A whole page: the navigation, `body`, the stylesheet and the small script (all from this server).
     static func page(title: String, prefix: String, current: String, body: String, showNav: Bool = true) -> String {
-        let links = [("Overview", "/"), ("Jobs", "/jobs"), ("Failed & uncertain", "/failed")].map { name, route in
+        let links = [("Overview", "/"), ("Jobs", "/jobs"), ("Failed & uncertain", "/failed")].map { name, route -> String in
             let here = route == current ? " aria-current=\"page\"" : ""
             return "<a href=\"\(escape(prefix + route))\"\(here)>\(name)</a>"
         }.joined()
@@ -65,7 +65,7 @@ enum HTML {
     static func throughputChart(_ hours: [Int]) -> String {
         let highest = max(1, hours.max() ?? 1)
         let (width, height, gap) = (24 * 12, 80, 2)
-        let bars = hours.enumerated().map { index, count in
+        let bars = hours.enumerated().map { index, count -> String in
             let barHeight = count == 0 ? 0 : max(2, count * (height - 14) / highest)
             let age = hours.count - index
             return "<rect x=\"\(index * 12)\" y=\"\(height - 12 - barHeight)\" width=\"\(12 - gap)\" height=\"\(barHeight)\"><title>\(count) done \(age - 1)–\(age) h ago</title></rect>"
