@@ -58,10 +58,36 @@ extension SQLiteStateStore {
     /// Paged by `(createdAt, rowid)` on the `job_created`, `job_state_created` and `job_lane_created` indexes, so a
     /// page costs the same at the 100,000th job as at the first. A search by prompt reads the rows it passes.
     public func jobPage(_ filter: JobListFilter, cursor: String?, limit: Int) throws -> JobListPage {
+        let limit = max(1, min(limit, 500))
+        let states = Array(Set(filter.states)).sorted { $0.rawValue < $1.rawValue }
+        guard states.count > 1 else { return try jobPage(filter, state: states.first, cursor: cursor, limit: limit) }
+        // One indexed, ordered read per state, merged: `state IN (…) ORDER BY createdAt` would sort every match.
+        var rows: [(row: JobListRow, key: (Double, Int64))] = []
+        for state in states {
+            rows += try jobRows(filter, state: state, cursor: cursor, limit: limit + 1)
+        }
+        rows.sort { $0.key.0 != $1.key.0 ? $0.key.0 > $1.key.0 : $0.key.1 > $1.key.1 }
+        let page = rows.prefix(limit)
+        let next = rows.count > limit ? page.last.map { Self.encodeCursor($0.key.0, $0.key.1) } : nil
+        return JobListPage(rows: page.map(\.row), nextCursor: next)
+    }
+
+    private func jobPage(_ filter: JobListFilter, state: JobState?, cursor: String?, limit: Int) throws -> JobListPage {
+        let rows = try jobRows(filter, state: state, cursor: cursor, limit: limit + 1)
+        let page = rows.prefix(limit)
+        let next = rows.count > limit ? page.last.map { Self.encodeCursor($0.key.0, $0.key.1) } : nil
+        return JobListPage(rows: page.map(\.row), nextCursor: next)
+    }
+
+    /// Up to `limit` rows, newest first, with their paging keys.
+    private func jobRows(_ filter: JobListFilter, state: JobState?, cursor: String?, limit: Int) throws
+        -> [(row: JobListRow, key: (Double, Int64))]
+    {
         var conditions: [String] = []
         var arguments: StatementArguments = []
-        if !filter.states.isEmpty {
-            conditions.append("job.state IN \(Self.list(filter.states.map(\.rawValue)))")
+        if let state {
+            conditions.append("job.state = ?")
+            arguments += [state.rawValue]
         }
         if let lane = filter.lane {
             conditions.append("job.lane = ?")
@@ -70,8 +96,8 @@ extension SQLiteStateStore {
         if let query = filter.query?.trimmingCharacters(in: .whitespaces), !query.isEmpty {
             let pattern = "%" + query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_") + "%"
-            conditions.append(
-                "(job.name LIKE ? ESCAPE '\\' OR json_extract(CAST(job.specJSON AS TEXT), '$.request.prompt') LIKE ? ESCAPE '\\')")
+            // The whole description's text, not its parsed prompt: parsing every row's JSON costs ten times more.
+            conditions.append("(job.name LIKE ? ESCAPE '\\' OR CAST(job.specJSON AS TEXT) LIKE ? ESCAPE '\\')")
             arguments += [pattern, pattern]
         }
         if let cursor {
@@ -79,7 +105,6 @@ extension SQLiteStateStore {
             conditions.append("(job.createdAt, job.rowid) < (?, ?)")
             arguments += [createdAt, rowid]
         }
-        let limit = max(1, min(limit, 500))
         let sql = """
             SELECT \(Self.jobColumns), job.rowid,
                 json_extract(CAST(job.specJSON AS TEXT), '$.request.model'),
@@ -89,19 +114,14 @@ extension SQLiteStateStore {
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
             ORDER BY job.createdAt DESC, job.rowid DESC LIMIT ?
             """
-        arguments += [limit + 1]
+        arguments += [limit]
         return try read("list jobs for the dashboard") { db in
-            var rows: [JobListRow] = []
-            var last: (Double, Int64)?
-            for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
-                guard rows.count < limit else {
-                    return JobListPage(rows: rows, nextCursor: last.map { Self.encodeCursor($0.0, $0.1) })
-                }
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 let job = try Self.decodeJob(row)
-                rows.append(JobListRow(job: job, model: row[17], prompt: row[18], progress: row[19], taskStatus: row[20]))
-                last = (row[7], row[16])
+                let createdAt: Double = row[7]
+                let rowid: Int64 = row[16]
+                return (JobListRow(job: job, model: row[17], prompt: row[18], progress: row[19], taskStatus: row[20]), (createdAt, rowid))
             }
-            return JobListPage(rows: rows, nextCursor: nil)
         }
     }
 
@@ -114,8 +134,8 @@ extension SQLiteStateStore {
             let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT CAST((updatedAt - ?) / 3600 AS INTEGER), COUNT(*) FROM job INDEXED BY job_updated
-                        WHERE updatedAt >= ? AND updatedAt < ? AND state = 'done' GROUP BY 1
+                        SELECT CAST((updatedAt - ?) / 3600 AS INTEGER), COUNT(*) FROM job INDEXED BY job_state_updated
+                        WHERE state = 'done' AND updatedAt >= ? AND updatedAt < ? GROUP BY 1
                         """),
                 arguments: [start, start, end])
             for row in rows {
