@@ -31,7 +31,7 @@ extension Dashboard {
             total: counts.values.reduce(0, +), inFlight: inFlight, maxInFlight: configuration.maxInFlight,
             paused: pause.map { .init(category: $0.category, reason: $0.reason, since: $0.since) },
             waitingFor: waiting, watch: context.watchHealth.current, outboxDisk: Self.disk(context.outbox.outbox),
-            finishedPerHour: try store.finishedPerHour(now: context.clock()),
+            finishedPerHour: try throughput.get { try store.finishedPerHour(now: context.clock()) },
             recentFailures: try store.recentFailures(limit: 10).map { JobSummary($0, task: nil, prefix: prefix) },
             budget: budget)
     }

@@ -85,6 +85,8 @@ struct Dashboard: Sendable {
     let auth: DashboardAuth
     let control: JobControl
     let api: (any VideoAPI)?
+    /// Jobs done per hour, read at most every 5 s.
+    let throughput = RecentValue<[Int]>(lifetime: .seconds(5))
 
     var store: SQLiteStateStore { context.store }
     /// The base path prefix (`""` or `/hotfolder`).
