@@ -20,7 +20,9 @@ extension ServiceSuites {
             try folders.drop("bad.yaml", "duration: 99\n")
             await events.wait(for: "the invalid job") { $0.contains(where: \.isInvalid) }
             let bad = try #require(try store.findJobs("bad").first)
-            let screenshots = withToken ? folders.root + "/screenshots" : ReportTools.packageRoot + "/docs/dashboard"
+            // HOTFOLDER_SCREENSHOTS=1 refreshes the README's screenshots in docs/dashboard; otherwise they stay in the temp folder.
+            let refresh = ProcessInfo.processInfo.environment["HOTFOLDER_SCREENSHOTS"] != nil && !withToken
+            let screenshots = refresh ? ReportTools.packageRoot + "/docs/dashboard" : folders.root + "/screenshots"
             var arguments = [
                 ReportTools.packageRoot + "/scripts/browser/check_dashboard.py", http.base, folders.inbox,
                 "--failed-job", bad.id.lowercasedString, "--screenshots", screenshots,
