@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // Unpacking ZIP exports dropped into the inbox (Figma, Canva), one entry at a time.
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        // The dashboard's /metrics: counters, gauges and histograms in the Prometheus text format.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libinotifytools 3.22 from Debian (GPL-2). There is no .pc file, so no pkgConfig.
@@ -80,6 +83,10 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
+                // The dashboard, JSON API and metrics served by `hotfolder run`.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -116,6 +123,7 @@ let package = Package(
                 "HotFolderApp", "HotFolderIO", "HotFolderCore", "SeedanceEmulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // A webhook receiver on loopback for the notification tests.

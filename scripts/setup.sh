@@ -54,4 +54,9 @@ if ! "$venv/bin/python" -c 'import selenium' >/dev/null 2>&1; then
   echo "setup: installing selenium into $venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check selenium
 fi
+# jsonschema and PyYAML: the dashboard test checks real API answers against etc/openapi.yaml; schemathesis fuzzes it.
+if ! "$venv/bin/python" -c 'import jsonschema, yaml' >/dev/null 2>&1 || [ ! -x "$venv/bin/schemathesis" ]; then
+  echo "setup: installing jsonschema, pyyaml and schemathesis into $venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check jsonschema pyyaml schemathesis
+fi
 echo "setup: done"

@@ -37,12 +37,17 @@ public struct HotFolderService: Service {
         options.exportNames = configuration.exportNames
         options.sequenceSettle = configuration.sequenceSettle.seconds
         options.imageFit = configuration.imageFit
+        let metrics = ServiceMetrics()
         let context = ServiceContext(
             inbox: inbox, excludedRelative: excluded, store: store,
             outbox: OutboxWriter(outbox: serviceFolders[0], failed: serviceFolders[1], archive: serviceFolders[2]),
-            api: api, planner: DropPlanner(options: options), configuration: configuration, logger: logger,
-            groupSettle: min(1, configuration.settle.seconds / 2), observer: observer, clock: clock,
-            gates: GateSettings(configuration))
+            api: MeteredVideoAPI(base: api, metrics: metrics), planner: DropPlanner(options: options),
+            configuration: configuration, logger: logger, groupSettle: min(1, configuration.settle.seconds / 2),
+            observer: { event in
+                metrics.observe(event, store: store, now: clock())
+                observer(event)
+            },
+            clock: clock, gates: GateSettings(configuration), metrics: metrics)
         self.context = context
         reports = configuration.report.enabled ? ReportScheduler(
             writer: MorningReportWriter(configuration: configuration, store: store), configuration: configuration,
@@ -87,6 +92,8 @@ public struct HotFolderService: Service {
                     try await watcher.run { event in
                         switch event {
                         case .ready(let file):
+                            context.watchHealth.fileReady(at: context.clock())
+                            context.metrics.watchEvent()
                             intake.noteReady(file)
                         case .unsupported(let file):
                             // Planned like any file, so the drop gets an error file that says what is wrong.
@@ -95,13 +102,17 @@ public struct HotFolderService: Service {
                         case .problem(let problem):
                             logger.warning("\(problem)")
                             if case .inboxMissing(let path) = problem, inboxOutage.begin() {
+                                context.watchHealth.unreachable("\(problem)")
                                 context.notify(.watchUnreachable, ["path": .string(path), "message": .string("\(problem)")])
                             } else if case .inboxRestored = problem {
+                                context.watchHealth.restored()
                                 inboxOutage.end()
                             }
                         case .started(let mode, let fileSystem):
+                            context.watchHealth.started(mode: mode.rawValue, fileSystem: "\(fileSystem)")
                             logger.info("watching the inbox with \(mode.rawValue) (\(fileSystem))")
                         case .scanCompleted:
+                            context.watchHealth.scanned()
                             if firstScan.first() { context.observer(.watching) }
                         }
                     }

@@ -143,6 +143,8 @@ public struct ServiceConfiguration: Sendable, Hashable {
     }
     /// When the morning report is written (`report:`).
     public var report = ReportSettings()
+    /// Where the dashboard, JSON API and metrics are served (`http:`).
+    public var http = HTTPSettings()
     /// Where events (job done/failed/…, queue paused, …) are delivered: webhooks and commands.
     public var notify: [NotifyTarget] = []
     /// How long a job in flight may go without progress before a `job.stalled` event.

@@ -2,7 +2,7 @@
 import Foundation
 import Yams
 
-/// The structured settings (`budget:`, `schedule:`, `report:`, `notify:`): each is read from its YAML node by
+/// The structured settings (`budget:`, `schedule:`, `report:`, `notify:`, `http:`): each is read from its YAML node by
 /// its own parser, with errors that name the file, line and key like the flat settings'.
 extension ServiceConfigurationLoader {
     func applySections(
@@ -15,6 +15,7 @@ extension ServiceConfigurationLoader {
             case "schedule": configuration.schedule = try parseSchedule(section)
             case "report": configuration.report = try parseReport(section)
             case "notify": configuration.notify = try parseNotify(section, warnings: &warnings)
+            case "http": configuration.http = try parseHTTP(section)
             default:
                 throw ConfigurationError.unknownKey(source: section.source, key: key, suggestion: nil)
             }

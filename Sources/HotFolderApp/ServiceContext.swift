@@ -33,6 +33,10 @@ struct ServiceContext: Sendable {
     let posters = PosterMaker()
     /// Joins storyboards' clips into films.
     let films = FilmAssembler()
+    /// The figures `/metrics` serves.
+    let metrics: ServiceMetrics
+    /// How the inbox watcher is doing (the dashboard and `/readyz` show it).
+    let watchHealth = WatchHealth()
 
     /// Tells the dispatcher (and listeners) that jobs were queued.
     func jobsQueued() {

@@ -11,15 +11,30 @@ import UnixSignals
 /// SIGTERM or SIGINT, as `hotfolder run` and `hotfolder demo` do.
 public enum ServiceLauncher {
     /// Runs the service; returns after a graceful shutdown.
-    public static func run(configuration: ServiceConfiguration, apiKey: String, logger: Logger, observer: @escaping @Sendable (ServiceEvent) -> Void = { _ in }) async throws {
+    /// `onDashboard` is told the dashboard's address once it listens.
+    public static func run(
+        configuration: ServiceConfiguration, apiKey: String, logger: Logger, observer: @escaping @Sendable (ServiceEvent) -> Void = { _ in },
+        onDashboard: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws {
+        // Before anything starts: a dashboard open to the network without a token refuses to start.
+        let token = configuration.http.enabled ? try configuration.http.loadToken() : nil
         let store = try SQLiteStateStore(directory: configuration.stateDirectory)
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             let api = makeAPI(configuration: configuration, apiKey: apiKey, httpClient: httpClient, store: store, logger: logger)
             let service = HotFolderService(configuration: configuration, api: api, store: store, logger: logger, observer: observer)
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
+            if configuration.http.enabled {
+                let http = configuration.http
+                let dashboard = DashboardServer(service: service, token: token, api: api, logger: logger) { port in
+                    let host = http.host == "0.0.0.0" || http.host == "::" ? "127.0.0.1" : http.host
+                    onDashboard("http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(http.prefix)/")
+                }
+                services.append(.init(service: dashboard))
+            }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: service)],
+                    services: services,
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             let reloads = Task { await reloadOnHangUp(service: service, configuration: configuration, logger: logger) }

@@ -59,6 +59,7 @@ extension SQLiteStateStore {
                     pendingDisposal: disposal)
                 // An invalid drop is a job.failed (category `invalid`) for the targets that want it.
                 if job.state == .invalid { try enqueueJobNotification(db, new, to: .invalid, now: now) }
+                publishJobChange(db, new)
                 stored.append(new)
             }
             return stored

@@ -91,6 +91,7 @@ extension SQLiteStateStore {
                 message: commit.message)
             // job.done/failed/uncertain/held for the targets that want it; `cost:` nil means the estimate.
             try enqueueJobNotification(db, job, to: commit.to, cost: nil, now: now)
+            publishJobChange(db, job)
         } else if !commit.message.isEmpty {
             try appendEvent(db, jobID: id.lowercasedString, at: now, kind: .update, from: nil, to: nil, message: commit.message)
         }

@@ -34,8 +34,9 @@ extension SQLiteStateStore {
         type: NotificationEventType, fields: [String: NotificationField] = [:], job: NotificationPayload.Job? = nil
     ) throws -> String? {
         let routing = notificationRouting.current
-        guard routing.routes.contains(where: { $0.filter.accepts(type) }) else { return nil }
         let payload = NotificationPayload(type: type, time: clock(), instance: routing.instance, job: job, fields: fields)
+        liveFeed.publish(payload)
+        guard routing.routes.contains(where: { $0.filter.accepts(type) }) else { return nil }
         try write("record a \(type.rawValue) notification") { db in
             try insertNotification(db, payload, routing)
         }
@@ -50,8 +51,9 @@ extension SQLiteStateStore {
         job: NotificationPayload.Job? = nil, now: Date
     ) throws -> String? {
         let routing = notificationRouting.current
-        guard routing.routes.contains(where: { $0.filter.accepts(type) }) else { return nil }
         let payload = NotificationPayload(type: type, time: now, instance: routing.instance, job: job, fields: fields)
+        publishAfterCommit(db) { $0.publish(payload) }
+        guard routing.routes.contains(where: { $0.filter.accepts(type) }) else { return nil }
         try insertNotification(db, payload, routing)
         return payload.id
     }
@@ -62,7 +64,8 @@ extension SQLiteStateStore {
     func enqueueJobNotification(_ db: Database, _ job: StoredJob, to state: JobState, cost: Double? = nil, now: Date) throws {
         guard let type = NotificationEventType.forTransition(to: state) else { return }
         let routing = notificationRouting.current
-        guard routing.routes.contains(where: { $0.filter.accepts(type) }) else { return }
+        let wanted = routing.routes.contains(where: { $0.filter.accepts(type) })
+        guard wanted || liveFeed.hasSubscribers else { return }
         // What its create calls spent or still reserve (settled at the billed figure); none: the estimate.
         let recorded = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM spend WHERE jobId = ?"),
@@ -70,6 +73,8 @@ extension SQLiteStateStore {
         let spent: Double? = (recorded?[0] as Int? ?? 0) > 0 ? recorded?[1] : nil
         let payload = NotificationPayload(
             type: type, time: now, instance: routing.instance, job: Self.notificationJob(job, cost: cost ?? spent))
+        publishAfterCommit(db) { $0.publish(payload) }
+        guard wanted else { return }
         try insertNotification(db, payload, routing)
     }
 

@@ -172,6 +172,17 @@ extension SQLiteStateStore {
         migrator.registerMigration("v4-scale") { db in
             try SQLiteStateStore.registerScaleIndexes(db)
         }
+        migrator.registerMigration("v4-dashboard") { db in
+            // The dashboard's job list, newest first, paged by (createdAt, rowid): all jobs, one state, one lane; and the
+            // overview's jobs done per hour (state, updatedAt), read from the index alone.
+            try db.execute(
+                sql: """
+                    CREATE INDEX job_created ON job(createdAt);
+                    CREATE INDEX job_state_created ON job(state, createdAt);
+                    CREATE INDEX job_lane_created ON job(lane, createdAt);
+                    CREATE INDEX job_state_updated ON job(state, updatedAt);
+                    """)
+        }
         return migrator
     }
 }

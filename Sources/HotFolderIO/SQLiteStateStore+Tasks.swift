@@ -192,6 +192,10 @@ extension SQLiteStateStore {
             task.errorMessage, task.resultJSON, now.timeIntervalSince1970, task.pollCount, Self.seconds(task.nextPollAt),
             task.provider, task.taskID,
         ])
+        if let progress = task.progress, progress != original.progress {
+            let live = LiveProgress(id: jobID.lowercasedString, progress: progress, status: task.status)
+            publishAfterCommit(db) { $0.publish(name: "job.progress", live) }
+        }
         return task
     }
 }

@@ -21,6 +21,8 @@ public final class SQLiteStateStore: Sendable {
     let clock: @Sendable () -> Date
     /// The notification targets, set at start (see `SQLiteStateStore+Notifications.swift`).
     let notificationRouting = NotificationRouting()
+    /// Job changes and events for the dashboard's connected clients (published after each commit).
+    public let liveFeed = LiveFeed()
 
     /// The database file name inside the state directory.
     public static let defaultFileName = "hotfolder.sqlite"

@@ -24,6 +24,8 @@ public enum StateStoreError: Error, Sendable, Hashable, CustomStringConvertible 
     case database(operation: String, path: String, reason: String)
     /// A budget cap refused the reservation the commit asked for: nothing was written; the job must be held.
     case budgetHold(BudgetHold)
+    /// A job list's `cursor` is not one this store handed out.
+    case badCursor(String)
 
     /// The error as one sentence.
     public var description: String {
@@ -48,6 +50,8 @@ public enum StateStoreError: Error, Sendable, Hashable, CustomStringConvertible 
             "The state database \(path) failed to \(operation): \(reason)."
         case .budgetHold(let hold):
             "Held: \(hold.reason)."
+        case .badCursor:
+            "The cursor is not one a job list returned; start again without one."
         }
     }
 }

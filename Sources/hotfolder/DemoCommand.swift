@@ -59,7 +59,9 @@ struct DemoCommand: AsyncParsableCommand {
 
             """)
         do {
-            try await ServiceLauncher.run(configuration: configuration, apiKey: "demo-key", logger: logger)
+            try await ServiceLauncher.run(configuration: configuration, apiKey: "demo-key", logger: logger) { address in
+                Terminal.error("  dashboard         \(address)\n")
+            }
         } catch {
             await emulator.shutdown()
             throw error

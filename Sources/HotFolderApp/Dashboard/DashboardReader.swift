@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+
+/// Reads what the pages and the API show from the store and the service's health (no HTTP here).
+extension Dashboard {
+    /// The overview's figures.
+    func status() throws -> DashboardStatus {
+        let counts = try store.countsByState()
+        let configuration = context.configuration
+        let pause = QueuePause.load(stateDirectory: configuration.stateDirectory)
+        let inFlight = try store.activeTaskCount()
+        var waiting: [String] = []
+        if let pause { waiting.append("The queue is paused (\(pause.category)): \(pause.reason)") }
+        let held = try store.heldCounts()
+        if let budget = held["budget"], budget > 0 { waiting.append("\(budget) job(s) wait for a budget to reset or be raised") }
+        if let window = held["window"], window > 0 { waiting.append("\(window) job(s) wait for their time window to open") }
+        let ready = counts[.ready] ?? 0
+        if ready > 0, inFlight >= configuration.maxInFlight {
+            waiting.append("\(ready) job(s) wait for a free slot (\(inFlight) of \(configuration.maxInFlight) tasks in flight)")
+        }
+        if let due = try store.nextRetryTime(after: context.clock()) {
+            waiting.append("Jobs back off after provider errors or rate limits; the next is due \(due.formatted(.iso8601))")
+        }
+        let caps = configuration.budget.overridden(by: try store.budgetOverrides())
+        let budget = caps.daily != nil || caps.monthly != nil
+            ? try BudgetStatus.read(store: store, configuration: configuration, now: context.clock()) : nil
+        return DashboardStatus(
+            counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
+            total: counts.values.reduce(0, +), inFlight: inFlight, maxInFlight: configuration.maxInFlight,
+            paused: pause.map { .init(category: $0.category, reason: $0.reason, since: $0.since) },
+            waitingFor: waiting, watch: context.watchHealth.current, outboxDisk: Self.disk(context.outbox.outbox),
+            finishedPerHour: try throughput.get { try store.finishedPerHour(now: context.clock()) },
+            recentFailures: try store.recentFailures(limit: 10).map { JobSummary($0, task: nil, prefix: prefix) },
+            budget: budget)
+    }
+
+    /// One job in full; nil when there is no such job.
+    func detail(_ id: UUID) throws -> JobDetail? {
+        guard let job = try store.job(id) else { return nil }
+        let spec = job.spec
+        let task = try store.task(forJob: id)
+        let inputs = try store.inputs(ofJob: id).enumerated().map { index, input in
+            JobDetail.Input(
+                path: input.path, sha256: input.sha256, size: input.identity.size,
+                url: Self.isImage(input.path) ? "\(prefix)/files/jobs/\(id.lowercasedString)/inputs/\(index)" : nil)
+        }
+        return JobDetail(
+            job: JobSummary(job, task: task, prefix: prefix),
+            settings: (spec?.settings ?? [:]).sorted { $0.key < $1.key }.map { .init(name: $0.key, value: $0.value.value, source: $0.value.source) },
+            request: spec.flatMap { context.api.recordedBody(for: $0.request) }.flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) },
+            timeline: try store.events(id).map {
+                .init(at: $0.at, kind: $0.kind.rawValue, from: $0.fromState?.rawValue, to: $0.toState?.rawValue, message: $0.message)
+            },
+            tasks: try store.tasks(forJob: id).map {
+                .init(
+                    provider: $0.provider, taskId: $0.taskID, status: $0.status, progress: $0.progress, submittedAt: $0.submittedAt,
+                    updatedAt: $0.updatedAt, errorMessage: $0.errorMessage)
+            },
+            inputs: inputs, log: Self.logTail(of: job), actions: Self.actions(for: job.state))
+    }
+
+    /// What an operator can do to a job in `state`.
+    static func actions(for state: JobState) -> [String] {
+        var actions: [String] = []
+        if [.uncertain, .failed, .invalid, .cancelled].contains(state) { actions.append("retry") }
+        if !state.isTerminal { actions.append("cancel") }
+        return actions
+    }
+
+    /// The last 64 KB of the job's log: `<output>.log` beside the video, or `<name>.log` in its failed folder.
+    static func logTail(of job: StoredJob) -> String? {
+        guard let output = job.outputPath else { return nil }
+        let candidates = [output + ".log", output + "/" + job.name + ".log"]
+        guard let path = candidates.first(where: { FileSystemProbe.lstat($0)?.kind == .regular }),
+            let handle = FileHandle(forReadingAtPath: path)
+        else { return nil }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: size > 65536 ? size - 65536 : 0)
+        return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    static func isImage(_ path: String) -> Bool {
+        ["png", "jpg", "jpeg", "webp"].contains((path as NSString).pathExtension.lowercased())
+    }
+
+    /// Free and total space of the file system holding `path`.
+    static func disk(_ path: String) -> DashboardStatus.Disk? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        let block = Int64(info.f_frsize)
+        return .init(path: path, freeBytes: Int64(info.f_bavail) * block, totalBytes: Int64(info.f_blocks) * block)
+    }
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import AsyncHTTPClient
+import Foundation
+import HotFolderApp
+import HotFolderCore
+import HotFolderIO
+import NIOCore
+import SeedanceEmulator
+import Testing
+
+/// The live feed: a broadcast with bounded buffers, served as Server-Sent Events.
+@Suite struct LiveFeedTests {
+    @Test func aClientThatDoesNotReadNeverBlocksThePublisher() async throws {
+        let feed = LiveFeed(bufferSize: 16)
+        let stalled = feed.subscribe()  // never read
+        let reader = feed.subscribe()
+        #expect(feed.subscriberCount == 2)
+        let start = ContinuousClock.now
+        for index in 0..<100_000 { feed.publish(name: "job.state", json: "{\"n\":\(index)}") }
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .seconds(5), "publishing 100,000 events took \(elapsed)")
+        feed.finishAll()
+        var received: [LiveEvent] = []
+        for await event in reader { received.append(event) }
+        #expect(received.count == 16, "only the newest events are kept for a slow client")
+        #expect(received.last?.json == "{\"n\":99999}")
+        #expect(received.map(\.sequence) == Array(99_985...100_000))
+        _ = stalled
+    }
+
+    @Test func aClientThatLeavesIsForgotten() async throws {
+        let feed = LiveFeed()
+        do {
+            let stream = feed.subscribe()
+            let task = Task { for await _ in stream {} }
+            #expect(feed.subscriberCount == 1)
+            task.cancel()
+            await task.value
+        }
+        #expect(feed.subscriberCount == 0)
+    }
+}
+
+extension ServiceSuites {
+@Suite struct DashboardEventStreamTests {
+    @Test func eventsArriveOverSSEAsJobsChange() async throws {
+        let folders = try ServiceFolders("dash-sse")
+        let emulator = try await startEmulator()
+        try await withDashboard(folders, emulator: emulator) { http, events, _ in
+            let response = try await http.client.execute(HTTPClientRequest(url: http.base + "/api/v1/events"), timeout: .seconds(30))
+            #expect(response.status == .ok)
+            #expect(response.headers["Content-Type"].first?.hasPrefix("text/event-stream") == true)
+            #expect(response.headers["X-Accel-Buffering"].first == "no")
+            var text = ""
+            var dropped = false
+            let deadline = ContinuousClock.now + .seconds(30)
+            for try await chunk in response.body {
+                text += String(buffer: chunk)
+                if !dropped, text.contains(": connected") {
+                    dropped = true
+                    try folders.drop("heron.txt", "A heron standing in mist")
+                }
+                if text.contains("event: job.done") || ContinuousClock.now > deadline { break }
+            }
+            #expect(text.contains("event: job.state\ndata: {\"id\":"), "\(text)")
+            #expect(text.contains("\"state\":\"ready\""), "the new job appears")
+            #expect(text.contains("event: job.done\ndata: {"), "the same event as notifications: \(text)")
+            #expect(text.contains("\"name\":\"heron\""))
+            await events.wait(for: "done") { $0.contains(where: \.isDone) }
+        }
+        await emulator.shutdown()
+    }
+}
+}
