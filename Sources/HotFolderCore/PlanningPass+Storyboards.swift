@@ -94,13 +94,11 @@ extension PlanningPass {
                 clips.append(spec)
             }
         }
-        for (number, prompt) in clipPrompts {
-            guard let at = layout.keyframes.firstIndex(where: { $0.number == number }), at + 1 < layout.keyframes.count else { continue }
-            readAs[prompt] = "prompt of the clip \(layout.keyframes[at].stem) → \(layout.keyframes[at + 1].stem) of \(film)"
-        }
-        for (number, settings) in clipSettings {
-            guard let at = layout.keyframes.firstIndex(where: { $0.number == number }), at + 1 < layout.keyframes.count else { continue }
-            readAs[settings] = "settings of the clip \(layout.keyframes[at].stem) → \(layout.keyframes[at + 1].stem) of \(film)"
+        for (what, files) in [("prompt", clipPrompts), ("settings", clipSettings)] {
+            for (number, file) in files {
+                guard let at = layout.keyframes.firstIndex(where: { $0.number == number }), at + 1 < layout.keyframes.count else { continue }
+                readAs[file] = "\(what) of the clip \(layout.keyframes[at].stem) → \(layout.keyframes[at + 1].stem) of \(film)"
+            }
         }
         for index in clips.indices { clips[index].readAs = readAs }
         return settle(clips, film: film, lane: lane, folder: folder, inputs: inputs, problems: problems, readAs: readAs)

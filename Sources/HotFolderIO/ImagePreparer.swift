@@ -71,18 +71,7 @@ public enum ImagePreparer {
     /// The width and height of an image, read by ffprobe beside ffmpeg; nil when it cannot tell.
     static func size(of path: String, ffmpeg: String) -> (width: Int, height: Int)? {
         let probe = (ffmpeg as NSString).deletingLastPathComponent + "/ffprobe"
-        guard FileManager.default.isExecutableFile(atPath: probe) else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: probe)
-        process.arguments = ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0", path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let fields = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").compactMap { Int($0) }
-        process.waitUntilExit()
-        return fields.count == 2 ? (fields[0], fields[1]) : nil
+        return VideoJoiner.probe(path, ffprobe: FileManager.default.isExecutableFile(atPath: probe) ? probe : nil).map { ($0.width, $0.height) }
     }
 
     static func run(_ executable: String, _ arguments: [String], display: String) throws {

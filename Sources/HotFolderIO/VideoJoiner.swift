@@ -65,10 +65,15 @@ public struct VideoJoiner: Sendable {
 
     /// Reads the first video stream's codec and size; nil when ffprobe is missing or cannot read the file.
     func probe(_ video: String) -> Stream? {
-        guard let ffprobePath else { return nil }
+        Self.probe(video, ffprobe: ffprobePath)
+    }
+
+    /// The first video stream (or image) of `path` as ffprobe reads it; nil when ffprobe is missing or cannot read it.
+    static func probe(_ path: String, ffprobe: String?) -> Stream? {
+        guard let ffprobe else { return nil }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: ffprobePath)
-        process.arguments = ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", video]
+        process.executableURL = URL(fileURLWithPath: ffprobe)
+        process.arguments = ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", path]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

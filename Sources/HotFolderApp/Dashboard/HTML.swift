@@ -1,24 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
+import HotFolderCore
 
 /// Builds the dashboard's server-rendered pages: every value from the store or a request goes through ``escape(_:)``.
 enum HTML {
-    /// `text` safe inside an element or a quoted attribute.
-    static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
+    /// `text` safe inside an element or a quoted attribute (the morning report's escaping, shared).
+    static func escape(_ text: String) -> String { MorningReport.escape(text) }
 
     /// A whole page: the navigation, `body`, the stylesheet and the small script (all from this server).
     static func page(title: String, prefix: String, current: String, body: String, showNav: Bool = true) -> String {
