@@ -36,6 +36,8 @@ actor JobRunner {
     private var stopping = false
     private var statusTokens: Double
     private var statusTokensAt = Date()
+    /// Jobs removed from the history by the batches of the current pruning.
+    private var prunedSoFar = 0
 
     init(context: ServiceContext, intake: JobIntake) {
         self.context = context
@@ -130,8 +132,8 @@ actor JobRunner {
                     group.addTask { await self.advance(item) }
                 }
                 if now >= nextPrune {
-                    nextPrune = now.addingTimeInterval(6 * 3600)
-                    pruneHistory(now: now)
+                    // A long history goes in short batches, one per second, between the polls.
+                    nextPrune = now.addingTimeInterval(pruneHistory(now: now) ? 1 : 6 * 3600)
                 }
                 // Jobs outside the slots whose time came: uncertain ones due for a search, holds that end.
                 if now >= nextSweep {
@@ -198,17 +200,23 @@ actor JobRunner {
         }
     }
 
-    /// Deletes the history of jobs finished more than `history_days` ago (nothing when 0).
-    private func pruneHistory(now: Date) {
+    /// Deletes one batch of the history of jobs finished more than `history_days` ago (nothing when 0); true when
+    /// the batch was full (more may be left: the poller calls again a second later).
+    private func pruneHistory(now: Date) -> Bool {
         let days = context.configuration.historyDays
-        guard days > 0 else { return }
+        guard days > 0 else { return false }
+        let batch = 2_000
         do {
-            let pruned = try context.store.pruneHistory(before: now.addingTimeInterval(-Double(days) * 86400), now: now)
+            let pruned = try context.store.pruneHistory(before: now.addingTimeInterval(-Double(days) * 86400), now: now, limit: batch)
+            prunedSoFar += pruned
+            if pruned == batch { return true }
             try context.store.pruneFilms(before: now.addingTimeInterval(-Double(days) * 86400))
-            if pruned > 0 { context.logger.info("removed \(pruned) job(s) finished more than \(days) days ago from the history") }
+            if prunedSoFar > 0 { context.logger.info("removed \(prunedSoFar) job(s) finished more than \(days) days ago from the history") }
         } catch {
             context.logger.warning("cannot prune the job history: \(error)")
         }
+        prunedSoFar = 0
+        return false
     }
 
     /// Tells people about budget thresholds crossed and caps reached (each once per cap and period).

@@ -31,22 +31,30 @@ extension SQLiteStateStore {
     }
 
     /// Deletes the history of finished jobs last changed before `cutoff` (with their tasks, events and inputs),
-    /// and expired uploads. A finished job that still holds inputs in the inbox (`archive_policy: keep`) stays, or
-    /// its files would become new jobs; so do jobs whose inputs are still to be moved.
-    /// - Returns: how many jobs were deleted.
+    /// oldest first, at most `limit` jobs in this one transaction, and expired uploads. A finished job that still
+    /// holds inputs in the inbox (`archive_policy: keep`) stays, or its files would become new jobs; so do jobs whose
+    /// inputs are still to be moved.
+    ///
+    /// A history of a million expired jobs (a service started after months off, or `history_days` lowered) is
+    /// deleted in many short transactions rather than one that holds the writer for minutes: the caller calls again
+    /// while a batch came back full.
+    /// - Returns: how many jobs were deleted (`limit` when there may be more).
     @discardableResult
-    public func pruneHistory(before cutoff: Date, now: Date? = nil) throws -> Int {
+    public func pruneHistory(before cutoff: Date, now: Date? = nil, limit: Int = 2_000) throws -> Int {
         let now = now ?? clock()
         return try write("prune old history") { db in
             // `+state`: read the jobs by `job_updated` (only those older than the cutoff), not by state (every
             // finished job ever made, which SQLite's planner prefers otherwise).
             try db.execute(
                 sql: """
-                    DELETE FROM job WHERE +state IN ('done', 'invalid', 'failed', 'cancelled') AND updatedAt < ?
-                        AND pendingDisposal IS NULL
-                        AND NOT EXISTS (SELECT 1 FROM inputFile WHERE inputFile.jobId = job.id AND inputFile.inode != -1)
+                    DELETE FROM job WHERE rowid IN (
+                        SELECT rowid FROM job INDEXED BY job_updated
+                        WHERE +state IN ('done', 'invalid', 'failed', 'cancelled') AND updatedAt < ?
+                            AND pendingDisposal IS NULL
+                            AND NOT EXISTS (SELECT 1 FROM inputFile WHERE inputFile.jobId = job.id AND inputFile.inode != -1)
+                        ORDER BY updatedAt LIMIT ?)
                     """,
-                arguments: [cutoff.timeIntervalSince1970])
+                arguments: [cutoff.timeIntervalSince1970, max(1, limit)])
             let jobs = db.changesCount
             try db.execute(sql: "DELETE FROM upload WHERE expiresAt < ?", arguments: [now.timeIntervalSince1970])
             return jobs

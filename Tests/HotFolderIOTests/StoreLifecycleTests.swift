@@ -82,4 +82,23 @@ import Testing
         #expect(try store.job(kept.id) != nil, "its files would otherwise become a new job")
         #expect(try store.job(live.id) != nil && store.job(recent.id) != nil)
     }
+
+    @Test func aLongHistoryIsPrunedInBoundedBatchesSoTheWriterIsNeverHeldLong() throws {
+        var ids: [UUID] = []
+        for index in 0..<5 {
+            let stored = try job("old\(index)", inode: UInt64(100 + index))
+            _ = try store.commit(stored.id, JobLifecycle.Commit(from: .ready, to: .failed, message: "x", counters: JobCounters()))
+            try store.finishDisposal(stored.id, folder: "/failed/old\(index)", release: true)
+            ids.append(stored.id)
+        }
+        clock.advance(100 * 86400)
+        let cutoff = clock.now.addingTimeInterval(-90 * 86400)
+        // Each call is one transaction of at most `limit` jobs; the runner calls again while a batch was full.
+        #expect(try store.pruneHistory(before: cutoff, limit: 2) == 2)
+        #expect(try store.pruneHistory(before: cutoff, limit: 2) == 2)
+        #expect(try store.pruneHistory(before: cutoff, limit: 2) == 1)
+        #expect(try store.pruneHistory(before: cutoff, limit: 2) == 0)
+        #expect(try ids.allSatisfy { try store.job($0) == nil })
+        #expect(try ids.allSatisfy { try store.events($0).isEmpty })
+    }
 }
