@@ -123,7 +123,6 @@ struct PlanningPass {
         }
         var jobs: [JobSpec] = []
         var candidates: [JobCandidate] = []
-        var storyboards: [JobSpec] = []
         // Manifests first: the images they name must not also become orphan stem groups.
         for folder in folders.sorted() {
             for entry in files[folder] ?? [] {
@@ -133,18 +132,20 @@ struct PlanningPass {
                 jobs += failed
             }
         }
+        jobs.removeAll { skip($0.inputFiles) }
+        // Each group is checked against `skip` (once) as soon as it is made: in an inbox of 100,000 files that already
+        // are jobs, the groups skipped are never all held in memory at once.
+        candidates.removeAll { skip($0.inputFiles) }
         for folder in folders.sorted() {
             if isStoryboard(folder) {
-                storyboards += storyboardJobs(folder, skipping: skip)  // already checked against `skip`
+                jobs += storyboardJobs(folder, skipping: skip)  // already checked against `skip`
             } else if folder != "", let shot = shotFolderCandidate(folder) {
-                candidates.append(shot)
+                if !skip(shot.inputFiles) { candidates.append(shot) }
             } else {
-                candidates += stemCandidates(in: folder)
+                candidates += stemCandidates(in: folder).filter { !skip($0.inputFiles) }
             }
         }
-        jobs.removeAll { skip($0.inputFiles) }
-        jobs += storyboards
-        for candidate in candidates where !skip(candidate.inputFiles) { jobs += build(candidate) }
+        for candidate in candidates { jobs += build(candidate) }
         return jobs.sorted { ($0.lane, $0.name) < ($1.lane, $1.name) }
     }
 
