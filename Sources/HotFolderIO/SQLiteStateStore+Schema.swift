@@ -183,6 +183,9 @@ extension SQLiteStateStore {
                     CREATE INDEX job_state_updated ON job(state, updatedAt);
                     """)
         }
+        migrator.registerMigration("v5-search") { db in
+            try SQLiteStateStore.registerSearchIndex(db)
+        }
         return migrator
     }
 }
