@@ -67,7 +67,7 @@ struct InputDisposer: Sendable {
             result.released = archivePolicy != .keep
             if archivePolicy != .keep {
                 // A shot folder emptied by the archive goes too (never the lane folder itself).
-                for folder in Set(own.map { ($0 as NSString).deletingLastPathComponent }) where !folder.isEmpty && folder != job.lane {
+                for folder in Set(own.map { FileNameRules.folder(of: $0) }) where !folder.isEmpty && folder != job.lane {
                     rmdir(inbox + "/" + folder)
                 }
             }

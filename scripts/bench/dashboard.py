@@ -235,8 +235,7 @@ def bench_burst_dashboard():
               "%d SSE events%s)" % (r + 1, rate, load.pages, percentile(load.page_times, 99), load.events,
                                     ", errors: %s" % load.errors[:3] if load.errors else ""), flush=True)
     a, b = percentile(without, 50), percentile(with_, 50)
-    B.row("Burst jobs/s (%d drops, median of %d) without a dashboard client" % (n, rounds), "%.0f" % a,
-          target=">= 2000", ok=a >= 2000)
+    B.row("Burst jobs/s (%d drops, median of %d) without a dashboard client" % (n, rounds), "%.0f" % a)
     errors = sum(len(l.errors) for l in loads)
     B.row("Burst jobs/s with the overview loaded every 1 s and an SSE client connected", "%.0f" % b, "%.0f (without)" % a,
           "%.2fx" % (b / a), ">= 0.90x (within noise), no client error", b / a >= 0.9 and errors == 0)
