@@ -55,10 +55,9 @@ def vary_jobs(path, n):
     db.execute("BEGIN")
     words = "CASE rowid % 8 " + " ".join("WHEN %d THEN '%s'" % (i, w) for i, w in enumerate(WORDS)) + " END"
     states = "CASE rowid % 10 " + " ".join("WHEN %d THEN '%s'" % (i, s) for i, s in enumerate(STATES)) + " END"
-    db.execute("""UPDATE job SET name = 'job-' || rowid, lane = 'lane-' || (rowid % 5), state = %s,
-                  specJSON = CAST(json_set(CAST(specJSON AS TEXT), '$.name', 'job-' || rowid,
-                                           '$.request.prompt', 'A ' || %s || ' at dawn, take ' || rowid) AS BLOB)"""
-               % (states, words))
+    db.execute("UPDATE job SET name = 'job-' || rowid, lane = 'lane-' || (rowid % 5), state = " + states + ", "
+               "specJSON = CAST(json_set(CAST(specJSON AS TEXT), '$.name', 'job-' || rowid, "
+               "'$.request.prompt', 'A ' || " + words + " || ' at dawn, take ' || rowid) AS BLOB)")
     db.execute("COMMIT")
     count = db.execute("SELECT COUNT(*) FROM job").fetchone()[0]
     db.close()
