@@ -27,6 +27,9 @@ public final class LiveFeed: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The events of the write transaction under way, published once it commits (nil: none yet). The store has one
+    /// writer, so there is one such transaction at a time.
+    fileprivate let uncommitted = Mutex<[@Sendable (LiveFeed) -> Void]?>(nil)
     /// Events kept per client before the oldest are dropped.
     public let bufferSize: Int
 
@@ -117,10 +120,31 @@ public struct LiveProgress: Sendable, Hashable, Encodable {
 extension SQLiteStateStore {
     /// Publishes `body`'s event once the current transaction commits (nothing when it rolls back), so a client that
     /// reads the job after the event sees the change.
+    ///
+    /// One transaction observer per transaction, holding all its events: GRDB asks every observer about every
+    /// statement, so one observer per event made a transaction of n jobs cost n² while a dashboard was connected
+    /// (a 10,000-file burst ran at 0.58x).
     func publishAfterCommit(_ db: Database, _ body: @escaping @Sendable (LiveFeed) -> Void) {
         guard liveFeed.hasSubscribers else { return }
         let feed = liveFeed
-        db.afterNextTransaction(onCommit: { _ in body(feed) })
+        let first = feed.uncommitted.withLock { events in
+            guard events != nil else {
+                events = [body]
+                return true
+            }
+            events?.append(body)
+            return false
+        }
+        guard first else { return }
+        db.afterNextTransaction(
+            onCommit: { _ in
+                let events = feed.uncommitted.withLock { events in
+                    defer { events = nil }
+                    return events ?? []
+                }
+                for event in events { event(feed) }
+            },
+            onRollback: { _ in feed.uncommitted.withLock { $0 = nil } })
     }
 
     /// A job's state change for the live feed, published after commit.
