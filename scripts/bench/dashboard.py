@@ -7,7 +7,7 @@ burst-dashboard  the burst figure (10,000 drops -> create calls) without a dashb
                  client loading the overview every second and an SSE client on /api/v1/events for the whole burst;
                  the ratio of the two (within noise: >= 0.9x)
 The functions use bench.py's helpers through `B` (bench.py's module, set by bench.py)."""
-import http.client, json, os, sqlite3, struct, threading, time
+import http.client, json, os, sqlite3, struct, subprocess, sys, threading, time
 
 from hflib import Service, Emulator, free_port, wait_progress, percentile
 import history
@@ -94,6 +94,7 @@ def bench_dashboard():
         deep = cursor_at(db, count // 2)
         middle = job_at(db, count // 2)
         svc = Service(B.a.binary, cfg, B.KEY, os.path.join(d, "service.log"))
+        wait_healthy(port)
         client = Client(port)
         paths = [
             ("status", "/api/v1/status"), ("jobs", "/api/v1/jobs"), ("jobs, one state", "/api/v1/jobs?state=failed"),
@@ -127,12 +128,29 @@ def bench_dashboard():
         emu.stop()
 
 
+def wait_healthy(port, timeout=30):
+    """Waits until the dashboard answers /healthz (it starts beside the watcher, not before it)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            client = Client(port)
+            status, _ = client.get("/healthz")
+            client.close()
+            if status == 200:
+                return
+        except (http.client.HTTPException, OSError):
+            pass
+        time.sleep(0.05)
+    raise SystemExit("the dashboard did not answer /healthz on port %d" % port)
+
+
 class DashboardLoad:
     """A browser on the overview: the page loaded every second, and an SSE client on /api/v1/events reading every
     event, both for as long as the load runs."""
 
     def __init__(self, port):
         self.port = port
+        wait_healthy(port)
         self.stop_event = threading.Event()
         self.pages, self.page_times, self.events, self.errors = 0, [], 0, []
         self.connected = threading.Event()
@@ -186,6 +204,32 @@ class DashboardLoad:
     def stop(self):
         self.stop_event.set()
         self.threads[0].join(timeout=5)
+        return {"pages": self.pages, "page_times": self.page_times, "events": self.events, "errors": self.errors}
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["load"]:
+    # The load process: runs until a line (or EOF) arrives on stdin, then prints its figures as JSON.
+    running = DashboardLoad(int(sys.argv[2]))
+    print("connected", flush=True)
+    sys.stdin.readline()
+    print(json.dumps(running.stop()), flush=True)
+
+
+def start_load(port):
+    """The browser-like load in its own process (`dashboard.py load PORT`), so that it does not take the writer's
+    interpreter lock; returns the process once its SSE client is connected."""
+    p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "load", str(port)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    if p.stdout.readline().strip() != "connected":
+        p.kill()
+        raise SystemExit("the dashboard load did not start")
+    return p
+
+
+def stop_load(p):
+    """Ends the load process; returns its figures (pages, page_times, events, errors)."""
+    out, _ = p.communicate("stop\n", timeout=30)
+    return json.loads(out)
 
 
 def burst_once(label, n, with_dashboard):
@@ -199,23 +243,24 @@ def burst_once(label, n, with_dashboard):
         svc = Service(B.a.binary, cfg, B.KEY, os.path.join(d, "service.log"))
         try:
             if with_dashboard:
-                load = DashboardLoad(port)
+                load = start_load(port)
             time.sleep(0.5)
             t0 = time.time()
             for i in range(n):
                 B.write_prompt(os.path.join(v["inbox"], "p%05d.txt" % i), "A red fox running through snow, take bd-%d" % i)
             wait_progress(emu.creates, n, stall=10)
             times = sorted(B.create_times(emu, "bd-").values())
-            if load:
-                load.stop()
+            figures = stop_load(load) if load else None
+            load = None
         finally:
+            if load:
+                load.kill()
+                load.wait()
             svc.stop()
         if len(times) < n:
             raise SystemExit("%s: only %d of %d create calls" % (label, len(times), n))
-        return len(times) / (times[-1] - t0), load
+        return len(times) / (times[-1] - t0), figures
     finally:
-        if load:
-            load.stop()
         emu.stop()
 
 
@@ -231,10 +276,10 @@ def bench_burst_dashboard():
         with_.append(rate)
         loads.append(load)
         print("    round %d with the overview every 1 s and an SSE client: %.0f jobs/s (%d overview loads, p99 %.1f ms, "
-              "%d SSE events%s)" % (r + 1, rate, load.pages, percentile(load.page_times, 99), load.events,
-                                    ", errors: %s" % load.errors[:3] if load.errors else ""), flush=True)
+              "%d SSE events%s)" % (r + 1, rate, load["pages"], percentile(load["page_times"], 99), load["events"],
+                                    ", errors: %s" % load["errors"][:3] if load["errors"] else ""), flush=True)
     a, b = percentile(without, 50), percentile(with_, 50)
     B.row("Burst jobs/s (%d drops, median of %d) without a dashboard client" % (n, rounds), "%.0f" % a)
-    errors = sum(len(l.errors) for l in loads)
+    errors = sum(len(l["errors"]) for l in loads)
     B.row("Burst jobs/s with the overview loaded every 1 s and an SSE client connected", "%.0f" % b, "%.0f (without)" % a,
           "%.2fx" % (b / a), ">= 0.90x (within noise), no client error", b / a >= 0.9 and errors == 0)
