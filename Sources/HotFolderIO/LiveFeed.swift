@@ -86,6 +86,28 @@ public final class LiveFeed: Sendable {
         publish(name: name, json: String(decoding: data, as: UTF8.self))
     }
 
+    /// `text` as a JSON string, quotes included (`"`, `\\` and control characters escaped, as `JSONEncoder` does).
+    public static func quoted(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
     /// Ends every client's stream (the service stops).
     public func finishAll() {
         let subscribers = state.withLock { state in
@@ -105,6 +127,17 @@ public struct LiveJobChange: Sendable, Hashable, Encodable {
     public var lane: String
     /// The state it is in now.
     public var state: String
+
+    /// Creates a change.
+    public init(id: String, name: String, lane: String, state: String) {
+        (self.id, self.name, self.lane, self.state) = (id, name, lane, state)
+    }
+
+    /// The same JSON as `JSONEncoder` with sorted keys writes, without one: it is built on the database's writer
+    /// thread for every state change while a dashboard is connected.
+    public var json: String {
+        #"{"id":\#(LiveFeed.quoted(id)),"lane":\#(LiveFeed.quoted(lane)),"name":\#(LiveFeed.quoted(name)),"state":\#(LiveFeed.quoted(state))}"#
+    }
 }
 
 /// A task's progress for the live feed (`job.progress`).
@@ -115,6 +148,16 @@ public struct LiveProgress: Sendable, Hashable, Encodable {
     public var progress: Int
     /// The provider's status word.
     public var status: String
+
+    /// Creates a progress event.
+    public init(id: String, progress: Int, status: String) {
+        (self.id, self.progress, self.status) = (id, progress, status)
+    }
+
+    /// The same JSON as `JSONEncoder` with sorted keys writes (see ``LiveJobChange/json``).
+    public var json: String {
+        #"{"id":\#(LiveFeed.quoted(id)),"progress":\#(progress),"status":\#(LiveFeed.quoted(status))}"#
+    }
 }
 
 extension SQLiteStateStore {
@@ -150,6 +193,6 @@ extension SQLiteStateStore {
     /// A job's state change for the live feed, published after commit.
     func publishJobChange(_ db: Database, _ job: StoredJob) {
         let change = LiveJobChange(id: job.id.lowercasedString, name: job.name, lane: job.lane, state: job.state.rawValue)
-        publishAfterCommit(db) { $0.publish(name: "job.state", change) }
+        publishAfterCommit(db) { $0.publish(name: "job.state", json: change.json) }
     }
 }

@@ -10,6 +10,18 @@ import Testing
 
 /// The live feed: a broadcast with bounded buffers, served as Server-Sent Events.
 @Suite struct LiveFeedTests {
+    @Test func stateAndProgressJSONIsWhatJSONEncoderWrites() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let names = ["fox", #"a "quoted" \ name"#, "tab\there\nnew line\u{1}\u{1F}", "héron / 鷺 🐦", ""]
+        for name in names {
+            let change = LiveJobChange(id: "0b7c", name: name, lane: "lane/" + name, state: "ready")
+            #expect(change.json == String(decoding: try encoder.encode(change), as: UTF8.self))
+            let progress = LiveProgress(id: name, progress: 42, status: name)
+            #expect(progress.json == String(decoding: try encoder.encode(progress), as: UTF8.self))
+        }
+    }
+
     @Test func aClientThatDoesNotReadNeverBlocksThePublisher() async throws {
         let feed = LiveFeed(bufferSize: 16)
         let stalled = feed.subscribe()  // never read
