@@ -15,15 +15,20 @@ public struct LiveEvent: Sendable, Hashable {
     public var json: String
 }
 
-/// Fans changes out to the connected dashboard clients, each with its own bounded buffer.
+/// Fans changes out to the connected dashboard clients, in batches, each client with its own bounded backlog.
 ///
-/// Publishing never blocks and never waits for a client: a client that reads too slowly loses its oldest events
-/// (its page is refreshed by the next one), so a slow browser can never slow the service.
+/// Publishing never blocks and never waits for a client: events go into one shared ring of the newest `bufferSize`,
+/// and each client's doorbell is rung (a stream that holds at most one ring). A client takes every event it has not
+/// seen yet in one batch, so a burst of changes costs a client one write per batch, not one per event; a client that
+/// reads too slowly loses its oldest events (its page is refreshed by the next one), so a slow browser can never
+/// slow the service.
 public final class LiveFeed: Sendable {
     private struct State {
-        var subscribers: [Int: AsyncStream<LiveEvent>.Continuation] = [:]
+        var doorbells: [Int: AsyncStream<Void>.Continuation] = [:]
         var nextSubscriber = 0
         var sequence = 0
+        /// The newest events, oldest first (at most twice `bufferSize`, trimmed to `bufferSize` when full).
+        var recent: [LiveEvent] = []
     }
 
     private let state = Mutex(State())
@@ -33,41 +38,83 @@ public final class LiveFeed: Sendable {
     /// Events kept per client before the oldest are dropped.
     public let bufferSize: Int
 
-    /// Creates a feed; each client buffers at most `bufferSize` events.
+    /// Creates a feed; each client is at most `bufferSize` events behind.
     public init(bufferSize: Int = 256) {
-        self.bufferSize = bufferSize
+        self.bufferSize = max(1, bufferSize)
     }
 
     /// The number of connected clients.
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    public var subscriberCount: Int { state.withLock { $0.doorbells.count } }
 
     /// Whether anyone listens (publishers skip building events otherwise).
-    public var hasSubscribers: Bool { state.withLock { !$0.subscribers.isEmpty } }
+    public var hasSubscribers: Bool { state.withLock { !$0.doorbells.isEmpty } }
 
-    /// A stream of the events published from now on; it ends when the caller stops iterating or ``finishAll()``.
-    public func subscribe() -> AsyncStream<LiveEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: LiveEvent.self, bufferingPolicy: .bufferingNewest(bufferSize))
-        let id = state.withLock { state in
+    /// The events published from now on, in batches (each the events not yet taken, at most `bufferSize`); it ends
+    /// when the caller stops iterating or at ``finishAll()``.
+    public func subscribe() -> Subscription {
+        let (doorbell, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (id, sequence) = state.withLock { state in
             state.nextSubscriber += 1
-            state.subscribers[state.nextSubscriber] = continuation
-            return state.nextSubscriber
+            state.doorbells[state.nextSubscriber] = continuation
+            return (state.nextSubscriber, state.sequence)
         }
         continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+            _ = self?.state.withLock { $0.doorbells.removeValue(forKey: id) }
         }
-        return stream
+        return Subscription(feed: self, doorbell: doorbell, after: sequence)
+    }
+
+    /// One client's batches of events (see ``subscribe()``).
+    public struct Subscription: AsyncSequence, Sendable {
+        public typealias Element = [LiveEvent]
+        let feed: LiveFeed
+        let doorbell: AsyncStream<Void>
+        let after: Int
+
+        /// Waits for the doorbell, then takes the events published since the last batch.
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let feed: LiveFeed
+            var doorbell: AsyncStream<Void>.AsyncIterator
+            var after: Int
+
+            /// The next batch (never empty), or nil once the feed or the client ends.
+            public mutating func next() async -> [LiveEvent]? {
+                while await doorbell.next() != nil {
+                    let batch = feed.events(after: after)
+                    if let last = batch.last {
+                        after = last.sequence
+                        return batch
+                    }
+                }
+                return nil
+            }
+        }
+
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(feed: feed, doorbell: doorbell.makeAsyncIterator(), after: after)
+        }
+    }
+
+    /// The kept events newer than `sequence`, oldest first.
+    private func events(after sequence: Int) -> [LiveEvent] {
+        state.withLock { state in
+            guard let first = state.recent.lastIndex(where: { $0.sequence <= sequence }).map({ $0 + 1 }) else {
+                return Array(state.recent.suffix(bufferSize))
+            }
+            return Array(state.recent[first...].suffix(bufferSize))
+        }
     }
 
     /// Sends an event to every client (never blocks).
     public func publish(name: String, json: String) {
-        let subscribers = state.withLock { state -> [AsyncStream<LiveEvent>.Continuation] in
+        let doorbells = state.withLock { state -> [AsyncStream<Void>.Continuation] in
             state.sequence += 1
-            return Array(state.subscribers.values)
+            guard !state.doorbells.isEmpty else { return [] }
+            state.recent.append(LiveEvent(name: name, sequence: state.sequence, json: json))
+            if state.recent.count >= 2 * bufferSize { state.recent.removeFirst(state.recent.count - bufferSize) }
+            return Array(state.doorbells.values)
         }
-        guard !subscribers.isEmpty else { return }
-        let sequence = state.withLock { $0.sequence }
-        let event = LiveEvent(name: name, sequence: sequence, json: json)
-        for continuation in subscribers { continuation.yield(event) }
+        for doorbell in doorbells { doorbell.yield() }
     }
 
     /// Sends a notification's payload under its type.
@@ -108,13 +155,13 @@ public final class LiveFeed: Sendable {
         return out + "\""
     }
 
-    /// Ends every client's stream (the service stops).
+    /// Ends every client's stream (the service stops): each takes what it has not seen yet, then ends.
     public func finishAll() {
-        let subscribers = state.withLock { state in
-            defer { state.subscribers.removeAll() }
-            return Array(state.subscribers.values)
+        let doorbells = state.withLock { state in
+            defer { state.doorbells.removeAll() }
+            return Array(state.doorbells.values)
         }
-        for continuation in subscribers { continuation.finish() }
+        for doorbell in doorbells { doorbell.finish() }
     }
 }
 

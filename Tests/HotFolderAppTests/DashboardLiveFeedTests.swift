@@ -33,11 +33,23 @@ import Testing
         #expect(elapsed < .seconds(5), "publishing 100,000 events took \(elapsed)")
         feed.finishAll()
         var received: [LiveEvent] = []
-        for await event in reader { received.append(event) }
+        for await batch in reader { received += batch }
         #expect(received.count == 16, "only the newest events are kept for a slow client")
         #expect(received.last?.json == "{\"n\":99999}")
         #expect(received.map(\.sequence) == Array(99_985...100_000))
         _ = stalled
+    }
+
+    @Test func aBurstArrivesAsOneBatchInOrder() async throws {
+        let feed = LiveFeed()
+        var reader = feed.subscribe().makeAsyncIterator()
+        for index in 0..<100 { feed.publish(name: "job.state", json: "{\"n\":\(index)}") }
+        let batch = try #require(await reader.next())
+        #expect(batch.map(\.json) == (0..<100).map { "{\"n\":\($0)}" }, "one batch: one write to the client")
+        feed.publish(name: "job.progress", json: "{\"n\":100}")
+        let next = try #require(await reader.next())
+        #expect(next.map(\.name) == ["job.progress"])
+        #expect(next.first?.sequence == 101)
     }
 
     @Test func aClientThatLeavesIsForgotten() async throws {
