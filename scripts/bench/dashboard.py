@@ -204,7 +204,9 @@ class DashboardLoad:
     def stop(self):
         self.stop_event.set()
         self.threads[0].join(timeout=5)
-        return {"pages": self.pages, "page_times": self.page_times, "events": self.events, "errors": self.errors}
+        t = os.times()
+        return {"pages": self.pages, "page_times": self.page_times, "events": self.events, "errors": self.errors,
+                "cpu": t.user + t.system}
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["load"]:
@@ -276,8 +278,9 @@ def bench_burst_dashboard():
         with_.append(rate)
         loads.append(load)
         print("    round %d with the overview every 1 s and an SSE client: %.0f jobs/s (%d overview loads, p99 %.1f ms, "
-              "%d SSE events%s)" % (r + 1, rate, load["pages"], percentile(load["page_times"], 99), load["events"],
-                                    ", errors: %s" % load["errors"][:3] if load["errors"] else ""), flush=True)
+              "%d SSE events, the client's own CPU %.2f s%s)"
+              % (r + 1, rate, load["pages"], percentile(load["page_times"], 99), load["events"], load["cpu"],
+                 ", errors: %s" % load["errors"][:3] if load["errors"] else ""), flush=True)
     a, b = percentile(without, 50), percentile(with_, 50)
     B.row("Burst jobs/s (%d drops, median of %d) without a dashboard client" % (n, rounds), "%.0f" % a)
     errors = sum(len(l["errors"]) for l in loads)
