@@ -3,6 +3,7 @@
 # Benchmarks hotfolder against a baseline measured in the same run; prints a table and a one-line verdict.
 #   scripts/bench.sh                          # everything (about 10 minutes on a 2-core machine)
 #   scripts/bench.sh --only burst,latency     # some sections: burst latency idle pollscan polling restart bigimages
+#                                             # pollscan100k start100k folders10k history1m dashboard burst-dashboard
 #   scripts/bench.sh --burst-n 2000 --idle-seconds 10 ...   (see scripts/bench/bench.py --help)
 # HOTFOLDER_BIN=/path/to/hotfolder skips the release build.
 set -euo pipefail

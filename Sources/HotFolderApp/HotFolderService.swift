@@ -109,7 +109,7 @@ public struct HotFolderService: Service {
                                 inboxOutage.end()
                             }
                         case .started(let mode, let fileSystem):
-                            context.watchHealth.started(mode: mode.rawValue, fileSystem: "\(fileSystem)")
+                            context.watchHealth.started(mode: mode.rawValue, fileSystem: "\(fileSystem)") { watcher.foldersWatched }
                             logger.info("watching the inbox with \(mode.rawValue) (\(fileSystem))")
                         case .scanCompleted:
                             context.watchHealth.scanned()

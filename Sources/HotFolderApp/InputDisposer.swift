@@ -27,6 +27,8 @@ struct InputDisposer: Sendable {
         var moved: [String] = []
         /// Whether the job gave its inputs back (so the same files dropped again make a new job).
         var released = false
+        /// Where each moved input went (its stored path → absolute new path), recorded for the dashboard.
+        var destinations: [String: String] = [:]
     }
 
     /// Disposes of the job's inputs and records it in one transaction (pending disposal cleared, inputs released).
@@ -55,22 +57,31 @@ struct InputDisposer: Sendable {
             }
             result.folder = folder.path
             result.moved = own
+            result.destinations = relative(folder.movedInputs)
             result.released = true
         case .archive:
             let moved = try outbox.archiveInputs(own.map { inbox + "/" + $0 }, lane: job.lane, policy: archivePolicy, date: Date())
+            if archivePolicy == .move { result.destinations = relative(moved) }
             result.moved = archivePolicy == .keep ? [] : (archivePolicy == .delete ? own : own.filter { moved[inbox + "/" + $0] != nil })
             // Files that left the inbox need not be held any more; kept ones still must not start a job.
             result.released = archivePolicy != .keep
             if archivePolicy != .keep {
                 // A shot folder emptied by the archive goes too (never the lane folder itself).
-                for folder in Set(own.map { ($0 as NSString).deletingLastPathComponent }) where !folder.isEmpty && folder != job.lane {
+                for folder in Set(own.map { FileNameRules.folder(of: $0) }) where !folder.isEmpty && folder != job.lane {
                     rmdir(inbox + "/" + folder)
                 }
             }
         case .release:
             result.released = true
         }
-        try store.finishDisposal(job.id, folder: result.folder, release: result.released)
+        try store.finishDisposal(job.id, folder: result.folder, release: result.released, movedInputs: result.destinations)
         return result
+    }
+
+    /// `moved` (absolute inbox path → new path) keyed by the inputs' paths as stored (relative to the inbox).
+    private func relative(_ moved: [String: String]) -> [String: String] {
+        Dictionary(
+            moved.compactMap { old, new in old.hasPrefix(inbox + "/") ? (String(old.dropFirst(inbox.count + 1)), new) : nil },
+            uniquingKeysWith: { first, _ in first })
     }
 }

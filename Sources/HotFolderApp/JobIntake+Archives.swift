@@ -28,7 +28,7 @@ extension JobIntake {
     private static func unpack(_ file: ReadyFile, context: ServiceContext) throws -> ServiceEvent? {
         guard let now = FileSystemProbe.lstat(file.path), now.identity == file.stat.identity else { return nil }
         let relative = file.relativePath
-        let lane = (relative as NSString).deletingLastPathComponent
+        let lane = FileNameRules.folder(of: relative)
         let name = (relative as NSString).lastPathComponent
         let stem = String(name.dropLast(4))
         let limits = ZipLimits(

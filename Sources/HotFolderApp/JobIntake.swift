@@ -73,7 +73,7 @@ actor JobIntake {
                 continue
             }
             complete[file.relativePath] = file.stat.identity
-            let folder = (file.relativePath as NSString).deletingLastPathComponent
+            let folder = FileNameRules.folder(of: file.relativePath)
             let name = (file.relativePath as NSString).lastPathComponent
             if let stem = FileNameRules.split(name)?.stem, !FileNameRules.concernsWholeFolder(name), stem != "_defaults" {
                 dirtyStems[folder, default: []].formUnion(FileNameRules.groupKeys(name))
@@ -81,7 +81,7 @@ actor JobIntake {
                 dirty.insert(folder)  // a manifest, defaults or shot-folder file concerns the whole folder
             }
             // A manifest one level up may name images in this folder (listed only if there is one).
-            if !folder.isEmpty { dirtyStems[(folder as NSString).deletingLastPathComponent, default: []].formUnion([]) }
+            if !folder.isEmpty { dirtyStems[FileNameRules.folder(of: folder), default: []].formUnion([]) }
         }
     }
 
@@ -101,7 +101,7 @@ actor JobIntake {
     /// they changed: the new content is a new drop). Only files the watcher reported complete are read.
     func replan(paths: [String]) {
         for path in paths {
-            let folder = (path as NSString).deletingLastPathComponent
+            let folder = FileNameRules.folder(of: path)
             let name = (path as NSString).lastPathComponent
             if let stem = FileNameRules.split(name)?.stem, !FileNameRules.concernsWholeFolder(name), stem != "_defaults" {
                 dirtyStems[folder, default: []].formUnion(FileNameRules.groupKeys(name))
@@ -296,7 +296,7 @@ actor JobIntake {
         // the later ones would never be made. Their folders are looked at again shortly.
         let arriving = Set(incomplete.joined())
         for path in arriving where FileNameRules.isManifest((path as NSString).lastPathComponent) {
-            let folder = (path as NSString).deletingLastPathComponent
+            let folder = FileNameRules.folder(of: path)
             result.waiting[folder] = min(result.waiting[folder] ?? now.addingTimeInterval(2), now.addingTimeInterval(2))
         }
         var digests: [String: String] = [:]  // a manifest is an input of every one of its rows

@@ -23,6 +23,15 @@ public enum FileNameRules {
         return temporarySuffixes.contains { lower.hasSuffix($0) }
     }
 
+    /// The folder part of an inbox-relative path: `a/b` for `a/b/cat.png`, `""` for `cat.png` or `c`.
+    ///
+    /// Not `NSString.deletingLastPathComponent`: swift-corelibs-foundation traps on a one-character string, so a lane
+    /// folder or a file named `c` stopped the service.
+    public static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
+    }
+
     /// Splits `door.first.PNG` into the stem `door` and the lower-cased rest `first.png`; nil for names
     /// without a dot after their first character (they belong to no group).
     public static func split(_ name: String) -> (stem: String, rest: String)? {

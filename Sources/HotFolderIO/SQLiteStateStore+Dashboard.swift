@@ -41,7 +41,7 @@ public struct JobListFilter: Sendable, Hashable {
     public var states: [JobState] = []
     /// Only jobs of this lane (`""` is the inbox itself); nil: every lane.
     public var lane: String?
-    /// Words in the name or the prompt (case-insensitive for ASCII).
+    /// Text found in the name or the prompt, case-insensitive (3 characters or more through the trigram index).
     public var query: String?
 
     /// Creates a filter.
@@ -56,7 +56,7 @@ extension SQLiteStateStore {
     /// A page of at most `limit` jobs matching `filter`, newest first, after `cursor` (from the previous page).
     ///
     /// Paged by `(createdAt, rowid)` on the `job_created`, `job_state_created` and `job_lane_created` indexes, so a
-    /// page costs the same at the 100,000th job as at the first. A search by prompt reads the rows it passes.
+    /// page costs the same at the 100,000th job as at the first. A search reads the `jobSearch` full-text index.
     public func jobPage(_ filter: JobListFilter, cursor: String?, limit: Int) throws -> JobListPage {
         let limit = max(1, min(limit, 500))
         let states = Array(Set(filter.states)).sorted { $0.rawValue < $1.rawValue }
@@ -93,19 +93,13 @@ extension SQLiteStateStore {
             conditions.append("job.lane = ?")
             arguments += [lane]
         }
-        if let query = filter.query?.trimmingCharacters(in: .whitespaces), !query.isEmpty {
-            let pattern = "%" + query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_") + "%"
-            // The whole description's text, not its parsed prompt: parsing every row's JSON costs ten times more.
-            conditions.append("(job.name LIKE ? ESCAPE '\\' OR CAST(job.specJSON AS TEXT) LIKE ? ESCAPE '\\')")
-            arguments += [pattern, pattern]
-        }
         if let cursor {
             guard let (createdAt, rowid) = Self.decodeCursor(cursor) else { throw StateStoreError.badCursor(cursor) }
             conditions.append("(job.createdAt, job.rowid) < (?, ?)")
             arguments += [createdAt, rowid]
         }
-        let sql = """
+        let select = { (conditions: [String]) in
+            """
             SELECT \(Self.jobColumns), job.rowid,
                 json_extract(CAST(job.specJSON AS TEXT), '$.request.model'),
                 json_extract(CAST(job.specJSON AS TEXT), '$.request.prompt'),
@@ -114,14 +108,22 @@ extension SQLiteStateStore {
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
             ORDER BY job.createdAt DESC, job.rowid DESC LIMIT ?
             """
-        arguments += [limit]
-        return try read("list jobs for the dashboard") { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+        }
+        let fetch = { (db: Database, conditions: [String], arguments: StatementArguments) in
+            try Row.fetchAll(db, sql: select(conditions), arguments: arguments + [limit]).map { row in
                 let job = try Self.decodeJob(row)
                 let createdAt: Double = row[7]
                 let rowid: Int64 = row[16]
                 return (JobListRow(job: job, model: row[17], prompt: row[18], progress: row[19], taskStatus: row[20]), (createdAt, rowid))
             }
+        }
+        let term = SearchTerm(filter.query)
+        return try read("list jobs for the dashboard") { db in
+            guard let term else { return try fetch(db, conditions, arguments) }
+            let search = try searchCondition(db, term: term, conditions: conditions, arguments: arguments, limit: limit)
+            let rows = try fetch(db, conditions + [search.condition], arguments + search.arguments)
+            if search.complete || rows.count >= limit { return rows }
+            return try fetch(db, conditions + ["job.rowid IN (\(term.matchingRowids(false)))"], arguments + term.arguments)
         }
     }
 

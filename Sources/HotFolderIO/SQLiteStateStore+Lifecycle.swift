@@ -98,9 +98,10 @@ extension SQLiteStateStore {
         return job
     }
 
-    /// Records that a job's inputs were moved away: clears the pending disposal, keeps the folder they went to,
-    /// and gives the inputs back (`release`) so the same files dropped again make a new job. One transaction.
-    public func finishDisposal(_ id: UUID, folder: String?, release: Bool) throws {
+    /// Records that a job's inputs were moved away: clears the pending disposal, keeps the folder they went to and
+    /// where each moved input went (`movedInputs`: input path as stored → absolute new path), and gives the inputs
+    /// back (`release`) so the same files dropped again make a new job. One transaction.
+    public func finishDisposal(_ id: UUID, folder: String?, release: Bool, movedInputs: [String: String] = [:]) throws {
         let now = clock()
         try write("record where a job's inputs went") { db in
             guard var job = try Self.fetchJob(db, id) else { throw StateStoreError.jobNotFound(id) }
@@ -112,6 +113,10 @@ extension SQLiteStateStore {
             if release {
                 try db.cachedStatement(sql: "UPDATE inputFile SET device = -1, inode = -1 WHERE jobId = ?")
                     .execute(arguments: [id.lowercasedString])
+            }
+            for (path, destination) in movedInputs.sorted(by: { $0.key < $1.key }) {
+                try db.cachedStatement(sql: "UPDATE inputFile SET movedTo = ? WHERE jobId = ? AND path = ?")
+                    .execute(arguments: [destination, id.lowercasedString, path])
             }
             if let folder {
                 try appendEvent(db, jobID: id.lowercasedString, at: now, kind: .update, from: nil, to: nil, message: "inputs moved to \(folder)")

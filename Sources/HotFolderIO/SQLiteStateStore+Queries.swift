@@ -148,6 +148,15 @@ extension SQLiteStateStore {
         }
     }
 
+    /// Where each of a job's inputs was moved (the archive, a failed folder), in the order of ``inputs(ofJob:)``;
+    /// nil for an input not moved (still in the inbox, kept, deleted, or moved before v5 recorded it).
+    public func inputDestinations(ofJob jobID: UUID) throws -> [String?] {
+        try read("read where inputs went") { db in
+            try Row.fetchAll(db, sql: "SELECT movedTo FROM inputFile WHERE jobId = ? ORDER BY id", arguments: [jobID.lowercasedString])
+                .map { $0[0] }
+        }
+    }
+
     /// Inputs of any job with this identity (device, inode, size, mtime) and, when given, this content hash.
     ///
     /// A restart uses it to skip files that already became jobs; the job state tells whether a match is a

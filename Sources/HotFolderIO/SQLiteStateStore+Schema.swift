@@ -183,6 +183,14 @@ extension SQLiteStateStore {
                     CREATE INDEX job_state_updated ON job(state, updatedAt);
                     """)
         }
+        migrator.registerMigration("v5-search") { db in
+            try SQLiteStateStore.registerSearchIndex(db)
+        }
+        migrator.registerMigration("v5-moved-inputs") { db in
+            // Where the archive or a failed folder put each input (absolute; NULL while it is in the inbox), so the
+            // dashboard shows a finished job's input images from the database's own record.
+            try db.execute(sql: "ALTER TABLE inputFile ADD COLUMN movedTo TEXT")
+        }
         return migrator
     }
 }

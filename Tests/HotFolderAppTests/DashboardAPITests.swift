@@ -58,6 +58,79 @@ extension ServiceSuites {
         await emulator.shutdown()
     }
 
+    @Test func inputImagesShowAsThumbnailsInTheInboxAndOnceArchived() async throws {
+        let folders = try ServiceFolders("dash-inputs")
+        // Tasks run 3 s: long enough to look at the job while its image is still in the inbox.
+        let emulator = try await startEmulator(run: 3)
+        let png = Data(PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255)))
+        try await withDashboard(folders, emulator: emulator) { http, events, store in
+            try folders.drop("cat.png", png)
+            try folders.drop("cat.txt", "A cat blinking slowly in the sun")
+            await events.wait(for: "the task submitted") { $0.contains { if case .submitted = $0 { true } else { false } } }
+            let job = try #require(try store.findJobs("cat").first)
+            let id = job.id.lowercasedString
+            /// The image's thumbnail address on the job's API answer and page, and what it serves.
+            func thumbnail() async throws -> DashboardClient.Answer {
+                let detail = try await http.send("/api/v1/jobs/\(id)")
+                let inputs = detail.json["inputs"] as? [[String: Any]] ?? []
+                #expect(inputs.first { $0["path"] as? String == "cat.txt" }?["url"] == nil, "a prompt has no thumbnail")
+                let url = try #require(inputs.first { $0["path"] as? String == "cat.png" }?["url"] as? String, "\(inputs)")
+                #expect(url.hasPrefix("/files/jobs/\(id)/inputs/"))
+                let page = try await http.send("/jobs/\(id)")
+                #expect(page.body.contains("<img src=\"\(url)\""), "the job page shows it")
+                return try await http.send(url)
+            }
+            #expect(FileManager.default.fileExists(atPath: folders.inbox + "/cat.png"))
+            let inInbox = try await thumbnail()
+            #expect(inInbox.status == 200)
+            #expect(inInbox.headers["Content-Type"].first == "image/png")
+            #expect(inInbox.bytes == png.count)
+
+            await events.wait(for: "the video") { $0.contains(where: \.isDone) }
+            #expect(!FileManager.default.fileExists(atPath: folders.inbox + "/cat.png"), "archived with the job")
+            let archived = folders.files(in: "archive").filter { $0.hasSuffix("cat.png") }
+            #expect(archived.count == 1)
+            #expect(try store.inputDestinations(ofJob: job.id).compactMap { $0 }.contains { $0.hasSuffix("/cat.png") })
+            let fromArchive = try await thumbnail()
+            #expect(fromArchive.status == 200)
+            #expect(fromArchive.bytes == png.count)
+
+            let archivePath = folders.root + "/archive/" + archived[0]
+            #expect(unlink(archivePath) == 0)
+            let detail = try await http.send("/api/v1/jobs/\(id)")
+            let image = (detail.json["inputs"] as? [[String: Any]] ?? []).first { $0["path"] as? String == "cat.png" }
+            #expect(image != nil && image?["url"] == nil, "no thumbnail once the archived file is gone")
+            let gone = try await http.send("/files/jobs/\(id)/inputs/0")
+            let gone1 = try await http.send("/files/jobs/\(id)/inputs/1")
+            #expect(gone.status == 404 && gone1.status == 404)
+        }
+        await emulator.shutdown()
+    }
+
+    @Test(arguments: [WatchMode.inotify, .poll])
+    func theOverviewCountsTheFoldersWatched(mode: WatchMode) async throws {
+        let folders = try ServiceFolders("dash-folders-\(mode.rawValue)")
+        try FileManager.default.createDirectory(atPath: folders.inbox + "/a/b", withIntermediateDirectories: true)
+        let emulator = try await startEmulator()
+        try await withDashboard(folders, emulator: emulator, configure: {
+            $0.watchMode = mode
+            $0.pollInterval = .milliseconds(100)
+        }) { http, events, _ in
+            await events.wait(for: "watching") { $0.contains(.watching) }
+            let first = try await http.send("/api/v1/status")
+            let watch = first.json["watch"] as? [String: Any]
+            #expect(watch?["mode"] as? String == mode.rawValue)
+            #expect(watch?["folders"] as? Int == 3, "the inbox, a and a/b: \(first.body)")
+            try folders.drop("c/fox.txt", "A fox running through fresh snow")
+            await events.wait(for: "the new folder's job") { $0.contains(where: \.isDone) }
+            let second = try await http.send("/api/v1/status")
+            #expect((second.json["watch"] as? [String: Any])?["folders"] as? Int == 4, "and c: \(second.body)")
+            let page = try await http.send("/")
+            #expect(page.body.contains("<dt>Folders watched</dt><dd><span id=\"watch-folders\">4</span></dd>"))
+        }
+        await emulator.shutdown()
+    }
+
     @Test func badRequestsGetJSONErrorsNotStackTraces() async throws {
         let folders = try ServiceFolders("dash-errors")
         let emulator = try await startEmulator()

@@ -10,6 +10,18 @@ import Testing
 
 /// The live feed: a broadcast with bounded buffers, served as Server-Sent Events.
 @Suite struct LiveFeedTests {
+    @Test func stateAndProgressJSONIsWhatJSONEncoderWrites() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let names = ["fox", #"a "quoted" \ name"#, "tab\there\nnew line\u{1}\u{1F}", "héron / 鷺 🐦", ""]
+        for name in names {
+            let change = LiveJobChange(id: "0b7c", name: name, lane: "lane/" + name, state: "ready")
+            #expect(change.json == String(decoding: try encoder.encode(change), as: UTF8.self))
+            let progress = LiveProgress(id: name, progress: 42, status: name)
+            #expect(progress.json == String(decoding: try encoder.encode(progress), as: UTF8.self))
+        }
+    }
+
     @Test func aClientThatDoesNotReadNeverBlocksThePublisher() async throws {
         let feed = LiveFeed(bufferSize: 16)
         let stalled = feed.subscribe()  // never read
@@ -21,11 +33,23 @@ import Testing
         #expect(elapsed < .seconds(5), "publishing 100,000 events took \(elapsed)")
         feed.finishAll()
         var received: [LiveEvent] = []
-        for await event in reader { received.append(event) }
+        for await batch in reader { received += batch }
         #expect(received.count == 16, "only the newest events are kept for a slow client")
         #expect(received.last?.json == "{\"n\":99999}")
         #expect(received.map(\.sequence) == Array(99_985...100_000))
         _ = stalled
+    }
+
+    @Test func aBurstArrivesAsOneBatchInOrder() async throws {
+        let feed = LiveFeed()
+        var reader = feed.subscribe().makeAsyncIterator()
+        for index in 0..<100 { feed.publish(name: "job.state", json: "{\"n\":\(index)}") }
+        let batch = try #require(await reader.next())
+        #expect(batch.map(\.json) == (0..<100).map { "{\"n\":\($0)}" }, "one batch: one write to the client")
+        feed.publish(name: "job.progress", json: "{\"n\":100}")
+        let next = try #require(await reader.next())
+        #expect(next.map(\.name) == ["job.progress"])
+        #expect(next.first?.sequence == 101)
     }
 
     @Test func aClientThatLeavesIsForgotten() async throws {

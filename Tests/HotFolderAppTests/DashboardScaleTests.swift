@@ -38,6 +38,7 @@ extension ServiceSuites {
             let paths = [
                 "/api/v1/status", "/api/v1/jobs", "/api/v1/jobs?state=failed", "/api/v1/jobs?lane=lane-3",
                 "/api/v1/jobs?state=done&lane=lane-1", "/api/v1/jobs?q=heron", "/api/v1/jobs?q=job-99999",
+                "/api/v1/jobs?q=nomatch", "/api/v1/jobs?q=dawn", "/api/v1/jobs?q=zq", "/api/v1/jobs?state=failed&q=heron",
                 "/api/v1/jobs?cursor=\(deep)", "/api/v1/jobs/\(middle)", "/", "/jobs", "/jobs?state=invalid", "/failed",
                 "/jobs/\(middle)", "/metrics", "/readyz",
             ]

@@ -11,6 +11,14 @@ import Testing
         #expect(FileNameRules.isTemporaryOrHidden(name))
     }
 
+    @Test func folderOfARelativePathNeverTraps() {
+        #expect(FileNameRules.folder(of: "a/b/cat.png") == "a/b")
+        #expect(FileNameRules.folder(of: "cat.png") == "")
+        #expect(FileNameRules.folder(of: "c") == "", "one character: NSString's deletingLastPathComponent traps here")
+        #expect(FileNameRules.folder(of: "c/x") == "c")
+        #expect(FileNameRules.folder(of: "") == "")
+    }
+
     @Test(arguments: ["sunset.txt", "cat.png", "door.first.PNG", "shots.csv", "a~b.txt", "partial.txt"])
     func ordinaryNamesAreKept(name: String) {
         #expect(!FileNameRules.isTemporaryOrHidden(name))

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""hotfolder benchmarks (issue 6): burst, latency, idle, poll-mode scans, polling cost, restart, big images.
+"""hotfolder benchmarks (issue 6): burst, latency, idle, poll-mode scans, polling cost, restart, big images; the scale
+rows (issue 14, scale.py) and the dashboard rows (issue 11, dashboard.py).
 
 Every figure is measured in the same run as its comparison (a shell `inotifywait | curl` loop, `inotifywait -r`,
 `find`) and printed as a ratio. Usage: bench.py HOTFOLDER_BINARY [--only burst,latency,...] [options]
@@ -8,13 +9,14 @@ Every figure is measured in the same run as its comparison (a shell `inotifywait
 import argparse, json, os, random, shutil, signal, struct, subprocess, sys, tempfile, threading, time, zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dashboard  # noqa: E402
 import scale  # noqa: E402
 from hflib import Emulator, Service, write_config, wait_until, wait_progress, percentile, proc_cpu, proc_mem, table  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEY = "bench-key-%d" % os.getpid()
 SECTIONS = ["burst", "latency", "idle", "pollscan", "polling", "restart", "bigimages",
-            "pollscan100k", "start100k", "folders10k", "history1m"]
+            "pollscan100k", "start100k", "folders10k", "history1m", "dashboard", "burst-dashboard"]
 
 ap = argparse.ArgumentParser()
 ap.add_argument("binary")
@@ -40,6 +42,10 @@ ap.add_argument("--folders10k", type=int, default=10000)
 ap.add_argument("--history-jobs", type=int, default=1000000)
 ap.add_argument("--history-drops", type=int, default=200, help="drops whose latency is measured in history1m")
 ap.add_argument("--history-idle-seconds", type=float, default=30)
+ap.add_argument("--dashboard-jobs", type=int, default=100000)
+ap.add_argument("--dashboard-requests", type=int, default=100, help="requests per page in the dashboard row")
+ap.add_argument("--burst-dashboard-rounds", type=int, default=2,
+                help="bursts without and with a dashboard client (alternated) in burst-dashboard; the medians are compared")
 ap.add_argument("--keep", action="store_true", help="keep the work folder")
 a = ap.parse_args()
 only = [s.strip() for s in a.only.split(",") if s.strip()]
@@ -124,6 +130,7 @@ def proc_io(pid):
 
 
 scale.B = sys.modules[__name__]
+dashboard.B = sys.modules[__name__]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -466,12 +473,15 @@ try:
         figure = {"burst": "Burst", "latency": "Latency", "idle": "Idle", "pollscan": "Poll mode CPU per scan",
                   "polling": "Polling cost", "restart": "Restart", "bigimages": "Big images",
                   "pollscan100k": "Poll mode, 100000 files every 5 s", "start100k": "Start with 100000 known files",
-                  "folders10k": "Idle with 10000 folders", "history1m": "History of 1000000 jobs"}[name]
+                  "folders10k": "Idle with 10000 folders", "history1m": "History of 1000000 jobs",
+                  "dashboard": "Dashboard pages with 100000 jobs",
+                  "burst-dashboard": "Burst with and without a connected dashboard"}[name]
         if name not in only:
             not_measured(figure, "not selected")
             continue
         try:
-            (getattr(scale, "bench_" + name, None) or globals()["bench_" + name])()
+            function = "bench_" + name.replace("-", "_")
+            (getattr(scale, function, None) or getattr(dashboard, function, None) or globals()[function])()
         except SystemExit as e:
             row(figure, "error: %s" % e, ok=False)
 finally:

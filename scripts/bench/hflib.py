@@ -122,7 +122,8 @@ def write_config(path, root, base_url, **settings):
         os.makedirs(values[key], exist_ok=True)
     with open(path, "w") as f:
         for k, v in values.items():
-            f.write("%s: %s\n" % (k, json.dumps(v) if isinstance(v, str) else v))
+            # JSON is YAML: strings quoted, a dict (such as `http`) as a flow mapping.
+            f.write("%s: %s\n" % (k, json.dumps(v) if isinstance(v, (str, dict, list)) else v))
     return values
 
 

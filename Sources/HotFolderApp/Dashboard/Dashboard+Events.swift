@@ -8,12 +8,15 @@ import NIOCore
 /// plus `job.state` and `job.progress` — each client with its own bounded buffer (see ``LiveFeed``).
 extension Dashboard {
     func events() -> Response {
-        let stream = store.liveFeed.subscribe()
+        let batches = store.liveFeed.subscribe()
         let body = ResponseBody { writer in
             // Tells the browser to reconnect after 3 s if the connection drops; a proxy flushes at once.
             try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
-            for await event in stream {
-                try await writer.write(ByteBuffer(string: Self.frame(event)))
+            for await batch in batches {
+                try await writer.write(ByteBuffer(string: batch.map(Self.frame).joined()))
+                // At most ten writes a second per client: during a burst, what changes meanwhile goes out in the
+                // next write instead of one write (and one wake-up of this task) per event.
+                try await Task.sleep(for: Self.eventBatchInterval)
             }
             try await writer.finish(nil)
         }
@@ -26,6 +29,9 @@ extension Dashboard {
             ],
             body: body)
     }
+
+    /// The least time between two writes to one live-feed client.
+    static let eventBatchInterval = Duration.milliseconds(100)
 
     /// One event as SSE lines; an event without a name is a keep-alive comment.
     static func frame(_ event: LiveEvent) -> String {

@@ -66,16 +66,27 @@ extension Dashboard {
         case .input(let index):
             let inputs = try store.inputs(ofJob: id)
             guard inputs.indices.contains(index) else { return nil }
-            // The input is where the job found it, or where it was moved (archive or failed folder) since.
-            let input = inputs[index].path
-            guard Self.isImage(input) else { return nil }
-            let ext = (input as NSString).pathExtension.lowercased()
-            let type = ext == "jpg" || ext == "jpeg" ? "image/jpeg" : "image/\(ext)"
-            let name = (input as NSString).lastPathComponent
-            var candidates = [input.hasPrefix("/") ? input : context.inbox + "/" + input]
-            if let output = job.outputPath { candidates.append(output + "/" + name) }
-            return candidates.first { FileSystemProbe.lstat($0)?.kind == .regular }.map { ($0, type) }
+            let destinations = try store.inputDestinations(ofJob: id)
+            return inputImage(job, inputs[index], movedTo: destinations.indices.contains(index) ? destinations[index] : nil)
         }
+    }
+
+    /// An input image's path now and its content type, from the database: where the archive or a failed folder
+    /// put it when that was recorded, else the inbox (or, for a job that failed before v5 recorded it, its failed
+    /// folder); nil when it is not an image or not there.
+    func inputImage(_ job: StoredJob, _ input: StoredInput, movedTo: String?) -> (String, String)? {
+        let path = input.path
+        guard Self.isImage(path) else { return nil }
+        let ext = (path as NSString).pathExtension.lowercased()
+        let type = ext == "jpg" || ext == "jpeg" ? "image/jpeg" : "image/\(ext)"
+        var candidates: [String] = []
+        if let movedTo {
+            candidates = [movedTo]
+        } else {
+            candidates = [path.hasPrefix("/") ? path : context.inbox + "/" + path]
+            if let output = job.outputPath { candidates.append(output + "/" + (path as NSString).lastPathComponent) }
+        }
+        return candidates.first { FileSystemProbe.lstat($0)?.kind == .regular }.map { ($0, type) }
     }
 
     /// `bytes=A-B`, `bytes=A-` or `bytes=-N` within a file of `size` bytes; nil when not satisfiable.

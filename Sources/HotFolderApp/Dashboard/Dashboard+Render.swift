@@ -18,7 +18,7 @@ extension Dashboard {
         let watchText = """
             <dl><dt>Mode</dt><dd>\(e(watch.mode ?? "starting"))\(watch.fileSystem.map { " (" + e($0) + ")" } ?? "")</dd>
             <dt>Inbox</dt><dd>\(e(context.inbox))\(watch.reachable ? "" : " — <b class=\"error\">unreachable</b>: " + e(watch.problem ?? ""))</dd>
-            <dt>Folders watched</dt><dd>\(watch.scanned ? "the whole inbox tree" : "first scan under way")</dd>
+            <dt>Folders watched</dt><dd>\(watch.folders.map { "<span id=\"watch-folders\">\($0)</span>" } ?? "–")\(watch.scanned ? "" : " (first scan under way)")</dd>
             <dt>Last file</dt><dd>\(HTML.time(watch.lastEvent)) (\(watch.events) since the start)</dd></dl>
             """
         let disk = status.outboxDisk.map { "<p>\(HTML.bytes($0.freeBytes)) free of \(HTML.bytes($0.totalBytes)) on the outbox's disk (\(e($0.path))).</p>" }

@@ -41,10 +41,13 @@ extension Dashboard {
         guard let job = try store.job(id) else { return nil }
         let spec = job.spec
         let task = try store.task(forJob: id)
+        // A thumbnail for each image still there, in the inbox or where it was moved (a deleted one has none).
+        let destinations = try store.inputDestinations(ofJob: id)
         let inputs = try store.inputs(ofJob: id).enumerated().map { index, input in
             JobDetail.Input(
                 path: input.path, sha256: input.sha256, size: input.identity.size,
-                url: Self.isImage(input.path) ? "\(prefix)/files/jobs/\(id.lowercasedString)/inputs/\(index)" : nil)
+                url: inputImage(job, input, movedTo: destinations.indices.contains(index) ? destinations[index] : nil) != nil
+                    ? "\(prefix)/files/jobs/\(id.lowercasedString)/inputs/\(index)" : nil)
         }
         return JobDetail(
             job: JobSummary(job, task: task, prefix: prefix),

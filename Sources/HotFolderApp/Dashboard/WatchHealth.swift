@@ -13,6 +13,9 @@ public final class WatchHealth: Sendable {
         public var fileSystem: String?
         /// Whether the first full scan finished (every folder is watched from then on).
         public var scanned = false
+        /// How many folders are watched now (inotify: folders with a watch; poll mode: folders the last scan went
+        /// through); nil until the watcher knows.
+        public var folders: Int?
         /// When the watcher last reported a ready file.
         public var lastEvent: Date?
         /// Ready files reported since the start.
@@ -24,15 +27,22 @@ public final class WatchHealth: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Reads the watcher's folder count when asked (it changes with every folder made or removed).
+    private let folderCount = Mutex<(@Sendable () -> Int?)?>(nil)
 
     /// Creates an empty record (nothing known until the watcher starts).
     public init() {}
 
     /// What is known now.
-    public var current: State { state.withLock { $0 } }
+    public var current: State {
+        var current = state.withLock { $0 }
+        current.folders = folderCount.withLock { $0 }?()
+        return current
+    }
 
-    func started(mode: String, fileSystem: String) {
+    func started(mode: String, fileSystem: String, folders: @escaping @Sendable () -> Int?) {
         state.withLock { ($0.mode, $0.fileSystem) = (mode, fileSystem) }
+        folderCount.withLock { $0 = folders }
     }
 
     func scanned() { state.withLock { $0.scanned = true } }

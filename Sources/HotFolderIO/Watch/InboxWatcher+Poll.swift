@@ -16,7 +16,8 @@ extension InboxWatcher {
 
     /// Poll mode: scans the tree every `interval` seconds, passing on only what changed since the last scan.
     static func poll(
-        root: String, scanner: PollScanner?, interval: Double, into continuation: AsyncStream<WatchSignal>.Continuation
+        root: String, scanner: PollScanner?, interval: Double, into continuation: AsyncStream<WatchSignal>.Continuation,
+        folders: @Sendable (Int) -> Void = { _ in }
     ) async {
         guard let scanner else { return }
         var missing = false
@@ -38,6 +39,7 @@ extension InboxWatcher {
                         })
                 }
                 guard let summary else { return }
+                folders(summary.foldersRead + summary.foldersReused)
                 continuation.yield(.pollCompleted(files: summary.files))
             }
             try? await Task.sleep(for: .seconds(max(0.05, interval)))

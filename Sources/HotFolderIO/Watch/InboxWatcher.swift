@@ -86,6 +86,8 @@ public final class InboxWatcher: Sendable {
     public let configuration: WatcherConfiguration
     let root: String
     private let source = Mutex<InotifyEventSource?>(nil)
+    /// Poll mode: the folders the last scan went through (-1 before the first).
+    private let polledFolders = Atomic<Int>(-1)
 
     /// Creates a watcher; nothing happens until ``run(onEvent:)``.
     public init(configuration: WatcherConfiguration) {
@@ -159,8 +161,10 @@ public final class InboxWatcher: Sendable {
                     await Self.tick(deadline: deadline, settle: configuration.settle, into: continuation)
                 }
                 if mode == .poll {
-                    group.addTask { [root, configuration] in
-                        await Self.poll(root: root, scanner: scanner, interval: configuration.pollInterval, into: continuation)
+                    group.addTask { [root, configuration, self] in
+                        await Self.poll(root: root, scanner: scanner, interval: configuration.pollInterval, into: continuation) {
+                            self.polledFolders.store($0, ordering: .relaxed)
+                        }
                     }
                 }
                 var tracker = ReadinessTracker(settle: configuration.settle, openWriteTimeout: configuration.openWriteTimeout)
@@ -191,6 +195,14 @@ public final class InboxWatcher: Sendable {
             source.withLock { $0 = nil }
             InotifyInstance.release()
         }
+    }
+
+    /// How many folders are watched now: with inotify, the folders that have a watch; in poll mode, the folders the
+    /// last scan went through. Nil before the watcher runs (or before the first poll).
+    public var foldersWatched: Int? {
+        if let count = source.withLock({ $0?.folderCount }) { return count }
+        let polled = polledFolders.load(ordering: .relaxed)
+        return polled >= 0 ? polled : nil
     }
 
     /// Asks for a full rescan now (inotify mode; poll mode scans on its own schedule).

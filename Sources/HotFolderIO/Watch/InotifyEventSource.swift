@@ -23,6 +23,10 @@ final class InotifyEventSource: Sendable {
     private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let done = Atomic<Bool>(false)
     private let eventsToLose = Atomic<Int>(0)
+    private let watchedFolders = Atomic<Int>(0)
+
+    /// How many folders have a watch now (the inbox and every folder below it that could be watched).
+    var folderCount: Int { watchedFolders.load(ordering: .relaxed) }
 
     /// Events every watched folder subscribes to. IN_CREATE is needed to see new folders; the
     /// kernel cannot limit it to folders, so each new file costs two queue slots.
@@ -239,6 +243,7 @@ final class InotifyEventSource: Sendable {
         if inotifytools_watch_file(directory, Self.mask) == 1 {
             let wd = inotifytools_wd_from_filename(directory + "/")
             if wd >= 0 { state.add(wd, directory) }
+            watchedFolders.store(state.watched.count, ordering: .relaxed)
         } else {
             report(directory, errno: inotifytools_error(), &state, sink: sink)
         }
@@ -285,6 +290,7 @@ final class InotifyEventSource: Sendable {
             if remove { _ = inotifytools_remove_watch_by_wd(wd) }
             state.remove(wd)
         }
+        watchedFolders.store(state.watched.count, ordering: .relaxed)
     }
 
     private func recoverFromOverflow(_ state: inout ThreadState, sink: @Sendable (WatchSignal) -> Void) {
@@ -293,6 +299,7 @@ final class InotifyEventSource: Sendable {
         // Events were lost; start the library afresh to drop any stale state, then rescan everything.
         inotifytools_cleanup()
         state.removeAll()
+        watchedFolders.store(0, ordering: .relaxed)
         state.pendingMove = nil
         if inotifytools_initialize() != 1 {
             sink(.problem(.watchFailed(path: root, errno: inotifytools_error())))
