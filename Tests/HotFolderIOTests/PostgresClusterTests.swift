@@ -39,9 +39,8 @@ struct PostgresClusterTests {
             }
         }
         #expect(!root.isEmpty && !FileManager.default.fileExists(atPath: root), "the cluster's folder is removed")
-        if let serverProcess {
-            #expect(kill(serverProcess, 0) != 0, "the server is stopped")
-        }
+        let pid = try #require(serverProcess)
+        #expect(try await processEnds(pid), "the server is stopped")
     }
 
     @Test func aFailingTestStillStopsAndRemovesItsCluster() async throws {
@@ -57,7 +56,7 @@ struct PostgresClusterTests {
         }
         #expect(!root.isEmpty && !FileManager.default.fileExists(atPath: root))
         let pid = try #require(serverProcess)
-        #expect(kill(pid, 0) != 0, "the server is stopped")
+        #expect(try await processEnds(pid), "the server is stopped")
     }
 
     @Test func skipLockedHandsEveryRowToExactlyOneOfTwoClaimers() async throws {
@@ -133,7 +132,7 @@ struct PostgresClusterTests {
                                     try await other.query("SELECT pg_notify('jobs_ready', 'rolled-back')", logger: logger)
                                     throw RollBack()
                                 }
-                            } catch is RollBack {}
+                            } catch let error as PostgresTransactionError where error.closureError is RollBack {}
                             // ... one sent by another connection after a commit is.
                             try await client.query("SELECT pg_notify('jobs_ready', \("job-42"))")
                             var iterator = notifications.makeAsyncIterator()
@@ -214,7 +213,7 @@ struct PostgresClusterTests {
 }
 
 /// The first column of every row `query` returns, through the client's pool.
-func values<Value: PostgresDecodable>(
+func values<Value: PostgresDecodable & Sendable>(
     _ client: PostgresClient, _ query: PostgresQuery, as type: Value.Type
 ) async throws -> [Value] {
     var result: [Value] = []
@@ -223,13 +222,30 @@ func values<Value: PostgresDecodable>(
 }
 
 /// The first column of every row `query` returns, on one connection (inside its transaction, say).
-func values<Value: PostgresDecodable>(
+func values<Value: PostgresDecodable & Sendable>(
     _ connection: PostgresConnection, _ query: PostgresQuery, as type: Value.Type
 ) async throws -> [Value] {
     var result: [Value] = []
     let rows = try await connection.query(query, logger: Logger(label: "hotfolder.tests.postgres"))
     for try await value in rows.decode(Value.self) { result.append(value) }
     return result
+}
+
+/// Whether process `pid` is gone (or a zombie nobody reaped yet) within a few seconds: `pg_ctl stop -w` returns
+/// once the postmaster removed its pid file, a moment before the process itself ends.
+func processEnds(_ pid: pid_t, within limit: Duration = .seconds(10)) async throws -> Bool {
+    func ended() -> Bool {
+        guard kill(pid, 0) == 0 else { return true }
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        // The state follows the command name in parentheses: "1234 (postgres) Z ...".
+        return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true
+    }
+    do {
+        try await poll(until: limit, "process \(pid) ends") { ended() }
+        return true
+    } catch is DeadlineExceeded {
+        return false
+    }
 }
 
 /// A wait that ran out.
