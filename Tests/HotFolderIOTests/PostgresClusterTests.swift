@@ -59,6 +59,29 @@ struct PostgresClusterTests {
         #expect(try await processEnds(pid), "the server is stopped")
     }
 
+    @Test func aClusterLeftByADeadTestProcessIsRemovedByTheNextOne() async throws {
+        let abandoned = try PostgresCluster()
+        defer { abandoned.stop() }
+        let server = try #require(abandoned.serverProcessID)
+        // Pretend its test process was killed: name a process that has ended as its owner.
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { free(argv[0]) }
+        #expect(posix_spawn(&pid, "/bin/true", nil, nil, argv, environ) == 0)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        try Data("\(pid)\n".utf8).write(to: URL(fileURLWithPath: abandoned.root + "/owner.pid"))
+
+        let next = try PostgresCluster()
+        defer { next.stop() }
+        // The sweep in `next`'s start removes it (or one started by a test running beside this one is doing so).
+        try await poll(until: .seconds(10), "the abandoned cluster's folder is removed") {
+            !FileManager.default.fileExists(atPath: abandoned.root)
+        }
+        #expect(try await processEnds(server), "the abandoned cluster's server is stopped")
+        #expect(next.serverProcessID != nil)
+    }
+
     @Test func skipLockedHandsEveryRowToExactlyOneOfTwoClaimers() async throws {
         try await withPostgresCluster { cluster in
             try await cluster.withClient { client in
