@@ -26,6 +26,8 @@ let package = Package(
         // The dashboard's /metrics: counters, gauges and histograms in the Prometheus text format.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // PostgreSQL for several nodes on one inbox (issue 12); for now only the tests' private cluster uses it.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libinotifytools 3.22 from Debian (GPL-2). There is no .pc file, so no pkgConfig.
@@ -108,6 +110,9 @@ let package = Package(
             dependencies: [
                 "HotFolderIO", "HotFolderCore", "SeedanceEmulator",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                // PostgresClusterTests talk to a private PostgreSQL cluster (groundwork for issue 12).
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -17,6 +17,7 @@ packages=(
   chromium               # the browser test opens the morning report headless
   chromium-driver        # chromedriver, which selenium drives chromium through
   python3-venv           # the virtual environment that holds selenium for the browser test
+  postgresql             # initdb and pg_ctl for the tests' private PostgreSQL clusters (issue 12: several nodes)
 )
 
 missing=()
