@@ -42,6 +42,15 @@ import Testing
         #expect(try String(contentsOfFile: dir.file("inbox/Hero frames/hero.txt"), encoding: .utf8) == "The hero walks in")
     }
 
+    /// swift-corelibs-foundation's `NSString.deletingLastPathComponent` traps on a one-character relative path: an
+    /// archive holding a file named `a` at its root must not stop the service.
+    @Test func anEntryWithAOneCharacterNameAtTheRootUnpacks() throws {
+        let outcome = try unpack([.file("a", "notes"), .file("b/c", "more"), .file("p.txt", "A fox")], name: "short.zip")
+        #expect(outcome == .unpacked(folder: dir.file("inbox/short"), files: 3))
+        #expect(try String(contentsOfFile: dir.file("inbox/short/a"), encoding: .utf8) == "notes")
+        #expect(try String(contentsOfFile: dir.file("inbox/short/b/c"), encoding: .utf8) == "more")
+    }
+
     @Test func aTemporaryFolderLeftByAStopIsRemoved() throws {
         try dir.write("inbox/.pages.unzip-ab12cd/1.png", "half")
         try dir.write("inbox/.other.unzip-ab12cd/1.png", "someone else's")

@@ -109,7 +109,7 @@ public struct ZipUnpacker: Sendable {
                     try makeFolders(item.path, under: temporary)
                     continue
                 }
-                let parent = (item.path as NSString).deletingLastPathComponent
+                let parent = FileNameRules.folder(of: item.path)  // NSString traps on a one-character name
                 if !parent.isEmpty { try makeFolders(parent, under: temporary) }
                 try write(entries[item.index], of: archive, to: target, declared: item.size, total: &written)
                 files += 1
