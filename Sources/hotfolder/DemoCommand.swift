@@ -21,6 +21,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Seconds each emulated task waits in the queue.") var queueSeconds = 1.0
     @Option(help: "Seconds each emulated task runs.") var runSeconds = 2.0
     @Flag(help: "Start with the example drops already in the inbox.") var examples = false
+    @Option(help: "The dashboard's port on 127.0.0.1 (0: any free port).") var dashboardPort = 8470
 
     func run() async throws {
         let root = HotFolderService.absolute(directory)
@@ -47,6 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.maxStatusCallsPerSecond = 50
         configuration.defaults = ["resolution": "480p", "duration": "3"]
 
+        configuration.http.port = dashboardPort
         if examples { try ExampleDrops.write(into: root + "/inbox") }
         Terminal.error("""
 
@@ -59,9 +61,10 @@ struct DemoCommand: AsyncParsableCommand {
 
             """)
         do {
-            try await ServiceLauncher.run(configuration: configuration, apiKey: "demo-key", logger: logger) { address in
-                Terminal.error("  dashboard         \(address)\n")
-            }
+            // Labelled: an unlabelled trailing closure would bind to `observer` and print every service event.
+            try await ServiceLauncher.run(
+                configuration: configuration, apiKey: "demo-key", logger: logger,
+                onDashboard: { address in Terminal.error("  dashboard         \(address)\n") })
         } catch {
             await emulator.shutdown()
             throw error
