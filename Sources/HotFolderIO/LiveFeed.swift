@@ -6,13 +6,17 @@ import Synchronization
 
 /// One change for the dashboard's live feed: a notification's payload (`job.done`, `queue.paused`, …) or a live-only
 /// change (`job.state` for every state change, `job.progress` for a task's percent).
-public struct LiveEvent: Sendable, Hashable {
+public struct LiveEvent: Sendable {
     /// The SSE event name: a notification type, `job.state` or `job.progress`.
     public var name: String
     /// Increasing within one process, the SSE `id`.
     public var sequence: Int
+    /// Builds the JSON body when a client takes the event: during a burst most events are replaced by newer ones
+    /// before any client reads them, and those are then never encoded (nor encoded on the database's writer thread).
+    let body: @Sendable () -> String
+
     /// The event's JSON body (never a secret: the same fields as notifications).
-    public var json: String
+    public var json: String { body() }
 }
 
 /// Fans changes out to the connected dashboard clients, in batches, each client with its own bounded backlog.
@@ -107,10 +111,16 @@ public final class LiveFeed: Sendable {
 
     /// Sends an event to every client (never blocks).
     public func publish(name: String, json: String) {
+        publish(name: name) { json }
+    }
+
+    /// Sends an event whose JSON body `encode` builds only if a client takes it (on the client's task, not the
+    /// publisher's thread).
+    public func publish(name: String, encode: @escaping @Sendable () -> String) {
         let doorbells = state.withLock { state -> [AsyncStream<Void>.Continuation] in
             state.sequence += 1
             guard !state.doorbells.isEmpty else { return [] }
-            state.recent.append(LiveEvent(name: name, sequence: state.sequence, json: json))
+            state.recent.append(LiveEvent(name: name, sequence: state.sequence, body: encode))
             if state.recent.count >= 2 * bufferSize { state.recent.removeFirst(state.recent.count - bufferSize) }
             return Array(state.doorbells.values)
         }
@@ -119,18 +129,16 @@ public final class LiveFeed: Sendable {
 
     /// Sends a notification's payload under its type.
     public func publish(_ payload: NotificationPayload) {
-        guard hasSubscribers, let data = try? payload.encoded() else { return }
-        publish(name: payload.type.rawValue, json: String(decoding: data, as: UTF8.self))
+        publish(type: payload.type) { payload }
     }
 
-    /// Sends an encodable value under `name`.
-    public func publish(name: String, _ value: some Encodable) {
+    /// Sends the payload `make` builds, under `type`; it is built and encoded only when a client takes the event.
+    public func publish(type: NotificationEventType, _ make: @escaping @Sendable () -> NotificationPayload) {
         guard hasSubscribers else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        guard let data = try? encoder.encode(value) else { return }
-        publish(name: name, json: String(decoding: data, as: UTF8.self))
+        publish(name: type.rawValue) {
+            // Encoding a payload fails only on a non-finite number; the client then gets the event without a body.
+            (try? make().encoded()).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        }
     }
 
     /// `text` as a JSON string, quotes included (`"`, `\\` and control characters escaped, as `JSONEncoder` does).
@@ -240,6 +248,6 @@ extension SQLiteStateStore {
     /// A job's state change for the live feed, published after commit.
     func publishJobChange(_ db: Database, _ job: StoredJob) {
         let change = LiveJobChange(id: job.id.lowercasedString, name: job.name, lane: job.lane, state: job.state.rawValue)
-        publishAfterCommit(db) { $0.publish(name: "job.state", json: change.json) }
+        publishAfterCommit(db) { $0.publish(name: "job.state") { change.json } }
     }
 }

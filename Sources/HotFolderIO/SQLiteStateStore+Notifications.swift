@@ -71,10 +71,21 @@ extension SQLiteStateStore {
             db.cachedStatement(sql: "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM spend WHERE jobId = ?"),
             arguments: [job.id.lowercasedString])
         let spent: Double? = (recorded?[0] as Int? ?? 0) > 0 ? recorded?[1] : nil
+        guard wanted else {
+            // Only the live feed wants it: the payload (which decodes the job's whole description) is built when a
+            // client takes the event, off this writer thread, and not at all for events a burst pushes out unread.
+            let (id, instance) = (UUID().uuidString.lowercased(), routing.instance)
+            publishAfterCommit(db) { feed in
+                feed.publish(type: type) {
+                    NotificationPayload(
+                        id: id, type: type, time: now, instance: instance, job: Self.notificationJob(job, cost: cost ?? spent))
+                }
+            }
+            return
+        }
         let payload = NotificationPayload(
             type: type, time: now, instance: routing.instance, job: Self.notificationJob(job, cost: cost ?? spent))
         publishAfterCommit(db) { $0.publish(payload) }
-        guard wanted else { return }
         try insertNotification(db, payload, routing)
     }
 

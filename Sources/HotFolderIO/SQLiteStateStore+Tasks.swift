@@ -194,7 +194,7 @@ extension SQLiteStateStore {
         ])
         if let progress = task.progress, progress != original.progress {
             let live = LiveProgress(id: jobID.lowercasedString, progress: progress, status: task.status)
-            publishAfterCommit(db) { $0.publish(name: "job.progress", json: live.json) }
+            publishAfterCommit(db) { $0.publish(name: "job.progress") { live.json } }
         }
         return task
     }

@@ -4,6 +4,7 @@ import Foundation
 import HotFolderApp
 import HotFolderCore
 import HotFolderIO
+import Synchronization
 import NIOCore
 import SeedanceEmulator
 import Testing
@@ -38,6 +39,24 @@ import Testing
         #expect(received.last?.json == "{\"n\":99999}")
         #expect(received.map(\.sequence) == Array(99_985...100_000))
         _ = stalled
+    }
+
+    @Test func eventsPushedOutUnreadAreNeverEncoded() async throws {
+        let feed = LiveFeed(bufferSize: 8)
+        let encoded = Mutex(0)
+        let reader = feed.subscribe()
+        for index in 0..<1_000 {
+            feed.publish(name: "job.state") {
+                encoded.withLock { $0 += 1 }
+                return "{\"n\":\(index)}"
+            }
+        }
+        #expect(encoded.withLock { $0 } == 0, "nothing is encoded on the publisher's thread")
+        feed.finishAll()
+        var bodies: [String] = []
+        for await batch in reader { bodies += batch.map(\.json) }
+        #expect(bodies == (992..<1_000).map { "{\"n\":\($0)}" })
+        #expect(encoded.withLock { $0 } == 8, "only the events a client took were encoded")
     }
 
     @Test func aBurstArrivesAsOneBatchInOrder() async throws {
@@ -90,6 +109,11 @@ extension ServiceSuites {
             #expect(text.contains("\"state\":\"ready\""), "the new job appears")
             #expect(text.contains("event: job.done\ndata: {"), "the same event as notifications: \(text)")
             #expect(text.contains("\"name\":\"heron\""))
+            // Built when the client takes it (not on the writer thread), with the notification's fields.
+            let done = text.components(separatedBy: "event: job.done\n").last ?? ""
+            #expect(done.contains("\"type\":\"job.done\""), "\(done)")
+            #expect(done.contains("\"prompt\":\"A heron standing in mist\""), "\(done)")
+            #expect(done.contains("\"video\":\""), "\(done)")
             await events.wait(for: "done") { $0.contains(where: \.isDone) }
         }
         await emulator.shutdown()

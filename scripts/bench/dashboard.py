@@ -7,7 +7,7 @@ burst-dashboard  the burst figure (10,000 drops -> create calls) without a dashb
                  client loading the overview every second and an SSE client on /api/v1/events for the whole burst;
                  the ratio of the two (within noise: >= 0.9x)
 The functions use bench.py's helpers through `B` (bench.py's module, set by bench.py)."""
-import http.client, json, os, sqlite3, struct, subprocess, sys, threading, time
+import http.client, json, os, signal, sqlite3, struct, subprocess, sys, threading, time
 
 from hflib import Service, Emulator, free_port, wait_progress, percentile
 import history
@@ -152,9 +152,17 @@ class DashboardLoad:
         self.port = port
         wait_healthy(port)
         self.stop_event = threading.Event()
-        self.pages, self.page_times, self.events, self.errors = 0, [], 0, []
+        self.pages, self.page_times, self.events, self.errors, self.last_id = 0, [], 0, [], 0
         self.connected = threading.Event()
-        self.threads = [threading.Thread(target=self.overview, daemon=True), threading.Thread(target=self.sse, daemon=True)]
+        # HOTFOLDER_BENCH_LOAD=sse or =page runs only that half of the load (to tell their costs apart).
+        parts = os.environ.get("HOTFOLDER_BENCH_LOAD", "both")
+        self.threads = [threading.Thread(target=self.overview, daemon=True)] if parts in ("both", "page") else []
+        if parts in ("both", "sse"):
+            # HOTFOLDER_BENCH_SSE_CLIENTS=N connects N live-feed clients (to tell a cost per client from a fixed one).
+            for _ in range(int(os.environ.get("HOTFOLDER_BENCH_SSE_CLIENTS", "1"))):
+                self.threads.append(threading.Thread(target=self.sse, daemon=True))
+        else:
+            self.connected.set()
         for t in self.threads:
             t.start()
         if not self.connected.wait(10):
@@ -194,6 +202,8 @@ class DashboardLoad:
                     self.connected.set()
                 elif line.startswith(b"event:"):
                     self.events += 1
+                elif line.startswith(b"id:"):
+                    self.last_id = max(self.last_id, int(line[3:]))
         except (http.client.HTTPException, OSError) as e:
             if not self.stop_event.is_set():
                 self.errors.append("events: %s" % e)
@@ -203,9 +213,11 @@ class DashboardLoad:
 
     def stop(self):
         self.stop_event.set()
-        self.threads[0].join(timeout=5)
+        for t in self.threads[:1]:
+            t.join(timeout=5)
         t = os.times()
         return {"pages": self.pages, "page_times": self.page_times, "events": self.events, "errors": self.errors,
+                "published": self.last_id,
                 "cpu": t.user + t.system}
 
 
@@ -234,6 +246,28 @@ def stop_load(p):
     return json.loads(out)
 
 
+def start_profilers(pid, label):
+    """With HOTFOLDER_BENCH_PERF=DIR: `perf record -g` and `perf stat` (task clock, context switches) attached to the
+    service for the burst only, written to DIR/LABEL.data and DIR/LABEL.stat."""
+    out = os.environ.get("HOTFOLDER_BENCH_PERF")
+    if not out:
+        return []
+    os.makedirs(out, exist_ok=True)
+    base = os.path.join(out, label)
+    graph = os.environ.get("HOTFOLDER_BENCH_PERF_GRAPH", "fp")  # dwarf: also through libraries without frame pointers
+    return [subprocess.Popen(["perf", "record", "-F", "499", "--call-graph", graph, "-p", str(pid), "-o", base + ".data"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+            subprocess.Popen(["perf", "stat", "-e", "task-clock,context-switches,cpu-migrations,page-faults", "-p", str(pid),
+                              "-o", base + ".stat"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+
+
+def stop_profilers(profilers):
+    for p in profilers:
+        p.send_signal(signal.SIGINT)
+    for p in profilers:
+        p.wait(timeout=60)
+
+
 def burst_once(label, n, with_dashboard):
     """Jobs/s for n prompt files dropped at once (first drop written -> last create call), and the load's figures."""
     d = B.section_dir("burst-dashboard-%s" % label)
@@ -247,10 +281,14 @@ def burst_once(label, n, with_dashboard):
             if with_dashboard:
                 load = start_load(port)
             time.sleep(0.5)
+            profilers = start_profilers(svc.pid, label)
+            cpu0 = svc.cpu()
             t0 = time.time()
             for i in range(n):
                 B.write_prompt(os.path.join(v["inbox"], "p%05d.txt" % i), "A red fox running through snow, take bd-%d" % i)
             wait_progress(emu.creates, n, stall=10)
+            cpu1 = svc.cpu()
+            stop_profilers(profilers)
             times = sorted(B.create_times(emu, "bd-").values())
             figures = stop_load(load) if load else None
             load = None
@@ -261,7 +299,8 @@ def burst_once(label, n, with_dashboard):
             svc.stop()
         if len(times) < n:
             raise SystemExit("%s: only %d of %d create calls" % (label, len(times), n))
-        return len(times) / (times[-1] - t0), figures
+        cpu_us = (cpu1 - cpu0) / n * 1e6
+        return len(times) / (times[-1] - t0), figures, cpu_us
     finally:
         emu.stop()
 
@@ -269,19 +308,23 @@ def burst_once(label, n, with_dashboard):
 def bench_burst_dashboard():
     n, rounds = B.a.burst_n, B.a.burst_dashboard_rounds
     print("burst with and without a dashboard: %d drops, %d rounds of each, alternated" % (n, rounds), flush=True)
-    without, with_, loads = [], [], []
+    without, with_, loads, cpu_without, cpu_with = [], [], [], [], []
     for r in range(rounds):
-        rate, _ = burst_once("without-%d" % r, n, False)
+        rate, _, cpu = burst_once("without-%d" % r, n, False)
         without.append(rate)
-        print("    round %d without a dashboard: %.0f jobs/s" % (r + 1, rate), flush=True)
-        rate, load = burst_once("with-%d" % r, n, True)
+        cpu_without.append(cpu)
+        print("    round %d without a dashboard: %.0f jobs/s, service CPU %.0f us/job" % (r + 1, rate, cpu), flush=True)
+        rate, load, cpu = burst_once("with-%d" % r, n, True)
         with_.append(rate)
+        cpu_with.append(cpu)
         loads.append(load)
-        print("    round %d with the overview every 1 s and an SSE client: %.0f jobs/s (%d overview loads, p99 %.1f ms, "
-              "%d SSE events, the client's own CPU %.2f s%s)"
-              % (r + 1, rate, load["pages"], percentile(load["page_times"], 99), load["events"], load["cpu"],
+        print("    round %d with the overview every 1 s and an SSE client: %.0f jobs/s, service CPU %.0f us/job "
+              "(%d overview loads, p99 %.1f ms, %d SSE events of %d published, the client's own CPU %.2f s%s)"
+              % (r + 1, rate, cpu, load["pages"], percentile(load["page_times"], 99), load["events"], load.get("published", 0), load["cpu"],
                  ", errors: %s" % load["errors"][:3] if load["errors"] else ""), flush=True)
     a, b = percentile(without, 50), percentile(with_, 50)
+    B.row("Burst service CPU per job (median of %d): without a client / with one" % rounds,
+          "%.0f / %.0f us/job" % (percentile(cpu_without, 50), percentile(cpu_with, 50)))
     B.row("Burst jobs/s (%d drops, median of %d) without a dashboard client" % (n, rounds), "%.0f" % a)
     errors = sum(len(l["errors"]) for l in loads)
     B.row("Burst jobs/s with the overview loaded every 1 s and an SSE client connected", "%.0f" % b, "%.0f (without)" % a,

@@ -8,11 +8,13 @@ import Hummingbird
 extension Dashboard {
     func addHealthRoutes(_ router: Router<BasicRequestContext>) {
         router.get(path("/healthz")) { _, _ in DashboardResponses.text("ok\n") }
-        router.get(path("/readyz")) { _, _ in readiness() }
+        router.get(path("/readyz")) { _, _ in await answer { readiness() } }
         router.get(path("/metrics")) { _, _ in
-            DashboardResponses.text(
-                context.metrics.scrape(store: store, configuration: context.configuration, clients: store.liveFeed.subscriberCount),
-                contentType: "text/plain; version=0.0.4; charset=utf-8")
+            await answer {
+                DashboardResponses.text(
+                    context.metrics.scrape(store: store, configuration: context.configuration, clients: store.liveFeed.subscriberCount),
+                    contentType: "text/plain; version=0.0.4; charset=utf-8")
+            }
         }
     }
 
@@ -32,18 +34,19 @@ extension Dashboard {
 
     func addAPIRoutes(_ router: Router<BasicRequestContext>) {
         router.get(path("/api/v1/status")) { _, _ in
-            try answer { DashboardResponses.json(try status()) }
+            await answer { DashboardResponses.json(try status()) }
         }
         router.get(path("/api/v1/jobs")) { request, _ in
-            try answer {
+            await answer {
                 let (filter, cursor, limit) = try listParameters(QueryParameters(request.uri.query))
                 let page = try store.jobPage(filter, cursor: cursor, limit: limit)
                 return DashboardResponses.json(JobList(jobs: page.rows.map { JobSummary($0, prefix: prefix) }, nextCursor: page.nextCursor))
             }
         }
         router.get(path("/api/v1/jobs/:id")) { _, requestContext in
-            try answer {
-                let id = try jobID(requestContext)
+            let id = Result { try jobID(requestContext) }
+            return await answer {
+                let id = try id.get()
                 guard let detail = try detail(id) else { return DashboardResponses.error(.notFound, "There is no job \(id.lowercasedString).") }
                 return DashboardResponses.json(detail)
             }
@@ -117,9 +120,10 @@ extension Dashboard {
     }
 
     /// Runs `body`, turning a bad request, a missing thing or a store failure into a JSON error (never a stack trace).
-    func answer(_ body: () throws -> Response) throws -> Response {
+    /// Answers from the store on the thread pool for blocking work (see ``page(_:)``); errors become JSON errors.
+    func answer(_ body: @escaping @Sendable () throws -> Response) async -> Response {
         do {
-            return try body()
+            return try await Blocking.run(body)
         } catch {
             return Self.errorResponse(error)
         }

@@ -7,9 +7,9 @@ import Hummingbird
 /// The server-rendered pages (readable with JavaScript off) and the forms behind their buttons.
 extension Dashboard {
     func addPageRoutes(_ router: Router<BasicRequestContext>) {
-        router.get(path("/")) { _, _ in page { overviewPage(try status()) } }
+        router.get(path("/")) { _, _ in await page { overviewPage(try status()) } }
         router.get(path("/jobs")) { request, _ in
-            page {
+            await page {
                 let query = QueryParameters(request.uri.query)
                 let (filter, cursor, limit) = try listParameters(query)
                 let page = try store.jobPage(filter, cursor: cursor, limit: limit)
@@ -17,15 +17,16 @@ extension Dashboard {
             }
         }
         router.get(path("/failed")) { request, _ in
-            page {
+            await page {
                 let query = QueryParameters(request.uri.query)
                 let page = try store.jobPage(JobListFilter(states: [.failed, .invalid, .uncertain]), cursor: query["cursor"], limit: 100)
                 return failedPage(page, message: query["message"])
             }
         }
         router.get(path("/jobs/:id")) { request, requestContext in
-            page {
-                let id = try jobID(requestContext)
+            let id = Result { try jobID(requestContext) }
+            return await page {
+                let id = try id.get()
                 guard let detail = try detail(id) else { throw DashboardRequestError.notFound("There is no job \(id.lowercasedString).") }
                 return jobPage(detail, message: QueryParameters(request.uri.query)["message"])
             }
@@ -74,9 +75,13 @@ extension Dashboard {
     }
 
     /// Renders a page; errors become an error page with the right status.
-    func page(_ body: () throws -> String) -> Response {
+    ///
+    /// The store reads and the rendering run on the thread pool for blocking work, like the service's own store
+    /// calls: on a 2-core machine the cooperative pool has two threads, and a page that held one for its queries
+    /// would stall the jobs' tasks meanwhile.
+    func page(_ body: @escaping @Sendable () throws -> String) async -> Response {
         do {
-            return DashboardResponses.html(try body())
+            return DashboardResponses.html(try await Blocking.run(body))
         } catch {
             return errorPage(error)
         }
