@@ -193,8 +193,8 @@ extension SQLiteStateStore {
         }
         migrator.registerMigration("v5-spend-by-job") { db in
             // v3's index on a job's spend held only reserved rows, so the job's whole spend (the `job.done` payload,
-            // the job page) and the cascade when pruning a job scanned every spend row ever made (found by the burst
-            // with a dashboard connected: +10-25 % CPU per job). One full index serves all of them.
+            // the job page) and the cascade when pruning a job scanned every spend row ever made (found while
+            // profiling the burst with a dashboard connected). One full index serves all of them.
             try db.execute(sql: "CREATE INDEX spend_job ON spend(jobId); DROP INDEX spend_open")
         }
         return migrator
