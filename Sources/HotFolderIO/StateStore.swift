@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+
+/// Turns drops into jobs, each drop exactly once however many nodes watch the inbox.
+///
+/// The drop's key is registered in the same transaction that makes its jobs, so the node that sees a drop second
+/// learns it from the database instead of making a second job (and paying for it twice).
+public protocol DropRecording: Sendable {
+    /// Inserts the jobs of one drop, with their inputs and `created` events, under the drop's unique key (all or none).
+    ///
+    /// - Throws: ``StateStoreError/duplicateDrop(key:)`` when the key is registered already (another node, or an
+    ///   earlier pass, made the jobs): nothing is written.
+    func insertDrop(_ key: DropKey, jobs: [NewJob]) async throws -> [StoredJob]
+
+    /// Forgets a drop's key once its files have left the inbox, so the same files dropped again make a new drop.
+    func forgetDrop(_ key: DropKey) async throws
+}
+
+/// Reads one job and what is attached to it.
+public protocol JobReading: Sendable {
+    /// The job with this id, or nil.
+    func job(id: UUID) async throws -> StoredJob?
+
+    /// The job's current lease, or nil when no node holds it (never claimed, or released).
+    func lease(ofJob id: UUID) async throws -> JobLease?
+
+    /// The job's active remote task, or nil.
+    func activeTask(ofJob id: UUID) async throws -> StoredTask?
+}
+
+/// Hands work to nodes under leases: a job is worked on by the node whose lease is current, and a node that stops
+/// renewing loses its jobs to the others once the lease ends.
+public protocol JobClaiming: Sendable {
+    /// Leases up to `limit` jobs to `node` until `now + leaseFor`, highest priority and oldest first: `ready` jobs
+    /// whose backoff has passed, and jobs in a working state (`uploading` … `downloading`) whose lease has ended or
+    /// was released (take-over). Each claim raises the job's lease generation.
+    func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob]
+
+    /// Extends `node`'s leases to `now + leaseFor` (the heartbeat); returns the ones still held, renewed. A lease
+    /// missing from the answer was taken over (its generation moved on): the node must drop that job's work.
+    func renewLeases(node: String, _ leases: [JobLease], leaseFor: TimeInterval, now: Date) async throws -> [JobLease]
+
+    /// Gives a lease back (the job can be claimed at once); false when it was no longer held.
+    @discardableResult
+    func releaseLease(_ lease: JobLease) async throws -> Bool
+}
+
+/// The state machine's writes: each one a compare-and-set on the job's state, fenced by the writer's lease.
+///
+/// With a `lease`, a write succeeds only while the job's lease owner and generation are still the lease's, so a node
+/// that was frozen past its lease and lost the job fails on its first write, before any side effect it would allow.
+/// Without one (the only node on SQLite, an operator's command), only the state is compared.
+public protocol LifecycleWriting: Sendable {
+    /// Writes one ``JobLifecycle/Commit`` in one transaction (see ``SQLiteStateStore/commit(_:_:outputPath:task:budget:)``).
+    ///
+    /// - Throws: ``StateStoreError/leaseLost(job:owner:generation:)`` when the lease moved on,
+    ///   ``StateStoreError/unexpectedState(job:expected:actual:requested:)`` when the job moved on,
+    ///   ``StateStoreError/illegalTransition(job:from:to:)`` when ``JobState`` forbids the move; nothing is written.
+    @discardableResult
+    func commit(
+        _ id: UUID, _ commit: JobLifecycle.Commit, lease: JobLease?, outputPath: String?,
+        task: (@Sendable (inout StoredTask) -> Void)?
+    ) async throws -> StoredJob
+
+    /// Records the task a create call returned and moves the job from `from` to `submitted` (one transaction).
+    ///
+    /// - Throws: as ``commit(_:_:lease:outputPath:task:)``, and ``StateStoreError/duplicateTask(provider:taskID:)``.
+    @discardableResult
+    func recordTask(
+        _ jobID: UUID, lease: JobLease?, provider: String, taskID: String, status: String, nextPollAt: Date?,
+        from: JobState, message: String?
+    ) async throws -> StoredTask
+
+    /// Changes the job's active task (a status call's facts) without changing the job's state.
+    @discardableResult
+    func updateTask(
+        forJob jobID: UUID, lease: JobLease?, update: @escaping @Sendable (inout StoredTask) -> Void
+    ) async throws -> StoredTask
+}
+
+/// The nodes sharing one database, for `hotfolder status`.
+public protocol NodeRegistry: Sendable {
+    /// Records that `name` runs (again), as of `now`.
+    func registerNode(name: String, now: Date) async throws
+
+    /// Records that `name` is alive at `now` (registering it when new).
+    func heartbeat(node name: String, now: Date) async throws
+
+    /// Every node known, by name, with its last heartbeat and the jobs whose lease it holds at `now`.
+    func nodes(now: Date) async throws -> [NodeStatus]
+}
+
+/// The durable state every node shares: drops, jobs, leases, tasks and nodes.
+///
+/// ``SQLiteStateStore`` (one node, embedded) and ``PostgresStateStore`` (several nodes) both conform, and one
+/// conformance suite checks both. Every requirement is `async throws`: PostgreSQL is reached over the network, and
+/// SQLite's blocking calls run off the cooperative threads.
+public protocol StateStore: DropRecording, JobReading, JobClaiming, LifecycleWriting, NodeRegistry {}
+
+extension LifecycleWriting {
+    /// ``commit(_:_:lease:outputPath:task:)`` with no output path and no task change.
+    @discardableResult
+    public func commit(_ id: UUID, _ commit: JobLifecycle.Commit, lease: JobLease?) async throws -> StoredJob {
+        try await self.commit(id, commit, lease: lease, outputPath: nil, task: nil)
+    }
+
+    /// ``recordTask(_:lease:provider:taskID:status:nextPollAt:from:message:)`` from `submitting`, with the default note.
+    @discardableResult
+    public func recordTask(
+        _ jobID: UUID, lease: JobLease?, provider: String, taskID: String, status: String, nextPollAt: Date?
+    ) async throws -> StoredTask {
+        try await recordTask(
+            jobID, lease: lease, provider: provider, taskID: taskID, status: status, nextPollAt: nextPollAt,
+            from: .submitting, message: nil)
+    }
+}
