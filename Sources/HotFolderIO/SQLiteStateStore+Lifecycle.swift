@@ -45,7 +45,7 @@ extension SQLiteStateStore {
         }
     }
 
-    private func apply(
+    func apply(
         _ db: Database, _ id: UUID, _ commit: JobLifecycle.Commit, outputPath: String?,
         task: (@Sendable (inout StoredTask) -> Void)?, budget: BudgetRequest?, now: Date
     ) throws -> StoredJob {

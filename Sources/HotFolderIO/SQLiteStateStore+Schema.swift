@@ -191,6 +191,9 @@ extension SQLiteStateStore {
             // dashboard shows a finished job's input images from the database's own record.
             try db.execute(sql: "ALTER TABLE inputFile ADD COLUMN movedTo TEXT")
         }
+        migrator.registerMigration("v5-lease") { db in
+            try SQLiteStateStore.registerLeaseTables(db)
+        }
         return migrator
     }
 }
