@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import PostgresNIO
+
+// The state machine's writes, with the semantics of SQLiteStateStore+Lifecycle.swift and +Tasks.swift: the job row is
+// locked (`FOR UPDATE`) first, then the lease and the state are compared, then everything is written in the same
+// transaction. Notifications and the live feed are not written here yet (issue 12's later steps).
+extension PostgresStateStore {
+    @discardableResult
+    public func commit(
+        _ id: UUID, _ commit: JobLifecycle.Commit, lease: JobLease?, outputPath: String?,
+        task: (@Sendable (inout StoredTask) -> Void)?
+    ) async throws -> StoredJob {
+        try SQLiteStateStore.checkLegal(id, commit)
+        let now = clock()
+        return try await transaction("move a job from \(commit.from) to \(commit.to)") { connection in
+            var job = try await self.lockFenced(connection, id, lease: lease)
+            guard job.state == commit.from else {
+                throw StateStoreError.unexpectedState(job: id, expected: commit.from, actual: job.state, requested: commit.to)
+            }
+            if let spend = commit.spend {
+                try await self.applySpend(connection, id, lane: job.lane, spend, now: now)
+            }
+            job.state = commit.to
+            job.counters = commit.counters
+            job.attempts = commit.counters.attempts
+            job.nextAttemptAt = commit.notBefore
+            job.failureCategory = commit.failure?.category
+            job.failureMessage = commit.failure?.message
+            job.pendingDisposal = commit.disposal
+            if let outputPath, job.outputPath == nil { job.outputPath = outputPath }
+            job.updatedAt = now
+            try await self.saveJob(connection, job, expectedState: commit.from)
+            let touchesTask = task != nil || commit.nextPoll != nil || commit.video != nil || commit.forgetVideoURL
+            if touchesTask, var stored = try await self.activeTask(connection, id, lock: true) {
+                task?(&stored)
+                if let nextPoll = commit.nextPoll { stored.nextPollAt = nextPoll }
+                if let video = commit.video {
+                    stored.status = "succeeded"
+                    stored.progress = 100
+                    stored.videoURL = video.url
+                    stored.expiresAt = video.expiresAt
+                }
+                if commit.forgetVideoURL { stored.videoURL = nil }
+                try await self.saveTask(connection, stored, now: now)
+            }
+            if commit.from.isInFlight && !commit.to.isInFlight {
+                try await connection.query("UPDATE task SET active = false WHERE job_id = \(id) AND active", logger: self.logger)
+            }
+            if commit.from != commit.to {
+                try await self.appendEvent(
+                    connection, jobID: id, at: now, kind: .transition, from: commit.from, to: commit.to,
+                    message: commit.message)
+            } else if !commit.message.isEmpty {
+                try await self.appendEvent(connection, jobID: id, at: now, kind: .update, from: nil, to: nil, message: commit.message)
+            }
+            return job
+        }
+    }
+
+    @discardableResult
+    public func recordTask(
+        _ jobID: UUID, lease: JobLease?, provider: String, taskID: String, status: String, nextPollAt: Date?,
+        from: JobState, message: String?
+    ) async throws -> StoredTask {
+        guard from.canTransition(to: .submitted) else {
+            throw StateStoreError.illegalTransition(job: jobID, from: from, to: .submitted)
+        }
+        let now = clock()
+        let seconds = now.timeIntervalSince1970
+        return try await transaction("record a task") { connection in
+            var job = try await self.lockFenced(connection, jobID, lease: lease)
+            guard job.state == from else {
+                throw StateStoreError.unexpectedState(job: jobID, expected: from, actual: job.state, requested: .submitted)
+            }
+            try await connection.query("UPDATE task SET active = false WHERE job_id = \(jobID) AND active", logger: self.logger)
+            do {
+                try await connection.query(
+                    """
+                    INSERT INTO task (job_id, provider, task_id, status, submitted_at, updated_at, poll_count, next_poll_at, active)
+                    VALUES (\(jobID), \(provider), \(taskID), \(status), \(seconds), \(seconds), 0,
+                        \(nextPollAt?.timeIntervalSince1970), true)
+                    """, logger: self.logger)
+            } catch where Self.sqlState(error) == "23505" {
+                throw StateStoreError.duplicateTask(provider: provider, taskID: taskID)
+            }
+            job.state = .submitted
+            job.updatedAt = now
+            try await self.saveJob(connection, job, expectedState: from)
+            try await self.appendEvent(
+                connection, jobID: jobID, at: now, kind: .task, from: from, to: .submitted,
+                message: message ?? "\(provider) task \(taskID) created")
+            return StoredTask(
+                jobID: jobID, provider: provider, taskID: taskID, status: status, progress: nil, videoURL: nil,
+                expiresAt: nil, estimatedTime: nil, errorMessage: nil, resultJSON: nil, submittedAt: now,
+                updatedAt: now, pollCount: 0, nextPollAt: nextPollAt, isActive: true)
+        }
+    }
+
+    @discardableResult
+    public func updateTask(
+        forJob jobID: UUID, lease: JobLease?, update: @escaping @Sendable (inout StoredTask) -> Void
+    ) async throws -> StoredTask {
+        let now = clock()
+        return try await transaction("update a task") { connection in
+            _ = try await self.lockFenced(connection, jobID, lease: lease)
+            guard var task = try await self.activeTask(connection, jobID, lock: true) else {
+                throw StateStoreError.noActiveTask(job: jobID)
+            }
+            update(&task)
+            return try await self.saveTask(connection, task, now: now)
+        }
+    }
+
+    // MARK: - Helpers inside a transaction
+
+    func saveJob(_ connection: PostgresConnection, _ job: StoredJob, expectedState: JobState) async throws {
+        let changed = try await execute(
+            connection,
+            """
+            UPDATE job SET state = \(job.state.rawValue), failure_category = \(job.failureCategory),
+                failure_message = \(job.failureMessage), priority = \(job.priority),
+                updated_at = \(job.updatedAt.timeIntervalSince1970), attempts = \(job.attempts),
+                next_attempt_at = \(job.nextAttemptAt?.timeIntervalSince1970), output_path = \(job.outputPath),
+                counters = \(SQLiteStateStore.encodeCounters(job.counters)), pending_disposal = \(job.pendingDisposal?.rawValue)
+            WHERE id = \(job.id) AND state = \(expectedState.rawValue)
+            RETURNING id
+            """)
+        // The row is locked by this transaction, so this only trips if the schema misbehaves.
+        guard changed == 1 else { throw StateStoreError.jobNotFound(job.id) }
+    }
+
+    /// Writes a task's changeable fields (identity, submission time and activity are kept as stored).
+    @discardableResult
+    func saveTask(_ connection: PostgresConnection, _ task: StoredTask, now: Date) async throws -> StoredTask {
+        var task = task
+        task.updatedAt = now
+        task.isActive = true
+        try await connection.query(
+            """
+            UPDATE task SET status = \(task.status), progress = \(task.progress), video_url = \(task.videoURL),
+                expires_at = \(task.expiresAt?.timeIntervalSince1970), estimated_time = \(task.estimatedTime),
+                error_message = \(task.errorMessage), result_json = \(task.resultJSON),
+                updated_at = \(now.timeIntervalSince1970), poll_count = \(task.pollCount),
+                next_poll_at = \(task.nextPollAt?.timeIntervalSince1970)
+            WHERE provider = \(task.provider) AND task_id = \(task.taskID)
+            """, logger: logger)
+        return task
+    }
+
+    /// A commit's spend change, as SQLite records it without caps (global caps are a later step of issue 12).
+    func applySpend(
+        _ connection: PostgresConnection, _ id: UUID, lane: String, _ change: JobLifecycle.SpendChange, now: Date
+    ) async throws {
+        let seconds = now.timeIntervalSince1970
+        switch change {
+        case .reserve:
+            let open = try await rows(connection, "SELECT 1 FROM spend WHERE job_id = \(id) AND state = 'reserved'")
+            guard open.isEmpty else { return }  // a reservation made before a restart still stands
+            let period = SpendPeriod(now, calendar: Calendar.current)
+            try await connection.query(
+                """
+                INSERT INTO spend (job_id, lane, day, month, estimate, tokens, amount, state, reserved_at)
+                VALUES (\(id), \(lane), \(period.day), \(period.month), 0, 0, 0, 'reserved', \(seconds))
+                """, logger: logger)
+        case .release:
+            try await connection.query(
+                "UPDATE spend SET state = 'released', amount = 0, settled_at = \(seconds) WHERE job_id = \(id) AND state = 'reserved'",
+                logger: logger)
+        case .settle(let tokens):
+            try await connection.query(
+                """
+                UPDATE spend SET state = 'settled', settled_at = \(seconds),
+                    amount = CASE WHEN \(tokens.map(Double.init))::double precision IS NOT NULL AND tokens > 0
+                        THEN estimate * \(tokens.map(Double.init)) / tokens ELSE estimate END
+                WHERE job_id = \(id) AND state = 'reserved'
+                """, logger: logger)
+        }
+    }
+}
