@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderIO
+import Logging
+import PostgresNIO
+import Testing
+
+/// The conformance checks (StoreConformance.swift) against PostgreSQL: one private cluster for the whole suite
+/// (initdb costs ~0.7 s), a database of its own per test, and two `PostgresStateStore`s, each with its own pool, as
+/// the two nodes. Skipped, with the reason, only where PostgreSQL's server programs are not installed.
+@Suite(
+    .enabled(if: PostgresCluster.findBinaries() != nil, Comment(rawValue: PostgresCluster.missingMessage)),
+    SharedPostgresCluster())
+struct PostgresStoreConformanceTests {
+    let clock = TestClock(StoreConformance.t0)
+
+    /// Runs `body` with two stores (nodes `a` and `b`) on a new database in the suite's cluster.
+    func withTwoNodes(_ body: (PostgresStateStore, PostgresStateStore) async throws -> Void) async throws {
+        let cluster = try #require(SharedPostgresCluster.current, "the suite's cluster is running")
+        let database = "conformance_\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try await cluster.withClient(maximumConnections: 1) { admin in
+            try await admin.query("CREATE DATABASE \(unescaped: database)")
+        }
+        var configuration = cluster.clientConfiguration
+        configuration.database = database
+        let target = "postgresql://\(PostgresCluster.user)@\(cluster.socketDirectory)/\(database)"
+        try await PostgresStateStore.withStore(configuration, target: target, callTimeout: .seconds(20), clock: clock.closure) { a in
+            try await PostgresStateStore.withStore(configuration, target: target, callTimeout: .seconds(20), clock: clock.closure) { b in
+                try await body(a, b)
+            }
+        }
+    }
+
+    @Test func migrationsAreRecordedAndASecondStartAppliesNothing() async throws {
+        try await withTwoNodes { a, b in
+            #expect(try await a.appliedMigrations() == ["pg-v1"])
+            try await b.migrate()
+            #expect(try await b.appliedMigrations() == ["pg-v1"])
+        }
+    }
+
+    @Test func aDropInsertedTwiceMakesOneJob() async throws {
+        try await withTwoNodes { try await StoreConformance.checkADropInsertedTwiceMakesOneJob($0, $1) }
+    }
+
+    @Test func concurrentClaimsAreDisjointAndComplete() async throws {
+        try await withTwoNodes { try await StoreConformance.checkConcurrentClaimsAreDisjointAndComplete($0, $1) }
+    }
+
+    @Test func anExpiredLeaseIsTakenOver() async throws {
+        try await withTwoNodes { try await StoreConformance.checkAnExpiredLeaseIsTakenOver($0, $1) }
+    }
+
+    @Test func aCommitWithAnOldGenerationFailsAndChangesNothing() async throws {
+        try await withTwoNodes { try await StoreConformance.checkACommitWithAnOldGenerationFailsAndChangesNothing($0, $1) }
+    }
+
+    @Test func taskWritesAreFenced() async throws {
+        try await withTwoNodes { try await StoreConformance.checkTaskWritesAreFenced($0, $1) }
+    }
+
+    @Test func aHeartbeatRenewsOnlyHeldJobs() async throws {
+        try await withTwoNodes { try await StoreConformance.checkAHeartbeatRenewsOnlyHeldJobs($0, $1) }
+    }
+
+    @Test func theCommitStillRejectsAWrongFromState() async throws {
+        try await withTwoNodes { try await StoreConformance.checkTheCommitStillRejectsAWrongFromState($0, $1) }
+    }
+
+    @Test func theNodesListShowsBothNodesWithJobsHeld() async throws {
+        try await withTwoNodes { try await StoreConformance.checkTheNodesListShowsBothNodesWithJobsHeld($0, $1) }
+    }
+
+    @Test func aStoppedServerIsUnavailableWithinTheCallDeadline() async throws {
+        let cluster = try PostgresCluster()
+        defer { cluster.stop() }
+        var configuration = cluster.clientConfiguration
+        configuration.options.connectTimeout = .seconds(5)
+        // Quiet: the pool logs every failed reconnection attempt at info.
+        var logger = Logger(label: "hotfolder.tests.postgres-store")
+        logger.logLevel = .critical
+        try await PostgresStateStore.withStore(
+            configuration, target: "postgresql://hotfolder@private-socket/postgres", callTimeout: .seconds(2),
+            clock: clock.closure, logger: logger
+        ) { store in
+            _ = try await StoreConformance.insert(store, ["before"])
+            cluster.stop()
+            let started = ContinuousClock.now
+            do {
+                _ = try await store.claimQueued(node: "a", limit: 1, leaseFor: 30, now: StoreConformance.t0)
+                Issue.record("a claim against a stopped server succeeded")
+            } catch let error as StateStoreError {
+                guard case .unavailable(let operation, _) = error else {
+                    Issue.record("expected unavailable, got \(error)")
+                    return
+                }
+                #expect(operation == "claim jobs")
+                #expect(!error.description.localizedCaseInsensitiveContains("password"))
+            }
+            #expect(ContinuousClock.now - started < .seconds(10), "the call gave up by its deadline, not postgres-nio's")
+        }
+    }
+}
+
+/// One private cluster for a whole suite: started before its first test, stopped and removed after its last.
+struct SharedPostgresCluster: SuiteTrait, TestScoping {
+    /// The running cluster, inside the suite's tests.
+    @TaskLocal static var current: PostgresCluster?
+
+    func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        try await withPostgresCluster { cluster in
+            try await Self.$current.withValue(cluster) { try await function() }
+        }
+    }
+}
