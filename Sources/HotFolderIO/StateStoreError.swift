@@ -30,8 +30,9 @@ public enum StateStoreError: Error, Sendable, Hashable, CustomStringConvertible 
     case duplicateDrop(key: String)
     /// The writer's lease on the job was taken over (or released): it must drop the job's work. Nothing was written.
     case leaseLost(job: UUID, owner: String, generation: Int64)
-    /// The database could not be reached, or did not answer in time; nothing is known to have been written.
-    /// `reason` never holds a password.
+    /// The database could not be reached, or did not answer in time. A write's outcome is unknown: it may still
+    /// commit after the call gave up, so the caller treats the job as not known (reads it again once the database
+    /// answers; its lease fences a write that lands late). `reason` never holds a password.
     case unavailable(operation: String, reason: String)
 
     /// The error as one sentence.
