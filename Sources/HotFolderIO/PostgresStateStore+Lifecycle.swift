@@ -113,6 +113,56 @@ extension PostgresStateStore {
         }
     }
 
+    public func appendNote(_ id: UUID, _ message: String, lease: JobLease?) async throws {
+        let now = clock()
+        try await transaction("append a note") { connection in
+            _ = try await self.lockFenced(connection, id, lease: lease)
+            try await self.appendEvent(connection, jobID: id, at: now, kind: .note, from: nil, to: nil, message: message)
+        }
+    }
+
+    public func finishDisposal(
+        _ id: UUID, folder: String?, release: Bool, movedInputs: [String: String], lease: JobLease?
+    ) async throws {
+        let now = clock()
+        try await transaction("record where a job's inputs went") { connection in
+            var job = try await self.lockFenced(connection, id, lease: lease)
+            let state = job.state
+            job.pendingDisposal = nil
+            if let folder { job.outputPath = folder }
+            job.updatedAt = now
+            try await self.saveJob(connection, job, expectedState: state)
+            if release {
+                // The drop's row first: two of its jobs released at once on two nodes then run one after the other,
+                // and the second's check below sees the first's inputs given back (a new snapshot per statement).
+                _ = try await self.rows(
+                    connection,
+                    "SELECT key FROM drop_key WHERE key = (SELECT drop_key FROM job WHERE id = \(id)) FOR UPDATE")
+                try await connection.query(
+                    "UPDATE input_file SET device = -1, inode = -1 WHERE job_id = \(id)", logger: self.logger)
+            }
+            for (path, destination) in movedInputs.sorted(by: { $0.key < $1.key }) {
+                try await connection.query(
+                    "UPDATE input_file SET moved_to = \(destination) WHERE job_id = \(id) AND path = \(path)",
+                    logger: self.logger)
+            }
+            if let folder {
+                try await self.appendEvent(
+                    connection, jobID: id, at: now, kind: .update, from: nil, to: nil, message: "inputs moved to \(folder)")
+            }
+            if release {
+                // The drop is forgotten once every job of it gave its inputs back (a manifest's jobs one by one).
+                try await connection.query(
+                    """
+                    DELETE FROM drop_key WHERE key = (SELECT drop_key FROM job WHERE id = \(id))
+                        AND NOT EXISTS (
+                            SELECT 1 FROM job JOIN input_file ON input_file.job_id = job.id
+                            WHERE job.drop_key = drop_key.key AND input_file.device <> -1)
+                    """, logger: self.logger)
+            }
+        }
+    }
+
     // MARK: - Helpers inside a transaction
 
     func saveJob(_ connection: PostgresConnection, _ job: StoredJob, expectedState: JobState) async throws {

@@ -88,6 +88,40 @@ extension PostgresStateStore: StateStore {
         try await call("read a task") { connection in try await self.activeTask(connection, id, lock: false) }
     }
 
+    public func events(ofJob id: UUID) async throws -> [StoredEvent] {
+        try await call("read events") { connection in
+            try await self.rows(
+                connection,
+                "SELECT id, at, kind, from_state, to_state, message FROM event WHERE job_id = \(id) ORDER BY id"
+            ).map { row in
+                StoredEvent(
+                    id: try row[0].decode(Int64.self), jobID: id,
+                    at: Date(timeIntervalSince1970: try row[1].decode(Double.self)),
+                    kind: StoredEvent.Kind(rawValue: try row[2].decode(String.self)) ?? .note,
+                    fromState: try row[3].decode(String?.self).flatMap(JobState.init(rawValue:)),
+                    toState: try row[4].decode(String?.self).flatMap(JobState.init(rawValue:)),
+                    message: try row[5].decode(String?.self))
+            }
+        }
+    }
+
+    public func inputFiles(ofJob id: UUID) async throws -> [StoredInput] {
+        try await call("read inputs") { connection in
+            try await self.rows(
+                connection,
+                "SELECT path, device, inode, size, mtime_ns, sha256 FROM input_file WHERE job_id = \(id) ORDER BY id"
+            ).map { row in
+                StoredInput(
+                    path: try row[0].decode(String.self),
+                    identity: InputIdentity(
+                        device: UInt64(bitPattern: try row[1].decode(Int64.self)),
+                        inode: UInt64(bitPattern: try row[2].decode(Int64.self)), size: try row[3].decode(Int64.self),
+                        mtimeNs: try row[4].decode(Int64.self)),
+                    sha256: try row[5].decode(String.self))
+            }
+        }
+    }
+
     public func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob] {
         let seconds = now.timeIntervalSince1970
         let until = now.addingTimeInterval(leaseFor)

@@ -43,6 +43,18 @@ extension SQLiteStateStore {
         return stored
     }
 
+    /// Forgets the drop key of the job once no job of that drop holds an input any more (all given back).
+    static func forgetReleasedDrop(_ db: Database, _ id: UUID) throws {
+        try db.cachedStatement(
+            sql: """
+                DELETE FROM drop_key WHERE key = (SELECT drop_key FROM job WHERE id = ?)
+                    AND NOT EXISTS (
+                        SELECT 1 FROM job JOIN inputFile ON inputFile.jobId = job.id
+                        WHERE job.drop_key = drop_key.key AND inputFile.device != -1)
+                """
+        ).execute(arguments: [id.lowercasedString])
+    }
+
     /// Throws ``StateStoreError/leaseLost(job:owner:generation:)`` unless `lease` is the job's current lease.
     static func checkLease(_ db: Database, _ id: UUID, _ lease: JobLease?) throws {
         guard let lease else { return }

@@ -33,6 +33,14 @@ extension SQLiteStateStore: StateStore {
         try await Blocking.run { try self.task(forJob: id) }
     }
 
+    public func events(ofJob id: UUID) async throws -> [StoredEvent] {
+        try await Blocking.run { try self.events(id) }
+    }
+
+    public func inputFiles(ofJob id: UUID) async throws -> [StoredInput] {
+        try await Blocking.run { try self.inputs(ofJob: id) }
+    }
+
     public func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob] {
         try await Blocking.run {
             try self.write("claim jobs") { db in
@@ -96,6 +104,30 @@ extension SQLiteStateStore: StateStore {
             try self.write("update a task") { db in
                 try Self.checkLease(db, jobID, lease)
                 return try self.updateActiveTask(db, jobID: jobID, now: now, update)
+            }
+        }
+    }
+
+    public func appendNote(_ id: UUID, _ message: String, lease: JobLease?) async throws {
+        let now = clock()
+        try await Blocking.run {
+            try self.write("append a note") { db in
+                try Self.checkLease(db, id, lease)
+                guard try Self.fetchJob(db, id) != nil else { throw StateStoreError.jobNotFound(id) }
+                try self.appendEvent(db, jobID: id.lowercasedString, at: now, kind: .note, from: nil, to: nil, message: message)
+            }
+        }
+    }
+
+    public func finishDisposal(
+        _ id: UUID, folder: String?, release: Bool, movedInputs: [String: String], lease: JobLease?
+    ) async throws {
+        let now = clock()
+        try await Blocking.run {
+            try self.write("record where a job's inputs went") { db in
+                try Self.checkLease(db, id, lease)
+                try self.disposalRows(db, id, folder: folder, release: release, movedInputs: movedInputs, now: now)
+                if release { try Self.forgetReleasedDrop(db, id) }
             }
         }
     }

@@ -27,6 +27,12 @@ public protocol JobReading: Sendable {
 
     /// The job's active remote task, or nil.
     func activeTask(ofJob id: UUID) async throws -> StoredTask?
+
+    /// The job's history, oldest first.
+    func events(ofJob id: UUID) async throws -> [StoredEvent]
+
+    /// The job's input files, in the order they were inserted.
+    func inputFiles(ofJob id: UUID) async throws -> [StoredInput]
 }
 
 /// Hands work to nodes under leases: a job is worked on by the node whose lease is current, and a node that stops
@@ -77,6 +83,17 @@ public protocol LifecycleWriting: Sendable {
     func updateTask(
         forJob jobID: UUID, lease: JobLease?, update: @escaping @Sendable (inout StoredTask) -> Void
     ) async throws -> StoredTask
+
+    /// Appends a free-form note to the job's history.
+    func appendNote(_ id: UUID, _ message: String, lease: JobLease?) async throws
+
+    /// Records that the job's inputs were moved away (see ``SQLiteStateStore/finishDisposal(_:folder:release:movedInputs:)``).
+    ///
+    /// With `release`, the inputs are given back, and once every job of the drop has given its inputs back the
+    /// drop's key is forgotten: the same files moved back into the inbox (a retry) make a new drop.
+    func finishDisposal(
+        _ id: UUID, folder: String?, release: Bool, movedInputs: [String: String], lease: JobLease?
+    ) async throws
 }
 
 /// The nodes sharing one database, for `hotfolder status`.

@@ -71,6 +71,10 @@ struct PostgresStoreConformanceTests {
         try await withTwoNodes { try await StoreConformance.checkTheNodesListShowsBothNodesWithJobsHeld($0, $1) }
     }
 
+    @Test func releasingEveryJobOfADropForgetsItsKey() async throws {
+        try await withTwoNodes { try await StoreConformance.checkReleasingEveryJobOfADropForgetsItsKey($0, $1) }
+    }
+
     @Test func aStoppedServerIsUnavailableWithinTheCallDeadline() async throws {
         let cluster = try PostgresCluster()
         defer { cluster.stop() }

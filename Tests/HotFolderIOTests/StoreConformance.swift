@@ -137,6 +137,7 @@ enum StoreConformance {
         try await a.commit(job.id, move(.ready, .uploading), lease: old)
         let current = try #require(try await b.claimQueued(node: "b", limit: 1, leaseFor: leaseFor, now: at(60)).first?.lease)
         let before = try #require(try await a.job(id: job.id))
+        let history = try await a.events(ofJob: job.id)
 
         let lost = StateStoreError.leaseLost(job: job.id, owner: "a", generation: old.generation)
         await #expect(throws: lost) { try await a.commit(job.id, move(.uploading, .submitting), lease: old) }
@@ -147,7 +148,9 @@ enum StoreConformance {
         await #expect(throws: StateStoreError.leaseLost(job: job.id, owner: "b", generation: old.generation)) {
             try await b.commit(job.id, move(.uploading, .submitting), lease: stale)
         }
+        await #expect(throws: lost) { try await a.appendNote(job.id, "still here", lease: old) }
         #expect(try await b.job(id: job.id) == before, "nothing was written")
+        #expect(try await b.events(ofJob: job.id) == history, "not even a line of history")
         #expect(try await b.lease(ofJob: job.id) == current)
 
         let moved = try await b.commit(job.id, move(.uploading, .submitting), lease: current)
@@ -242,6 +245,42 @@ enum StoreConformance {
         #expect(try await b.nodes(now: at(leaseFor + 1)).map(\.jobsHeld) == [0, 1])
         try await a.heartbeat(node: "c", now: at(7))
         #expect(try await b.nodes(now: at(8)).map(\.name) == ["a", "b", "c"], "a heartbeat registers a new node")
+    }
+
+    /// A drop's key is kept while any of its jobs holds inputs, and forgotten once all gave them back (fenced writes).
+    static func checkReleasingEveryJobOfADropForgetsItsKey(_ a: some StateStore, _ b: some StateStore) async throws {
+        let key = dropKey("manifest")
+        let jobs = try await a.insertDrop(key, jobs: [newJob("m1", priority: 1), newJob("m2")])
+        #expect(try await b.inputFiles(ofJob: jobs[0].id).map(\.path) == ["lane/m1.txt"])
+        let leases = try await a.claimQueued(node: "a", limit: 2, leaseFor: leaseFor, now: t0).map(\.lease)
+        #expect(leases.map(\.jobID) == jobs.map(\.id))
+        var failed = move(.ready, .failed)
+        failed.failure = .init(category: "moderation", message: "refused")
+        failed.disposal = .failed
+        #expect(try await a.commit(jobs[0].id, failed, lease: leases[0]).pendingDisposal == .failed)
+        try await a.finishDisposal(
+            jobs[0].id, folder: "/failed/m1", release: true, movedInputs: ["lane/m1.txt": "/failed/m1/m1.txt"],
+            lease: leases[0])
+        let first = try #require(try await b.job(id: jobs[0].id))
+        #expect(first.pendingDisposal == nil && first.outputPath == "/failed/m1")
+        #expect(try await b.inputFiles(ofJob: jobs[0].id).map(\.identity.inode) == [UInt64(bitPattern: -1)])
+        #expect(try await b.events(ofJob: jobs[0].id).last?.message == "inputs moved to /failed/m1")
+        await #expect(throws: StateStoreError.duplicateDrop(key: key.value), "m2 still holds its inputs") {
+            try await b.insertDrop(key, jobs: [newJob("manifest-again")])
+        }
+
+        // b takes m2 over once a's lease ends; a's late writes are refused, b's go through.
+        let taken = try #require(try await b.claimQueued(node: "b", limit: 1, leaseFor: leaseFor, now: at(60)).first)
+        #expect(taken.job.id == jobs[1].id)
+        await #expect(throws: StateStoreError.leaseLost(job: jobs[1].id, owner: "a", generation: leases[1].generation)) {
+            try await a.finishDisposal(jobs[1].id, folder: "/archive/m2", release: true, movedInputs: [:], lease: leases[1])
+        }
+        try await b.appendNote(jobs[1].id, "taken over from a", lease: taken.lease)
+        #expect(try await a.events(ofJob: jobs[1].id).last?.kind == .note)
+        try await b.commit(jobs[1].id, failed, lease: taken.lease)
+        try await b.finishDisposal(jobs[1].id, folder: "/failed/m2", release: true, movedInputs: [:], lease: taken.lease)
+        let again = newJob("manifest-again")
+        #expect(try await a.insertDrop(key, jobs: [again]).map(\.id) == [again.id], "the files moved back are a new drop")
     }
 
     private static func outcome<T: Sendable>(_ body: () async throws -> T) async -> Result<T, any Error> {

@@ -48,4 +48,8 @@ import Testing
     @Test func theNodesListShowsBothNodesWithJobsHeld() async throws {
         try await StoreConformance.checkTheNodesListShowsBothNodesWithJobsHeld(a, b)
     }
+
+    @Test func releasingEveryJobOfADropForgetsItsKey() async throws {
+        try await StoreConformance.checkReleasingEveryJobOfADropForgetsItsKey(a, b)
+    }
 }
