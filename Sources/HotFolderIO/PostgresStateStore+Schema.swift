@@ -127,8 +127,9 @@ extension PostgresStateStore {
                 try await connection.query(
                     "CREATE TABLE IF NOT EXISTS hotfolder_migration (name text PRIMARY KEY, applied_at double precision NOT NULL)",
                     logger: self.logger)
-            } catch where ["23505", "42P07"].contains(Self.sqlState(error)) {
-                // Another node created it between our check and our create.
+            } catch where ["23505", "42P07", "42710"].contains(Self.sqlState(error)) {
+                // Another node created it between our check and our create (the race shows as any of the three:
+                // unique_violation on the catalog, duplicate_table, duplicate_object for its row type).
             }
         }
         for migration in Self.migrations {

@@ -39,6 +39,25 @@ struct PostgresStoreConformanceTests {
         }
     }
 
+    @Test func twoNodesStartingAtOnceMigrateOnce() async throws {
+        let cluster = try #require(SharedPostgresCluster.current, "the suite's cluster is running")
+        let database = "conformance_\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try await cluster.withClient(maximumConnections: 1) { admin in
+            try await admin.query("CREATE DATABASE \(unescaped: database)")
+        }
+        var configuration = cluster.clientConfiguration
+        configuration.database = database
+        let start = { @Sendable [configuration] () async throws -> [String] in
+            try await PostgresStateStore.withStore(configuration, target: database, callTimeout: .seconds(20)) { store in
+                try await store.appliedMigrations()
+            }
+        }
+        async let first = start()
+        async let second = start()
+        let (one, two) = try await (first, second)
+        #expect(one == ["pg-v1"] && two == ["pg-v1"], "both see the schema, made once")
+    }
+
     @Test func aDropInsertedTwiceMakesOneJob() async throws {
         try await withTwoNodes { try await StoreConformance.checkADropInsertedTwiceMakesOneJob($0, $1) }
     }
