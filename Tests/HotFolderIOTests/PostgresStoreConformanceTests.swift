@@ -94,6 +94,20 @@ struct PostgresStoreConformanceTests {
         try await withTwoNodes { try await StoreConformance.checkReleasingEveryJobOfADropForgetsItsKey($0, $1) }
     }
 
+    @Test func aStoreURLWithASocketFolderReachesTheServer() async throws {
+        let cluster = try #require(SharedPostgresCluster.current, "the suite's cluster is running")
+        let database = "endpoint_\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try await cluster.withClient(maximumConnections: 1) { admin in
+            try await admin.query("CREATE DATABASE \(unescaped: database)")
+        }
+        let endpoint = try PostgresEndpoint(url: "postgres://\(PostgresCluster.user)@/\(database)?host=\(cluster.socketDirectory)")
+        let applied = try await PostgresStateStore.withStore(endpoint, callTimeout: .seconds(20)) { store in
+            #expect(store.target == endpoint.description)
+            return try await store.appliedMigrations()
+        }
+        #expect(applied == ["pg-v1"])
+    }
+
     @Test func aStoppedServerIsUnavailableWithinTheCallDeadline() async throws {
         let cluster = try PostgresCluster()
         defer { cluster.stop() }
