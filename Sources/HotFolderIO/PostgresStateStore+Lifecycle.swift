@@ -48,6 +48,8 @@ extension PostgresStateStore {
             if commit.from.isInFlight && !commit.to.isInFlight {
                 try await connection.query("UPDATE task SET active = false WHERE job_id = \(id) AND active", logger: self.logger)
             }
+            // Back in the queue and due now: wake idle nodes (a retry with a backoff waits for their poll instead).
+            if commit.to == .ready, commit.notBefore.map({ $0 <= now }) ?? true { try await self.announceWork(connection) }
             if commit.from != commit.to {
                 try await self.appendEvent(
                     connection, jobID: id, at: now, kind: .transition, from: commit.from, to: commit.to,

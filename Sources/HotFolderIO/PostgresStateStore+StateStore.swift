@@ -20,6 +20,7 @@ extension PostgresStateStore: StateStore {
             for job in jobs {
                 stored.append(try await self.insertJob(connection, job, dropKey: key, now: now))
             }
+            if stored.contains(where: { $0.state == .ready }) { try await self.announceWork(connection) }
             return stored
         }
     }
@@ -185,12 +186,16 @@ extension PostgresStateStore: StateStore {
     @discardableResult
     public func releaseLease(_ lease: JobLease) async throws -> Bool {
         try await call("release a lease") { connection in
+            // One statement: the job is announced to idle nodes only if the lease was released.
             try await self.execute(
                 connection,
                 """
-                UPDATE job SET lease_owner = NULL, lease_until = NULL
-                WHERE id = \(lease.jobID) AND lease_owner = \(lease.owner) AND lease_generation = \(lease.generation)
-                RETURNING id
+                WITH released AS (
+                    UPDATE job SET lease_owner = NULL, lease_until = NULL
+                    WHERE id = \(lease.jobID) AND lease_owner = \(lease.owner) AND lease_generation = \(lease.generation)
+                    RETURNING id
+                )
+                SELECT pg_notify(\(Self.workChannel), '') FROM released
                 """) == 1
         }
     }

@@ -108,12 +108,19 @@ public protocol NodeRegistry: Sendable {
     func nodes(now: Date) async throws -> [NodeStatus]
 }
 
+/// Wakes an idle node when another one makes work claimable.
+public protocol WorkWaking: Sendable {
+    /// Suspends until work is announced (true) or `timeout` passes (false). Announcements can be missed, so the
+    /// caller claims after a timeout too (the periodic poll).
+    func waitForWork(timeout: Duration) async throws -> Bool
+}
+
 /// The durable state every node shares: drops, jobs, leases, tasks and nodes.
 ///
 /// ``SQLiteStateStore`` (one node, embedded) and ``PostgresStateStore`` (several nodes) both conform, and one
 /// conformance suite checks both. Every requirement is `async throws`: PostgreSQL is reached over the network, and
 /// SQLite's blocking calls run off the cooperative threads.
-public protocol StateStore: DropRecording, JobReading, JobClaiming, LifecycleWriting, NodeRegistry {}
+public protocol StateStore: DropRecording, JobReading, JobClaiming, LifecycleWriting, NodeRegistry, WorkWaking {}
 
 extension LifecycleWriting {
     /// ``commit(_:_:lease:outputPath:task:)`` with no output path and no task change.

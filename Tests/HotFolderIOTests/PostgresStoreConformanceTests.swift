@@ -108,6 +108,53 @@ struct PostgresStoreConformanceTests {
         #expect(applied == ["pg-v1"])
     }
 
+    @Test func anInsertedDropWakesAWaitingNodeAndARefusedOneDoesNot() async throws {
+        let cluster = try #require(SharedPostgresCluster.current, "the suite's cluster is running")
+        try await withTwoNodes { a, b in
+            let started = ContinuousClock.now
+            #expect(try await b.waitForWork(timeout: .milliseconds(300)) == false, "nothing announced: a timeout")
+            #expect(ContinuousClock.now - started < .seconds(5))
+            _ = try await StoreConformance.insert(a, ["first"])
+
+            // A drop refused as a duplicate rolls back, and its announcement with it.
+            async let quiet = b.waitForWork(timeout: .seconds(2))
+            try await waitUntilSomeoneListens(cluster)
+            await #expect(throws: StateStoreError.self) { _ = try await StoreConformance.insert(a, ["first"]) }
+            #expect(try await quiet == false, "a rolled-back insert announces nothing")
+
+            async let woken = b.waitForWork(timeout: .seconds(30))
+            try await waitUntilSomeoneListens(cluster)
+            let announced = ContinuousClock.now
+            _ = try await StoreConformance.insert(a, ["second"])
+            #expect(try await woken == true)
+            #expect(ContinuousClock.now - announced < .seconds(5), "woken by the announcement, not by the timeout")
+
+            // A lease given back makes its job claimable at once: that is announced too.
+            let lease = try #require(try await a.claimQueued(node: "a", limit: 1, leaseFor: 30, now: StoreConformance.t0).first?.lease)
+            async let released = b.waitForWork(timeout: .seconds(30))
+            try await waitUntilSomeoneListens(cluster)
+            let releasedAt = ContinuousClock.now
+            #expect(try await a.releaseLease(lease))
+            #expect(try await released == true)
+            #expect(ContinuousClock.now - releasedAt < .seconds(5))
+        }
+    }
+
+    /// Returns once some session of the cluster waits on `LISTEN` (its last statement), so an announcement reaches it.
+    private func waitUntilSomeoneListens(_ cluster: PostgresCluster) async throws {
+        try await cluster.withClient(maximumConnections: 1) { admin in
+            try await poll(until: .seconds(10), "a node listens") {
+                var count = 0
+                for try await (listeners) in try await admin.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+                ).decode(Int.self) {
+                    count = listeners
+                }
+                return count > 0
+            }
+        }
+    }
+
     @Test func aStoppedServerIsUnavailableWithinTheCallDeadline() async throws {
         let cluster = try PostgresCluster()
         defer { cluster.stop() }
