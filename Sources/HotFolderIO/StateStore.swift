@@ -45,6 +45,9 @@ public protocol JobClaiming: Sendable {
 
     /// Extends `node`'s leases to `now + leaseFor` (the heartbeat); returns the ones still held, renewed. A lease
     /// missing from the answer was taken over (its generation moved on): the node must drop that job's work.
+    ///
+    /// A lease that ended but was not taken over yet is renewed: nobody else can have written the job, since a
+    /// take-over raises the generation first. Renew every third of the lease so this stays the exception.
     func renewLeases(node: String, _ leases: [JobLease], leaseFor: TimeInterval, now: Date) async throws -> [JobLease]
 
     /// Gives a lease back (the job can be claimed at once); false when it was no longer held.

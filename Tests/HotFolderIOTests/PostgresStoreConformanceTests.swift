@@ -31,6 +31,10 @@ struct PostgresStoreConformanceTests {
         }
     }
 
+    @Test func nodesRacingThroughTheLifecycleNeverWriteWithALostLease() async throws {
+        try await withTwoNodes { try await StoreConformance.checkNodesRacingThroughTheLifecycleNeverWriteWithALostLease($0, $1) }
+    }
+
     @Test func migrationsAreRecordedAndASecondStartAppliesNothing() async throws {
         try await withTwoNodes { a, b in
             #expect(try await a.appliedMigrations() == ["pg-v1"])

@@ -52,4 +52,8 @@ import Testing
     @Test func releasingEveryJobOfADropForgetsItsKey() async throws {
         try await StoreConformance.checkReleasingEveryJobOfADropForgetsItsKey(a, b)
     }
+
+    @Test func nodesRacingThroughTheLifecycleNeverWriteWithALostLease() async throws {
+        try await StoreConformance.checkNodesRacingThroughTheLifecycleNeverWriteWithALostLease(a, b)
+    }
 }
