@@ -89,8 +89,30 @@ extension SQLiteStateStore {
                     ORDER BY priority DESC, createdAt, rowid LIMIT ?
                     """),
             arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, limit])
-        let until = now.addingTimeInterval(leaseFor)
-        return try rows.map { row in
+        return try lease(db, rows, node: node, until: now.addingTimeInterval(leaseFor))
+    }
+
+    func claimDueRows(
+        _ db: Database, node: String, states: Set<JobState>, limit: Int, leaseFor: TimeInterval, now: Date
+    ) throws -> [LeasedJob] {
+        guard !states.isEmpty else { return [] }
+        let names = states.map(\.rawValue).sorted()
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT \(Self.jobColumns), job.lease_owner, job.lease_generation FROM job
+                WHERE state IN (\(databaseQuestionMarks(count: names.count)))
+                    AND nextAttemptAt IS NOT NULL AND nextAttemptAt <= ?
+                    AND (lease_until IS NULL OR lease_until < ?)
+                ORDER BY nextAttemptAt, rowid LIMIT ?
+                """,
+            arguments: StatementArguments(names) + [now.timeIntervalSince1970, now.timeIntervalSince1970, limit])
+        return try lease(db, rows, node: node, until: now.addingTimeInterval(leaseFor))
+    }
+
+    /// Leases the jobs of `rows` (``jobColumns`` then owner and generation) to `node`.
+    private func lease(_ db: Database, _ rows: [Row], node: String, until: Date) throws -> [LeasedJob] {
+        try rows.map { row in
             let job = try Self.decodeJob(row)
             let generation: Int64 = row[17]
             try db.cachedStatement(
@@ -99,6 +121,24 @@ extension SQLiteStateStore {
             return LeasedJob(
                 job: job, lease: JobLease(jobID: job.id, owner: node, generation: generation + 1, until: until),
                 previousOwner: row[16])
+        }
+    }
+
+    static func fetchTasksDue(_ db: Database, node: String, now: Date, limit: Int) throws -> [InFlightTask] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT \(taskColumns), job.state, job.name, job.lane, job.outputPath
+                    FROM job JOIN task ON task.jobId = job.id AND task.active = 1
+                    WHERE job.lease_owner = ? AND job.state IN ('submitted', 'running', 'downloading')
+                        AND (task.nextPollAt IS NULL OR task.nextPollAt <= ?)
+                    ORDER BY task.nextPollAt, task.id LIMIT ?
+                    """),
+            arguments: [node, now.timeIntervalSince1970, limit]
+        ).map { row in
+            InFlightTask(
+                task: try decodeTask(row), jobState: try state(row[15], table: "job", column: "state")!,
+                name: row[16], lane: row[17], outputPath: row[18])
         }
     }
 

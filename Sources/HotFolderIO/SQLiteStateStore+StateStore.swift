@@ -49,6 +49,22 @@ extension SQLiteStateStore: StateStore {
         }
     }
 
+    public func claimDue(
+        node: String, in states: Set<JobState>, limit: Int, leaseFor: TimeInterval, now: Date
+    ) async throws -> [LeasedJob] {
+        try await Blocking.run {
+            try self.write("claim jobs due") { db in
+                try self.claimDueRows(db, node: node, states: states, limit: limit, leaseFor: leaseFor, now: now)
+            }
+        }
+    }
+
+    public func tasksDue(node: String, now: Date, limit: Int) async throws -> [InFlightTask] {
+        try await Blocking.run {
+            try self.read("list a node's tasks due") { db in try Self.fetchTasksDue(db, node: node, now: now, limit: limit) }
+        }
+    }
+
     public func renewLeases(node: String, _ leases: [JobLease], leaseFor: TimeInterval, now: Date) async throws -> [JobLease] {
         try await Blocking.run {
             try self.write("renew leases") { db in try self.renewRows(db, node: node, leases, leaseFor: leaseFor, now: now) }

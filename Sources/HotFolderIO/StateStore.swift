@@ -43,6 +43,15 @@ public protocol JobClaiming: Sendable {
     /// was released (take-over). Each claim raises the job's lease generation.
     func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob]
 
+    /// Leases up to `limit` jobs in `states` (`held`, `uncertain`: jobs no node works on while they wait) whose
+    /// `nextAttemptAt` has come and whose lease is free, soonest first: a hold that ends or a lost task's search
+    /// is then handled by one node only. Each claim raises the job's lease generation.
+    func claimDue(node: String, in states: Set<JobState>, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob]
+
+    /// The active tasks of jobs `node` holds whose next status call or download is due at `now` (never polled
+    /// first, then soonest), at most `limit`: what the node's poller does next.
+    func tasksDue(node: String, now: Date, limit: Int) async throws -> [InFlightTask]
+
     /// Extends `node`'s leases to `now + leaseFor` (the heartbeat); returns the ones still held, renewed. A lease
     /// missing from the answer was taken over (its generation moved on): the node must drop that job's work.
     ///

@@ -35,6 +35,14 @@ struct PostgresStoreConformanceTests {
         try await withTwoNodes { try await StoreConformance.checkNodesRacingThroughTheLifecycleNeverWriteWithALostLease($0, $1) }
     }
 
+    @Test func jobsDueAreClaimedByOneNode() async throws {
+        try await withTwoNodes { try await StoreConformance.checkJobsDueAreClaimedByOneNode($0, $1) }
+    }
+
+    @Test func tasksDueAreThoseOfTheNodesJobs() async throws {
+        try await withTwoNodes { try await StoreConformance.checkTasksDueAreThoseOfTheNodesJobs($0, $1) }
+    }
+
     @Test func migrationsAreRecordedAndASecondStartAppliesNothing() async throws {
         try await withTwoNodes { a, b in
             #expect(try await a.appliedMigrations() == ["pg-v1"])

@@ -56,4 +56,12 @@ import Testing
     @Test func nodesRacingThroughTheLifecycleNeverWriteWithALostLease() async throws {
         try await StoreConformance.checkNodesRacingThroughTheLifecycleNeverWriteWithALostLease(a, b)
     }
+
+    @Test func jobsDueAreClaimedByOneNode() async throws {
+        try await StoreConformance.checkJobsDueAreClaimedByOneNode(a, b)
+    }
+
+    @Test func tasksDueAreThoseOfTheNodesJobs() async throws {
+        try await StoreConformance.checkTasksDueAreThoseOfTheNodesJobs(a, b)
+    }
 }
