@@ -10,7 +10,7 @@ extension PostgresStateStore {
     @discardableResult
     public func commit(
         _ id: UUID, _ commit: JobLifecycle.Commit, lease: JobLease?, outputPath: String?,
-        task: (@Sendable (inout StoredTask) -> Void)?
+        task: (@Sendable (inout StoredTask) -> Void)?, budget: BudgetRequest?
     ) async throws -> StoredJob {
         try SQLiteStateStore.checkLegal(id, commit)
         let now = clock()
@@ -20,7 +20,8 @@ extension PostgresStateStore {
                 throw StateStoreError.unexpectedState(job: id, expected: commit.from, actual: job.state, requested: commit.to)
             }
             if let spend = commit.spend {
-                try await self.applySpend(connection, id, lane: job.lane, spend, now: now)
+                // First, so that a cap refusing the reservation leaves nothing written.
+                try await self.applySpend(connection, id, lane: job.lane, spend, budget: budget, now: now)
             }
             job.state = commit.to
             job.counters = commit.counters
@@ -199,35 +200,5 @@ extension PostgresStateStore {
             WHERE provider = \(task.provider) AND task_id = \(task.taskID)
             """, logger: logger)
         return task
-    }
-
-    /// A commit's spend change, as SQLite records it without caps (global caps are a later step of issue 12).
-    func applySpend(
-        _ connection: PostgresConnection, _ id: UUID, lane: String, _ change: JobLifecycle.SpendChange, now: Date
-    ) async throws {
-        let seconds = now.timeIntervalSince1970
-        switch change {
-        case .reserve:
-            let open = try await rows(connection, "SELECT 1 FROM spend WHERE job_id = \(id) AND state = 'reserved'")
-            guard open.isEmpty else { return }  // a reservation made before a restart still stands
-            let period = SpendPeriod(now, calendar: Calendar.current)
-            try await connection.query(
-                """
-                INSERT INTO spend (job_id, lane, day, month, estimate, tokens, amount, state, reserved_at)
-                VALUES (\(id), \(lane), \(period.day), \(period.month), 0, 0, 0, 'reserved', \(seconds))
-                """, logger: logger)
-        case .release:
-            try await connection.query(
-                "UPDATE spend SET state = 'released', amount = 0, settled_at = \(seconds) WHERE job_id = \(id) AND state = 'reserved'",
-                logger: logger)
-        case .settle(let tokens):
-            try await connection.query(
-                """
-                UPDATE spend SET state = 'settled', settled_at = \(seconds),
-                    amount = CASE WHEN \(tokens.map(Double.init))::double precision IS NOT NULL AND tokens > 0
-                        THEN estimate * \(tokens.map(Double.init)) / tokens ELSE estimate END
-                WHERE job_id = \(id) AND state = 'reserved'
-                """, logger: logger)
-        }
     }
 }

@@ -42,6 +42,8 @@ extension PostgresStateStore {
                 "CREATE INDEX job_queue ON job (state, priority DESC, created_at)",
                 "CREATE INDEX job_lease ON job (state, lease_until)",
                 "CREATE INDEX job_lease_owner ON job (lease_owner) WHERE lease_owner IS NOT NULL",
+                "CREATE INDEX job_state_due ON job (state, next_attempt_at)",
+                "CREATE INDEX job_drop_key ON job (drop_key) WHERE drop_key IS NOT NULL",
                 """
                 CREATE TABLE input_file (
                     id bigserial PRIMARY KEY,
@@ -78,6 +80,7 @@ extension PostgresStateStore {
                 )
                 """,
                 "CREATE INDEX task_job ON task (job_id, active)",
+                "CREATE INDEX task_poll ON task (active, next_poll_at)",
                 """
                 CREATE TABLE event (
                     id bigserial PRIMARY KEY,
@@ -106,6 +109,21 @@ extension PostgresStateStore {
                 )
                 """,
                 "CREATE INDEX spend_open ON spend (job_id) WHERE state = 'reserved'",
+                "CREATE INDEX spend_day ON spend (day, lane)",
+                "CREATE INDEX spend_month ON spend (month)",
+                "CREATE TABLE budget_override (cap text PRIMARY KEY, value double precision, set_at double precision NOT NULL)",
+                """
+                CREATE TABLE budget_alert (
+                    cap text NOT NULL,
+                    period text NOT NULL,
+                    fraction double precision NOT NULL,
+                    used double precision NOT NULL,
+                    cap_limit double precision NOT NULL,
+                    at double precision NOT NULL,
+                    announced_at double precision,
+                    PRIMARY KEY (cap, period, fraction)
+                )
+                """,
                 "CREATE TABLE drop_key (key text PRIMARY KEY, inserted_at double precision NOT NULL)",
                 """
                 CREATE TABLE node (

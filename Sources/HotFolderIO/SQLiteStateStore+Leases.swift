@@ -16,6 +16,7 @@ extension SQLiteStateStore {
                 ALTER TABLE job ADD COLUMN drop_key TEXT;
                 CREATE INDEX job_lease ON job(state, lease_until);
                 CREATE INDEX job_lease_owner ON job(lease_owner) WHERE lease_owner IS NOT NULL;
+                CREATE INDEX job_drop_key ON job(drop_key) WHERE drop_key IS NOT NULL;
                 CREATE TABLE drop_key (
                     key TEXT PRIMARY KEY NOT NULL,
                     inserted_at REAL NOT NULL

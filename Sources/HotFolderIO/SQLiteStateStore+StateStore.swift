@@ -79,7 +79,7 @@ extension SQLiteStateStore: StateStore {
     @discardableResult
     public func commit(
         _ id: UUID, _ commit: JobLifecycle.Commit, lease: JobLease?, outputPath: String?,
-        task: (@Sendable (inout StoredTask) -> Void)?
+        task: (@Sendable (inout StoredTask) -> Void)?, budget: BudgetRequest?
     ) async throws -> StoredJob {
         try Self.checkLegal(id, commit)
         let now = clock()
@@ -87,7 +87,7 @@ extension SQLiteStateStore: StateStore {
             try self.write("move a job from \(commit.from) to \(commit.to)") { db in
                 // The lease first: a node that lost the job must not learn (or change) anything else about it.
                 try Self.checkLease(db, id, lease)
-                return try self.apply(db, id, commit, outputPath: outputPath, task: task, budget: nil, now: now)
+                return try self.apply(db, id, commit, outputPath: outputPath, task: task, budget: budget, now: now)
             }
         }
     }

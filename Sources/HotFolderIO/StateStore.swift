@@ -72,18 +72,22 @@ public protocol JobClaiming: Sendable {
 public protocol LifecycleWriting: Sendable {
     /// Writes one ``JobLifecycle/Commit`` in one transaction (see ``SQLiteStateStore/commit(_:_:outputPath:task:budget:)``).
     ///
+    /// A reservation (`commit.spend == .reserve`) is checked against `budget`'s caps over the spend of every node,
+    /// in the same transaction.
+    ///
     /// - Throws: ``StateStoreError/leaseLost(job:owner:generation:)`` when the lease moved on,
+    ///   ``StateStoreError/budgetHold(_:)`` when a cap refuses the reservation,
     ///   ``StateStoreError/unexpectedState(job:expected:actual:requested:)`` when the job moved on,
     ///   ``StateStoreError/illegalTransition(job:from:to:)`` when ``JobState`` forbids the move; nothing is written.
     @discardableResult
     func commit(
         _ id: UUID, _ commit: JobLifecycle.Commit, lease: JobLease?, outputPath: String?,
-        task: (@Sendable (inout StoredTask) -> Void)?
+        task: (@Sendable (inout StoredTask) -> Void)?, budget: BudgetRequest?
     ) async throws -> StoredJob
 
     /// Records the task a create call returned and moves the job from `from` to `submitted` (one transaction).
     ///
-    /// - Throws: as ``commit(_:_:lease:outputPath:task:)``, and ``StateStoreError/duplicateTask(provider:taskID:)``.
+    /// - Throws: as ``commit(_:_:lease:outputPath:task:budget:)``, and ``StateStoreError/duplicateTask(provider:taskID:)``.
     @discardableResult
     func recordTask(
         _ jobID: UUID, lease: JobLease?, provider: String, taskID: String, status: String, nextPollAt: Date?,
@@ -135,10 +139,10 @@ public protocol WorkWaking: Sendable {
 public protocol StateStore: DropRecording, JobReading, JobClaiming, LifecycleWriting, NodeRegistry, WorkWaking {}
 
 extension LifecycleWriting {
-    /// ``commit(_:_:lease:outputPath:task:)`` with no output path and no task change.
+    /// ``commit(_:_:lease:outputPath:task:budget:)`` with no output path, task change or budget.
     @discardableResult
     public func commit(_ id: UUID, _ commit: JobLifecycle.Commit, lease: JobLease?) async throws -> StoredJob {
-        try await self.commit(id, commit, lease: lease, outputPath: nil, task: nil)
+        try await self.commit(id, commit, lease: lease, outputPath: nil, task: nil, budget: nil)
     }
 
     /// ``recordTask(_:lease:provider:taskID:status:nextPollAt:from:message:)`` from `submitting`, with the default note.

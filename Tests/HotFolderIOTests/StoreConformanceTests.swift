@@ -64,4 +64,8 @@ import Testing
     @Test func tasksDueAreThoseOfTheNodesJobs() async throws {
         try await StoreConformance.checkTasksDueAreThoseOfTheNodesJobs(a, b)
     }
+
+    @Test func aDailyCapHoldsAcrossNodes() async throws {
+        try await StoreConformance.checkADailyCapHoldsAcrossNodes(a, b)
+    }
 }
