@@ -21,25 +21,20 @@ extension PostgresStateStore {
                     SELECT id, lease_owner AS previous FROM job
                     WHERE state = ANY(\(names)) AND next_attempt_at IS NOT NULL AND next_attempt_at <= \(seconds)
                         AND (lease_until IS NULL OR lease_until < \(seconds))
-                    ORDER BY next_attempt_at, id
+                    ORDER BY next_attempt_at, seq
                     LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED
                 )
                 UPDATE job SET lease_owner = \(node), lease_until = \(until.timeIntervalSince1970),
                     lease_generation = job.lease_generation + 1
                 FROM picked WHERE job.id = picked.id
-                RETURNING \(unescaped: Self.jobColumns), job.lease_generation, picked.previous
+                RETURNING \(unescaped: Self.jobColumns), job.lease_generation, picked.previous, job.seq
                 """)
             return try rows.map { row in
-                let job = try Self.decodeJob(row)
-                return LeasedJob(
-                    job: job,
-                    lease: JobLease(jobID: job.id, owner: node, generation: try row[16].decode(Int64.self), until: until),
-                    previousOwner: try row[17].decode(String?.self))
+                (claim: try Self.leasedJob(row, node: node, until: until), seq: try row[18].decode(Int64.self))
             }.sorted {
-                ($0.job.nextAttemptAt ?? .distantPast, $0.job.id.lowercasedString)
-                    < ($1.job.nextAttemptAt ?? .distantPast, $1.job.id.lowercasedString)
-            }
+                ($0.claim.job.nextAttemptAt ?? .distantPast, $0.seq) < ($1.claim.job.nextAttemptAt ?? .distantPast, $1.seq)
+            }.map(\.claim)
         }
     }
 

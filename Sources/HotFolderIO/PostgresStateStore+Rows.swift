@@ -38,6 +38,15 @@ extension PostgresStateStore {
         )
     }
 
+    /// A claimed job from a claim's `RETURNING` row: ``jobColumns``, then the new generation and the previous owner.
+    static func leasedJob(_ row: PostgresRandomAccessRow, node: String, until: Date) throws -> LeasedJob {
+        let job = try decodeJob(row)
+        return LeasedJob(
+            job: job,
+            lease: JobLease(jobID: job.id, owner: node, generation: try row[16].decode(Int64.self), until: until),
+            previousOwner: try row[17].decode(String?.self))
+    }
+
     static let taskColumns = """
         task.job_id, task.provider, task.task_id, task.status, task.progress, task.video_url, task.expires_at, \
         task.estimated_time, task.error_message, task.result_json, task.submitted_at, task.updated_at, \
@@ -78,6 +87,10 @@ extension PostgresStateStore {
     /// Locks the job and checks the writer's lease: ``StateStoreError/leaseLost(job:owner:generation:)`` unless it
     /// is still the job's, ``StateStoreError/jobNotFound(_:)`` when there is no such job.
     func lockFenced(_ connection: PostgresConnection, _ id: UUID, lease: JobLease?) async throws -> StoredJob {
+        // Another job's lease is no lease on this one, even with the same owner and generation.
+        if let lease, lease.jobID != id {
+            throw StateStoreError.leaseLost(job: id, owner: lease.owner, generation: lease.generation)
+        }
         guard let (job, owner, generation) = try await lockJob(connection, id) else {
             throw StateStoreError.jobNotFound(id)
         }

@@ -16,6 +16,8 @@ extension PostgresStateStore {
                 """
                 CREATE TABLE job (
                     id uuid PRIMARY KEY,
+                    -- The insertion order, as SQLite's rowid: equal priorities and times are claimed oldest first.
+                    seq bigserial NOT NULL,
                     name text NOT NULL,
                     lane text NOT NULL DEFAULT '',
                     state text NOT NULL,
@@ -39,7 +41,7 @@ extension PostgresStateStore {
                     lease_generation bigint NOT NULL DEFAULT 0
                 )
                 """,
-                "CREATE INDEX job_queue ON job (state, priority DESC, created_at)",
+                "CREATE INDEX job_queue ON job (state, priority DESC, created_at, seq)",
                 "CREATE INDEX job_lease ON job (state, lease_until)",
                 "CREATE INDEX job_lease_owner ON job (lease_owner) WHERE lease_owner IS NOT NULL",
                 "CREATE INDEX job_state_due ON job (state, next_attempt_at)",

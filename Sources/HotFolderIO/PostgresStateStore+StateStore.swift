@@ -137,27 +137,22 @@ extension PostgresStateStore: StateStore {
                     WHERE ((state = 'ready' AND (next_attempt_at IS NULL OR next_attempt_at <= \(seconds)))
                             OR state IN (\(unescaped: LeaseStates.working)))
                         AND (lease_until IS NULL OR lease_until < \(seconds))
-                    ORDER BY priority DESC, created_at, id
+                    ORDER BY priority DESC, created_at, seq
                     LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED
                 )
                 UPDATE job SET lease_owner = \(node), lease_until = \(until.timeIntervalSince1970),
                     lease_generation = job.lease_generation + 1
                 FROM picked WHERE job.id = picked.id
-                RETURNING \(unescaped: Self.jobColumns), job.lease_generation, picked.previous
+                RETURNING \(unescaped: Self.jobColumns), job.lease_generation, picked.previous, job.seq
                 """)
             let claimed = try rows.map { row in
-                let job = try Self.decodeJob(row)
-                return LeasedJob(
-                    job: job,
-                    lease: JobLease(jobID: job.id, owner: node, generation: try row[16].decode(Int64.self), until: until),
-                    previousOwner: try row[17].decode(String?.self))
+                (claim: try Self.leasedJob(row, node: node, until: until), seq: try row[18].decode(Int64.self))
             }
             // RETURNING has no order: give them back in the queue's.
             return claimed.sorted {
-                ($0.job.priority, $1.job.createdAt, $1.job.id.lowercasedString)
-                    > ($1.job.priority, $0.job.createdAt, $0.job.id.lowercasedString)
-            }
+                ($0.claim.job.priority, $1.claim.job.createdAt, $1.seq) > ($1.claim.job.priority, $0.claim.job.createdAt, $0.seq)
+            }.map(\.claim)
         }
     }
 

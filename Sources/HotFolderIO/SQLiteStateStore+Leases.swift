@@ -59,6 +59,10 @@ extension SQLiteStateStore {
     /// Throws ``StateStoreError/leaseLost(job:owner:generation:)`` unless `lease` is the job's current lease.
     static func checkLease(_ db: Database, _ id: UUID, _ lease: JobLease?) throws {
         guard let lease else { return }
+        // Another job's lease is no lease on this one, even with the same owner and generation.
+        guard lease.jobID == id else {
+            throw StateStoreError.leaseLost(job: id, owner: lease.owner, generation: lease.generation)
+        }
         guard
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT lease_owner, lease_generation FROM job WHERE id = ?"),

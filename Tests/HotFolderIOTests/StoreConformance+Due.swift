@@ -32,7 +32,9 @@ extension StoreConformance {
     /// A node's poller sees the due tasks of the jobs it holds, and after a take-over only the new owner does.
     static func checkTasksDueAreThoseOfTheNodesJobs(_ a: some StateStore, _ b: some StateStore) async throws {
         let jobs = try await insert(a, ["polled", "fresh"])
-        let leases = try await a.claimQueued(node: "a", limit: 2, leaseFor: leaseFor, now: t0).map(\.lease)
+        let claimed = try await a.claimQueued(node: "a", limit: 2, leaseFor: leaseFor, now: t0)
+        #expect(claimed.map(\.job.id) == jobs.map(\.id), "equal priorities and times: oldest insert first")
+        let leases = claimed.map(\.lease)
         for (job, lease) in zip(jobs, leases) { try await a.commit(job.id, move(.ready, .submitting), lease: lease) }
         try await a.recordTask(jobs[0].id, lease: leases[0], provider: "gateway", taskID: "t-polled", status: "queued", nextPollAt: at(10))
         try await a.recordTask(jobs[1].id, lease: leases[1], provider: "gateway", taskID: "t-fresh", status: "queued", nextPollAt: nil)

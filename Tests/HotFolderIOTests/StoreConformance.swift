@@ -149,6 +149,12 @@ enum StoreConformance {
             try await b.commit(job.id, move(.uploading, .submitting), lease: stale)
         }
         await #expect(throws: lost) { try await a.appendNote(job.id, "still here", lease: old) }
+        // Nor is a lease on another job, even with this job's owner and generation (a runner mixing up its jobs).
+        let other = try await insert(b, ["other-cat"])[0]
+        let otherLease = JobLease(jobID: other.id, owner: "b", generation: current.generation, until: current.until)
+        await #expect(throws: StateStoreError.leaseLost(job: job.id, owner: "b", generation: current.generation)) {
+            try await b.commit(job.id, move(.uploading, .submitting), lease: otherLease)
+        }
         #expect(try await b.job(id: job.id) == before, "nothing was written")
         #expect(try await b.events(ofJob: job.id) == history, "not even a line of history")
         #expect(try await b.lease(ofJob: job.id) == current)
