@@ -200,6 +200,35 @@ struct PostgresStoreConformanceTests {
             #expect(ContinuousClock.now - started < .seconds(10), "the call gave up by its deadline, not postgres-nio's")
         }
     }
+
+    @Test func theStoreGoesOnWhenARestartedServerReturns() async throws {
+        let cluster = try PostgresCluster()
+        defer { cluster.stop() }
+        var logger = Logger(label: "hotfolder.tests.postgres-store")
+        logger.logLevel = .critical
+        try await PostgresStateStore.withStore(
+            cluster.clientConfiguration, target: "private-socket", callTimeout: .seconds(5), clock: clock.closure,
+            logger: logger
+        ) { store in
+            let before = try await StoreConformance.insert(store, ["before"])
+            try cluster.restart()
+            // The pool's old connections died with the server: a call may fail as unavailable once, then it goes on.
+            var answered = false
+            for _ in 0..<20 where !answered {
+                do {
+                    _ = try await store.job(id: before[0].id)
+                    answered = true
+                } catch StateStoreError.unavailable {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            #expect(answered, "the store answers again after the restart")
+            #expect(try await store.job(id: before[0].id)?.name == "before", "nothing committed was lost")
+            let after = try await StoreConformance.insert(store, ["after"])
+            let claimed = try await store.claimQueued(node: "a", limit: 5, leaseFor: 30, now: StoreConformance.t0)
+            #expect(Set(claimed.map(\.job.id)) == Set((before + after).map(\.id)))
+        }
+    }
 }
 
 /// One private cluster for a whole suite: started before its first test, stopped and removed after its last.
