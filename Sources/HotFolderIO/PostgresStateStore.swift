@@ -17,6 +17,9 @@ import PostgresNIO
 /// in a long-running task (the service's task group), or use ``withStore(_:target:callTimeout:clock:logger:_:)``.
 /// Every call has its own deadline (``callTimeout``): with the server gone, postgres-nio waits ~40 s for a connection,
 /// and a node must instead learn at once that the database is ``StateStoreError/unavailable(operation:reason:)``.
+///
+/// Only the ``StateStore`` requirements exist here so far: not yet the notification outbox, the live feed, films, the
+/// upload cache, pruning, nor the dashboard's and reports' read models that ``SQLiteStateStore`` also has.
 public final class PostgresStateStore: Sendable {
     /// The connection pool.
     let client: PostgresClient
