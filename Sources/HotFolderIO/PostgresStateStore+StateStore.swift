@@ -195,6 +195,17 @@ extension PostgresStateStore: StateStore {
         }
     }
 
+    @discardableResult
+    public func releaseLeases(node: String) async throws -> Int {
+        try await transaction("release a node's leases") { connection in
+            let released = try await self.execute(
+                connection,
+                "UPDATE job SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = \(node) RETURNING id")
+            if released > 0 { try await self.announceWork(connection) }
+            return released
+        }
+    }
+
     public func registerNode(name: String, now: Date) async throws {
         let seconds = now.timeIntervalSince1970
         try await call("register a node") { connection in

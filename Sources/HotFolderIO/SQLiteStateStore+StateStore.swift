@@ -148,6 +148,17 @@ extension SQLiteStateStore: StateStore {
         }
     }
 
+    @discardableResult
+    public func releaseLeases(node: String) async throws -> Int {
+        try await Blocking.run {
+            try self.write("release a node's leases") { db in
+                try db.cachedStatement(sql: "UPDATE job SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?")
+                    .execute(arguments: [node])
+                return db.changesCount
+            }
+        }
+    }
+
     public func registerNode(name: String, now: Date) async throws {
         try await Blocking.run {
             try self.write("register a node") { db in try self.upsertNode(db, name: name, now: now, registering: true) }

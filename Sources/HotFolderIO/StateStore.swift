@@ -62,6 +62,11 @@ public protocol JobClaiming: Sendable {
     /// Gives a lease back (the job can be claimed at once); false when it was no longer held.
     @discardableResult
     func releaseLease(_ lease: JobLease) async throws -> Bool
+
+    /// Gives back every lease `node` holds (a clean stop: other nodes take its jobs over at once instead of after the
+    /// lease); returns how many. Only for a node that has stopped working on them.
+    @discardableResult
+    func releaseLeases(node: String) async throws -> Int
 }
 
 /// The state machine's writes: each one a compare-and-set on the job's state, fenced by the writer's lease.

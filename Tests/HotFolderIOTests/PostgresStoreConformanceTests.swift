@@ -47,6 +47,10 @@ struct PostgresStoreConformanceTests {
         try await withTwoNodes { try await StoreConformance.checkADailyCapHoldsAcrossNodes($0, $1) }
     }
 
+    @Test func aCleanStopGivesEveryLeaseBack() async throws {
+        try await withTwoNodes { try await StoreConformance.checkACleanStopGivesEveryLeaseBack($0, $1) }
+    }
+
     @Test func migrationsAreRecordedAndASecondStartAppliesNothing() async throws {
         try await withTwoNodes { a, b in
             #expect(try await a.appliedMigrations() == ["pg-v1"])

@@ -52,4 +52,21 @@ extension StoreConformance {
         #expect(try await b.tasksDue(node: "b", now: at(leaseFor + 1), limit: 10).map(\.task.jobID) == [moved])
         #expect(!(try await a.tasksDue(node: "a", now: at(leaseFor + 1), limit: 10).map(\.task.jobID).contains(moved)))
     }
+
+    /// A node stopping cleanly gives its jobs back: the other node takes them over at once, not after the lease.
+    static func checkACleanStopGivesEveryLeaseBack(_ a: some StateStore, _ b: some StateStore) async throws {
+        let jobs = try await insert(a, ["kept-1", "kept-2", "other"])
+        let held = try await a.claimQueued(node: "a", limit: 2, leaseFor: leaseFor, now: t0)
+        try await a.commit(held[0].job.id, move(.ready, .uploading), lease: held[0].lease)
+        #expect(try await b.claimQueued(node: "b", limit: 1, leaseFor: leaseFor, now: at(1)).map(\.job.id) == [jobs[2].id])
+        #expect(try await a.releaseLeases(node: "a") == 2)
+        #expect(try await a.releaseLeases(node: "a") == 0)
+        #expect(try await b.lease(ofJob: jobs[2].id)?.owner == "b", "another node's lease is not touched")
+        let taken = try await b.claimQueued(node: "b", limit: 5, leaseFor: leaseFor, now: at(2))
+        #expect(Set(taken.map(\.job.id)) == Set(held.map(\.job.id)), "taken over at once")
+        #expect(taken.allSatisfy { $0.previousOwner == nil }, "released, not expired")
+        await #expect(throws: StateStoreError.self) {
+            try await a.commit(held[0].job.id, move(.uploading, .submitting), lease: held[0].lease)
+        }
+    }
 }

@@ -68,4 +68,8 @@ import Testing
     @Test func aDailyCapHoldsAcrossNodes() async throws {
         try await StoreConformance.checkADailyCapHoldsAcrossNodes(a, b)
     }
+
+    @Test func aCleanStopGivesEveryLeaseBack() async throws {
+        try await StoreConformance.checkACleanStopGivesEveryLeaseBack(a, b)
+    }
 }
