@@ -201,7 +201,7 @@ struct PostgresStoreConformanceTests {
                 #expect(operation == "claim jobs")
                 #expect(!error.description.localizedCaseInsensitiveContains("password"))
             }
-            #expect(ContinuousClock.now - started < .seconds(10), "the call gave up by its deadline, not postgres-nio's")
+            #expect(ContinuousClock.now - started < .seconds(20), "the call gave up by its deadline, not postgres-nio's ~40 s")
         }
     }
 
