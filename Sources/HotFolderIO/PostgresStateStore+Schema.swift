@@ -153,7 +153,8 @@ extension PostgresStateStore {
             }
         }
         for migration in Self.migrations {
-            try await transaction("apply migration \(migration.name)") { connection in
+            // Its own deadline: a schema change may wait for another node's migration or take long on a busy server.
+            try await transaction("apply migration \(migration.name)", timeout: max(callTimeout, .seconds(120))) { connection in
                 try await connection.query("LOCK TABLE hotfolder_migration IN EXCLUSIVE MODE", logger: self.logger)
                 let applied = try await self.rows(
                     connection, "SELECT 1 FROM hotfolder_migration WHERE name = \(migration.name)")

@@ -72,9 +72,11 @@ public final class PostgresStateStore: Sendable {
 
     /// Runs `body` with a connection under the call's deadline, mapping errors to ``StateStoreError``.
     @discardableResult
-    func call<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func call<T: Sendable>(
+        _ operation: String, timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         do {
-            return try await CallDeadline.run(callTimeout, operation: operation) {
+            return try await CallDeadline.run(timeout ?? callTimeout, operation: operation) {
                 try await self.client.withConnection { connection in try await body(connection) }
             }
         } catch {
@@ -85,9 +87,9 @@ public final class PostgresStateStore: Sendable {
     /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, rolled back when it throws) under the call's deadline.
     @discardableResult
     func transaction<T: Sendable>(
-        _ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        _ operation: String, timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await call(operation) { connection in
+        try await call(operation, timeout: timeout) { connection in
             try await connection.query("BEGIN", logger: self.logger)
             do {
                 let result = try await body(connection)
