@@ -26,7 +26,7 @@ let package = Package(
         // The dashboard's /metrics: counters, gauges and histograms in the Prometheus text format.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        // PostgreSQL for several nodes on one inbox (issue 12); for now only the tests' private cluster uses it.
+        // PostgreSQL for several nodes on one inbox (issue 12): PostgresStateStore and the tests' private cluster.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
@@ -59,6 +59,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                // PostgresStateStore: several nodes on one inbox (issue 12).
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         // A local server speaking the Seedance gateway and Ark protocols, for tests, benchmarks and the demo.

@@ -15,55 +15,60 @@ extension SQLiteStateStore {
     public func insertJobs(_ jobs: [NewJob], films: [NewFilm] = []) throws -> [StoredJob] {
         let now = clock()
         return try write("insert jobs") { db in
-            for film in films { try Self.insertFilm(db, film, now: now) }
-            let insertJob = try db.cachedStatement(
-                sql: """
-                    INSERT INTO job (id, name, lane, state, priority, createdAt, updatedAt, specJSON, attempts, failureMessage,
-                        specVersion, pendingDisposal, filmId, reuseKey, outputPath)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
-                    """)
-            let insertInput = try db.cachedStatement(
-                sql: """
-                    INSERT INTO inputFile (jobId, path, device, inode, size, mtimeNs, sha256)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """)
-            var stored: [StoredJob] = []
-            stored.reserveCapacity(jobs.count)
-            for job in jobs {
-                let id = job.id.lowercasedString
-                let message = job.state == .invalid || job.state == .failed ? job.message : nil
-                // An invalid drop's files go to failed/ next, a reused clip's to the archive; if the service stops
-                // first, the next start does it.
-                let disposal: JobLifecycle.InputDisposal? = job.state == .invalid ? .failed : job.state == .done ? .archive : nil
-                do {
-                    try insertJob.execute(arguments: [
-                        id, job.name, job.lane, job.state.rawValue, job.priority, now.timeIntervalSince1970,
-                        now.timeIntervalSince1970, job.specJSON, message, NewJob.currentSpecVersion, disposal?.rawValue,
-                        job.filmID?.lowercasedString, job.reuseKey, job.reusedOutput,
-                    ])
-                } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-                    throw StateStoreError.duplicateJob(job.id)
-                }
-                for input in job.inputs {
-                    try insertInput.execute(arguments: [
-                        id, input.path, Int64(bitPattern: input.identity.device),
-                        Int64(bitPattern: input.identity.inode), input.identity.size, input.identity.mtimeNs,
-                        input.sha256,
-                    ])
-                }
-                try appendEvent(db, jobID: id, at: now, kind: .created, from: nil, to: job.state, message: job.message)
-                let new = StoredJob(
-                    id: job.id, name: job.name, lane: job.lane, state: job.state, failureCategory: nil,
-                    failureMessage: message, priority: job.priority, createdAt: now, updatedAt: now,
-                    specJSON: job.specJSON, attempts: 0, nextAttemptAt: nil, outputPath: job.reusedOutput,
-                    pendingDisposal: disposal)
-                // An invalid drop is a job.failed (category `invalid`) for the targets that want it.
-                if job.state == .invalid { try enqueueJobNotification(db, new, to: .invalid, now: now) }
-                publishJobChange(db, new)
-                stored.append(new)
-            }
-            return stored
+            try insertJobRows(db, jobs, films: films, now: now)
         }
+    }
+
+    /// Inserts jobs, their inputs, films and `created` events inside the caller's transaction.
+    func insertJobRows(_ db: Database, _ jobs: [NewJob], films: [NewFilm], now: Date) throws -> [StoredJob] {
+        for film in films { try Self.insertFilm(db, film, now: now) }
+        let insertJob = try db.cachedStatement(
+            sql: """
+                INSERT INTO job (id, name, lane, state, priority, createdAt, updatedAt, specJSON, attempts, failureMessage,
+                    specVersion, pendingDisposal, filmId, reuseKey, outputPath)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
+                """)
+        let insertInput = try db.cachedStatement(
+            sql: """
+                INSERT INTO inputFile (jobId, path, device, inode, size, mtimeNs, sha256)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+        var stored: [StoredJob] = []
+        stored.reserveCapacity(jobs.count)
+        for job in jobs {
+            let id = job.id.lowercasedString
+            let message = job.state == .invalid || job.state == .failed ? job.message : nil
+            // An invalid drop's files go to failed/ next, a reused clip's to the archive; if the service stops
+            // first, the next start does it.
+            let disposal: JobLifecycle.InputDisposal? = job.state == .invalid ? .failed : job.state == .done ? .archive : nil
+            do {
+                try insertJob.execute(arguments: [
+                    id, job.name, job.lane, job.state.rawValue, job.priority, now.timeIntervalSince1970,
+                    now.timeIntervalSince1970, job.specJSON, message, NewJob.currentSpecVersion, disposal?.rawValue,
+                    job.filmID?.lowercasedString, job.reuseKey, job.reusedOutput,
+                ])
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                throw StateStoreError.duplicateJob(job.id)
+            }
+            for input in job.inputs {
+                try insertInput.execute(arguments: [
+                    id, input.path, Int64(bitPattern: input.identity.device),
+                    Int64(bitPattern: input.identity.inode), input.identity.size, input.identity.mtimeNs,
+                    input.sha256,
+                ])
+            }
+            try appendEvent(db, jobID: id, at: now, kind: .created, from: nil, to: job.state, message: job.message)
+            let new = StoredJob(
+                id: job.id, name: job.name, lane: job.lane, state: job.state, failureCategory: nil,
+                failureMessage: message, priority: job.priority, createdAt: now, updatedAt: now,
+                specJSON: job.specJSON, attempts: 0, nextAttemptAt: nil, outputPath: job.reusedOutput,
+                pendingDisposal: disposal)
+            // An invalid drop is a job.failed (category `invalid`) for the targets that want it.
+            if job.state == .invalid { try enqueueJobNotification(db, new, to: .invalid, now: now) }
+            publishJobChange(db, new)
+            stored.append(new)
+        }
+        return stored
     }
 
     /// The job with this id, or nil.

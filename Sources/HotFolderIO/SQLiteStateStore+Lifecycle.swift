@@ -45,7 +45,7 @@ extension SQLiteStateStore {
         }
     }
 
-    private func apply(
+    func apply(
         _ db: Database, _ id: UUID, _ commit: JobLifecycle.Commit, outputPath: String?,
         task: (@Sendable (inout StoredTask) -> Void)?, budget: BudgetRequest?, now: Date
     ) throws -> StoredJob {
@@ -104,23 +104,28 @@ extension SQLiteStateStore {
     public func finishDisposal(_ id: UUID, folder: String?, release: Bool, movedInputs: [String: String] = [:]) throws {
         let now = clock()
         try write("record where a job's inputs went") { db in
-            guard var job = try Self.fetchJob(db, id) else { throw StateStoreError.jobNotFound(id) }
-            let state = job.state
-            job.pendingDisposal = nil
-            if let folder { job.outputPath = folder }
-            job.updatedAt = now
-            try Self.saveJob(db, job, expectedState: state)
-            if release {
-                try db.cachedStatement(sql: "UPDATE inputFile SET device = -1, inode = -1 WHERE jobId = ?")
-                    .execute(arguments: [id.lowercasedString])
-            }
-            for (path, destination) in movedInputs.sorted(by: { $0.key < $1.key }) {
-                try db.cachedStatement(sql: "UPDATE inputFile SET movedTo = ? WHERE jobId = ? AND path = ?")
-                    .execute(arguments: [destination, id.lowercasedString, path])
-            }
-            if let folder {
-                try appendEvent(db, jobID: id.lowercasedString, at: now, kind: .update, from: nil, to: nil, message: "inputs moved to \(folder)")
-            }
+            try disposalRows(db, id, folder: folder, release: release, movedInputs: movedInputs, now: now)
+        }
+    }
+
+    /// ``finishDisposal(_:folder:release:movedInputs:)`` inside the caller's transaction.
+    func disposalRows(_ db: Database, _ id: UUID, folder: String?, release: Bool, movedInputs: [String: String], now: Date) throws {
+        guard var job = try Self.fetchJob(db, id) else { throw StateStoreError.jobNotFound(id) }
+        let state = job.state
+        job.pendingDisposal = nil
+        if let folder { job.outputPath = folder }
+        job.updatedAt = now
+        try Self.saveJob(db, job, expectedState: state)
+        if release {
+            try db.cachedStatement(sql: "UPDATE inputFile SET device = -1, inode = -1 WHERE jobId = ?")
+                .execute(arguments: [id.lowercasedString])
+        }
+        for (path, destination) in movedInputs.sorted(by: { $0.key < $1.key }) {
+            try db.cachedStatement(sql: "UPDATE inputFile SET movedTo = ? WHERE jobId = ? AND path = ?")
+                .execute(arguments: [destination, id.lowercasedString, path])
+        }
+        if let folder {
+            try appendEvent(db, jobID: id.lowercasedString, at: now, kind: .update, from: nil, to: nil, message: "inputs moved to \(folder)")
         }
     }
 

@@ -197,6 +197,9 @@ extension SQLiteStateStore {
             // profiling the burst with a dashboard connected). One full index serves all of them.
             try db.execute(sql: "CREATE INDEX spend_job ON spend(jobId); DROP INDEX spend_open")
         }
+        migrator.registerMigration("v5-lease") { db in
+            try SQLiteStateStore.registerLeaseTables(db)
+        }
         return migrator
     }
 }

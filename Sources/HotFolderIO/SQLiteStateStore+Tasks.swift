@@ -41,7 +41,7 @@ extension SQLiteStateStore {
         }
     }
 
-    private func insertTask(
+    func insertTask(
         _ db: Database, _ jobID: UUID, provider: String, taskID: String, status: String, nextPollAt: Date?,
         from: JobState, message: String?, now: Date
     ) throws -> StoredTask {

@@ -20,12 +20,20 @@ public enum StateStoreError: Error, Sendable, Hashable, CustomStringConvertible 
     case duplicateTask(provider: String, taskID: String)
     /// A stored value could not be read back.
     case corruptRow(table: String, column: String, value: String)
-    /// SQLite reported an error.
+    /// The database reported an error.
     case database(operation: String, path: String, reason: String)
     /// A budget cap refused the reservation the commit asked for: nothing was written; the job must be held.
     case budgetHold(BudgetHold)
     /// A job list's `cursor` is not one this store handed out.
     case badCursor(String)
+    /// These files were registered as a drop already (by another node, or an earlier pass): no job was made.
+    case duplicateDrop(key: String)
+    /// The writer's lease on the job was taken over (or released): it must drop the job's work. Nothing was written.
+    case leaseLost(job: UUID, owner: String, generation: Int64)
+    /// The database could not be reached, or did not answer in time. A write's outcome is unknown: it may still
+    /// commit after the call gave up, so the caller treats the job as not known (reads it again once the database
+    /// answers; its lease fences a write that lands late). `reason` never holds a password.
+    case unavailable(operation: String, reason: String)
 
     /// The error as one sentence.
     public var description: String {
@@ -52,6 +60,12 @@ public enum StateStoreError: Error, Sendable, Hashable, CustomStringConvertible 
             "Held: \(hold.reason)."
         case .badCursor:
             "The cursor is not one a job list returned; start again without one."
+        case .duplicateDrop(let key):
+            "These files were registered as a drop already (key \(key.prefix(12))), so no second job was made."
+        case .leaseLost(let job, let owner, let generation):
+            "Job \(job.lowercasedString) is no longer leased to \(owner) (generation \(generation)): another node took it over."
+        case .unavailable(let operation, let reason):
+            "The state database is unavailable, so it could not \(operation): \(reason)."
         }
     }
 }

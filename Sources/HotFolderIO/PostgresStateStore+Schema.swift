@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import PostgresNIO
+
+extension PostgresStateStore {
+    /// The schema's migrations, oldest first, each a list of single statements (the extended query protocol runs one
+    /// statement per query). Never edit a shipped migration: add a new one. Applied ones are named in
+    /// `hotfolder_migration`.
+    ///
+    /// Times are `double precision` seconds since 1970 (UTC), as in SQLite; ids are `uuid`; states are ``JobState``
+    /// raw values; names are those of SQLite's tables, in snake case.
+    static let migrations: [(name: String, statements: [String])] = [
+        (
+            "pg-v1",
+            [
+                """
+                CREATE TABLE job (
+                    id uuid PRIMARY KEY,
+                    -- The insertion order, as SQLite's rowid: equal priorities and times are claimed oldest first.
+                    seq bigserial NOT NULL,
+                    name text NOT NULL,
+                    lane text NOT NULL DEFAULT '',
+                    state text NOT NULL,
+                    failure_category text,
+                    failure_message text,
+                    priority bigint NOT NULL DEFAULT 0,
+                    created_at double precision NOT NULL,
+                    updated_at double precision NOT NULL,
+                    spec_json bytea NOT NULL,
+                    attempts bigint NOT NULL DEFAULT 0,
+                    next_attempt_at double precision,
+                    output_path text,
+                    counters text,
+                    pending_disposal text,
+                    spec_version bigint NOT NULL DEFAULT 1,
+                    film_id uuid,
+                    reuse_key text,
+                    drop_key text,
+                    lease_owner text,
+                    lease_until double precision,
+                    lease_generation bigint NOT NULL DEFAULT 0
+                )
+                """,
+                "CREATE INDEX job_queue ON job (state, priority DESC, created_at, seq)",
+                "CREATE INDEX job_lease ON job (state, lease_until)",
+                "CREATE INDEX job_lease_owner ON job (lease_owner) WHERE lease_owner IS NOT NULL",
+                "CREATE INDEX job_state_due ON job (state, next_attempt_at)",
+                "CREATE INDEX job_drop_key ON job (drop_key) WHERE drop_key IS NOT NULL",
+                """
+                CREATE TABLE input_file (
+                    id bigserial PRIMARY KEY,
+                    job_id uuid NOT NULL REFERENCES job (id) ON DELETE CASCADE,
+                    path text NOT NULL,
+                    device bigint NOT NULL,
+                    inode bigint NOT NULL,
+                    size bigint NOT NULL,
+                    mtime_ns bigint NOT NULL,
+                    sha256 text NOT NULL,
+                    moved_to text
+                )
+                """,
+                "CREATE INDEX input_file_job ON input_file (job_id)",
+                """
+                CREATE TABLE task (
+                    id bigserial PRIMARY KEY,
+                    job_id uuid NOT NULL REFERENCES job (id) ON DELETE CASCADE,
+                    provider text NOT NULL,
+                    task_id text NOT NULL,
+                    status text NOT NULL,
+                    progress bigint,
+                    video_url text,
+                    expires_at double precision,
+                    estimated_time bigint,
+                    error_message text,
+                    result_json bytea,
+                    submitted_at double precision NOT NULL,
+                    updated_at double precision NOT NULL,
+                    poll_count bigint NOT NULL DEFAULT 0,
+                    next_poll_at double precision,
+                    active boolean NOT NULL DEFAULT true,
+                    UNIQUE (provider, task_id)
+                )
+                """,
+                "CREATE INDEX task_job ON task (job_id, active)",
+                "CREATE INDEX task_poll ON task (active, next_poll_at)",
+                """
+                CREATE TABLE event (
+                    id bigserial PRIMARY KEY,
+                    job_id uuid NOT NULL REFERENCES job (id) ON DELETE CASCADE,
+                    at double precision NOT NULL,
+                    kind text NOT NULL,
+                    from_state text,
+                    to_state text,
+                    message text
+                )
+                """,
+                "CREATE INDEX event_job ON event (job_id, id)",
+                """
+                CREATE TABLE spend (
+                    id bigserial PRIMARY KEY,
+                    job_id uuid NOT NULL REFERENCES job (id) ON DELETE CASCADE,
+                    lane text NOT NULL,
+                    day text NOT NULL,
+                    month text NOT NULL,
+                    estimate double precision NOT NULL,
+                    tokens bigint NOT NULL,
+                    amount double precision NOT NULL,
+                    state text NOT NULL,
+                    reserved_at double precision NOT NULL,
+                    settled_at double precision
+                )
+                """,
+                "CREATE INDEX spend_job ON spend (job_id)",  // every lookup of a job's spend, and the cascade from job
+                "CREATE INDEX spend_day ON spend (day, lane)",
+                "CREATE INDEX spend_month ON spend (month)",
+                "CREATE TABLE budget_override (cap text PRIMARY KEY, value double precision, set_at double precision NOT NULL)",
+                """
+                CREATE TABLE budget_alert (
+                    cap text NOT NULL,
+                    period text NOT NULL,
+                    fraction double precision NOT NULL,
+                    used double precision NOT NULL,
+                    cap_limit double precision NOT NULL,
+                    at double precision NOT NULL,
+                    announced_at double precision,
+                    PRIMARY KEY (cap, period, fraction)
+                )
+                """,
+                "CREATE TABLE drop_key (key text PRIMARY KEY, inserted_at double precision NOT NULL)",
+                """
+                CREATE TABLE node (
+                    name text PRIMARY KEY,
+                    registered_at double precision NOT NULL,
+                    last_heartbeat double precision NOT NULL
+                )
+                """,
+            ]
+        )
+    ]
+
+    /// Creates or upgrades the schema; safe when several nodes start at once (the migration table is locked for
+    /// the length of each migration's transaction: a lock that ends with it, unlike a session advisory lock).
+    public func migrate() async throws {
+        let now = clock().timeIntervalSince1970
+        try await call("create the migration table") { connection in
+            do {
+                try await connection.query(
+                    "CREATE TABLE IF NOT EXISTS hotfolder_migration (name text PRIMARY KEY, applied_at double precision NOT NULL)",
+                    logger: self.logger)
+            } catch where ["23505", "42P07", "42710"].contains(Self.sqlState(error)) {
+                // Another node created it between our check and our create (the race shows as any of the three:
+                // unique_violation on the catalog, duplicate_table, duplicate_object for its row type).
+            }
+        }
+        for migration in Self.migrations {
+            // Its own deadline: a schema change may wait for another node's migration or take long on a busy server.
+            try await transaction("apply migration \(migration.name)", timeout: max(callTimeout, .seconds(120))) { connection in
+                try await connection.query("LOCK TABLE hotfolder_migration IN EXCLUSIVE MODE", logger: self.logger)
+                let applied = try await self.rows(
+                    connection, "SELECT 1 FROM hotfolder_migration WHERE name = \(migration.name)")
+                guard applied.isEmpty else { return }
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                }
+                try await connection.query(
+                    "INSERT INTO hotfolder_migration (name, applied_at) VALUES (\(migration.name), \(now))",
+                    logger: self.logger)
+            }
+        }
+    }
+
+    /// The names of the migrations applied so far, oldest first.
+    public func appliedMigrations() async throws -> [String] {
+        try await call("read the migrations") { connection in
+            try await self.rows(connection, "SELECT name FROM hotfolder_migration ORDER BY applied_at, name")
+                .map { try $0[0].decode(String.self) }
+        }
+    }
+}

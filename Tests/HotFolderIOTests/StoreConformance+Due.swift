@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderCore
+import HotFolderIO
+import Testing
+
+extension StoreConformance {
+    /// A held or uncertain job whose time has come is leased to one node only; before its time, to none.
+    static func checkJobsDueAreClaimedByOneNode(_ a: some StateStore, _ b: some StateStore) async throws {
+        let jobs = try await insert(a, ["held", "lost", "queued"])
+        var held = move(.ready, .held)
+        held.failure = .init(category: "held", message: "window closed")
+        held.notBefore = at(100)
+        try await a.commit(jobs[0].id, held, lease: nil)
+        try await a.commit(jobs[1].id, move(.ready, .submitting), lease: nil)
+        var uncertain = move(.submitting, .uncertain)
+        uncertain.notBefore = at(50)
+        try await a.commit(jobs[1].id, uncertain, lease: nil)
+
+        #expect(try await b.claimDue(node: "b", in: [.held, .uncertain], limit: 10, leaseFor: leaseFor, now: at(49)).isEmpty)
+        async let viaA = a.claimDue(node: "a", in: [.held, .uncertain], limit: 10, leaseFor: leaseFor, now: at(100))
+        async let viaB = b.claimDue(node: "b", in: [.held, .uncertain], limit: 10, leaseFor: leaseFor, now: at(100))
+        let (fromA, fromB) = try await (viaA, viaB)
+        let claimed = (fromA + fromB).map(\.job.id)
+        #expect(Set(claimed) == [jobs[0].id, jobs[1].id] && claimed.count == 2, "each due job once, the queued one not")
+        let soonestFirst = fromA.count == 2 ? fromA : fromB.count == 2 ? fromB : []
+        if !soonestFirst.isEmpty { #expect(soonestFirst.map(\.job.id) == [jobs[1].id, jobs[0].id]) }
+        #expect(try await a.claimDue(node: "a", in: [.uncertain], limit: 10, leaseFor: leaseFor, now: at(101)).isEmpty)
+        #expect(try await a.claimDue(node: "a", in: [], limit: 10, leaseFor: leaseFor, now: at(101)).isEmpty)
+    }
+
+    /// A node's poller sees the due tasks of the jobs it holds, and after a take-over only the new owner does.
+    static func checkTasksDueAreThoseOfTheNodesJobs(_ a: some StateStore, _ b: some StateStore) async throws {
+        let jobs = try await insert(a, ["polled", "fresh"])
+        let claimed = try await a.claimQueued(node: "a", limit: 2, leaseFor: leaseFor, now: t0)
+        #expect(claimed.map(\.job.id) == jobs.map(\.id), "equal priorities and times: oldest insert first")
+        let leases = claimed.map(\.lease)
+        for (job, lease) in zip(jobs, leases) { try await a.commit(job.id, move(.ready, .submitting), lease: lease) }
+        try await a.recordTask(jobs[0].id, lease: leases[0], provider: "gateway", taskID: "t-polled", status: "queued", nextPollAt: at(10))
+        try await a.recordTask(jobs[1].id, lease: leases[1], provider: "gateway", taskID: "t-fresh", status: "queued", nextPollAt: nil)
+
+        #expect(try await a.tasksDue(node: "a", now: at(9), limit: 10).map(\.task.taskID) == ["t-fresh"], "never polled first")
+        let due = try await a.tasksDue(node: "a", now: at(10), limit: 10)
+        #expect(due.map(\.task.taskID) == ["t-fresh", "t-polled"])
+        #expect(due.first?.jobState == .submitted && due.first?.name == "fresh")
+        #expect(try await a.tasksDue(node: "a", now: at(10), limit: 1).count == 1)
+        #expect(try await b.tasksDue(node: "b", now: at(10), limit: 10).isEmpty, "b holds none of them")
+
+        let taken = try await b.claimQueued(node: "b", limit: 1, leaseFor: leaseFor, now: at(leaseFor + 1))
+        #expect(taken.first?.isTakeOver == true)
+        let moved = try #require(taken.first?.job.id)
+        #expect(try await b.tasksDue(node: "b", now: at(leaseFor + 1), limit: 10).map(\.task.jobID) == [moved])
+        #expect(!(try await a.tasksDue(node: "a", now: at(leaseFor + 1), limit: 10).map(\.task.jobID).contains(moved)))
+    }
+
+    /// A node stopping cleanly gives its jobs back: the other node takes them over at once, not after the lease.
+    static func checkACleanStopGivesEveryLeaseBack(_ a: some StateStore, _ b: some StateStore) async throws {
+        let jobs = try await insert(a, ["kept-1", "kept-2", "other"])
+        let held = try await a.claimQueued(node: "a", limit: 2, leaseFor: leaseFor, now: t0)
+        try await a.commit(held[0].job.id, move(.ready, .uploading), lease: held[0].lease)
+        #expect(try await b.claimQueued(node: "b", limit: 1, leaseFor: leaseFor, now: at(1)).map(\.job.id) == [jobs[2].id])
+        #expect(try await a.releaseLeases(node: "a") == 2)
+        #expect(try await a.releaseLeases(node: "a") == 0)
+        #expect(try await b.lease(ofJob: jobs[2].id)?.owner == "b", "another node's lease is not touched")
+        let taken = try await b.claimQueued(node: "b", limit: 5, leaseFor: leaseFor, now: at(2))
+        #expect(Set(taken.map(\.job.id)) == Set(held.map(\.job.id)), "taken over at once")
+        #expect(taken.allSatisfy { $0.previousOwner == nil }, "released, not expired")
+        await #expect(throws: StateStoreError.self) {
+            try await a.commit(held[0].job.id, move(.uploading, .submitting), lease: held[0].lease)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import HotFolderIO
+import Testing
+
+/// The conformance checks (StoreConformance.swift) against SQLite: two stores opened on one database file stand for
+/// two nodes (SQLite serialises their writes; the lease columns behave as on PostgreSQL).
+@Suite struct StoreConformanceTests {
+    let directory: TemporaryDirectory
+    let clock = TestClock(StoreConformance.t0)
+    let a: SQLiteStateStore
+    let b: SQLiteStateStore
+
+    init() throws {
+        directory = try TemporaryDirectory("store-conformance")
+        a = try SQLiteStateStore(directory: directory.file("state"), clock: clock.closure)
+        b = try SQLiteStateStore(directory: directory.file("state"), clock: clock.closure)
+    }
+
+    @Test func aDropInsertedTwiceMakesOneJob() async throws {
+        try await StoreConformance.checkADropInsertedTwiceMakesOneJob(a, b)
+    }
+
+    @Test func concurrentClaimsAreDisjointAndComplete() async throws {
+        try await StoreConformance.checkConcurrentClaimsAreDisjointAndComplete(a, b)
+    }
+
+    @Test func anExpiredLeaseIsTakenOver() async throws {
+        try await StoreConformance.checkAnExpiredLeaseIsTakenOver(a, b)
+    }
+
+    @Test func aCommitWithAnOldGenerationFailsAndChangesNothing() async throws {
+        try await StoreConformance.checkACommitWithAnOldGenerationFailsAndChangesNothing(a, b)
+    }
+
+    @Test func taskWritesAreFenced() async throws {
+        try await StoreConformance.checkTaskWritesAreFenced(a, b)
+    }
+
+    @Test func aHeartbeatRenewsOnlyHeldJobs() async throws {
+        try await StoreConformance.checkAHeartbeatRenewsOnlyHeldJobs(a, b)
+    }
+
+    @Test func theCommitStillRejectsAWrongFromState() async throws {
+        try await StoreConformance.checkTheCommitStillRejectsAWrongFromState(a, b)
+    }
+
+    @Test func theNodesListShowsBothNodesWithJobsHeld() async throws {
+        try await StoreConformance.checkTheNodesListShowsBothNodesWithJobsHeld(a, b)
+    }
+
+    @Test func releasingEveryJobOfADropForgetsItsKey() async throws {
+        try await StoreConformance.checkReleasingEveryJobOfADropForgetsItsKey(a, b)
+    }
+
+    @Test func nodesRacingThroughTheLifecycleNeverWriteWithALostLease() async throws {
+        try await StoreConformance.checkNodesRacingThroughTheLifecycleNeverWriteWithALostLease(a, b)
+    }
+
+    @Test func jobsDueAreClaimedByOneNode() async throws {
+        try await StoreConformance.checkJobsDueAreClaimedByOneNode(a, b)
+    }
+
+    @Test func tasksDueAreThoseOfTheNodesJobs() async throws {
+        try await StoreConformance.checkTasksDueAreThoseOfTheNodesJobs(a, b)
+    }
+
+    @Test func aDailyCapHoldsAcrossNodes() async throws {
+        try await StoreConformance.checkADailyCapHoldsAcrossNodes(a, b)
+    }
+
+    @Test func aCleanStopGivesEveryLeaseBack() async throws {
+        try await StoreConformance.checkACleanStopGivesEveryLeaseBack(a, b)
+    }
+}
