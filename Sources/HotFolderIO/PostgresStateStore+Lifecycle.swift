@@ -5,7 +5,8 @@ import PostgresNIO
 
 // The state machine's writes, with the semantics of SQLiteStateStore+Lifecycle.swift and +Tasks.swift: the job row is
 // locked (`FOR UPDATE`) first, then the lease and the state are compared, then everything is written in the same
-// transaction. Notifications and the live feed are not written here yet (issue 12's later steps).
+// transaction, with the job event for every notification target that wants it (PostgresStateStore+AfterCommit.swift).
+// This node's live feed hears of the change once the transaction has committed.
 extension PostgresStateStore {
     @discardableResult
     public func commit(
@@ -14,7 +15,8 @@ extension PostgresStateStore {
     ) async throws -> StoredJob {
         try SQLiteStateStore.checkLegal(id, commit)
         let now = clock()
-        return try await transaction("move a job from \(commit.from) to \(commit.to)") { connection in
+        let routing = notificationRouting.current
+        let (job, after) = try await transaction("move a job from \(commit.from) to \(commit.to)") { connection in
             var job = try await self.lockFenced(connection, id, lease: lease)
             guard job.state == commit.from else {
                 throw StateStoreError.unexpectedState(job: id, expected: commit.from, actual: job.state, requested: commit.to)
@@ -58,8 +60,15 @@ extension PostgresStateStore {
             } else if !commit.message.isEmpty {
                 try await self.appendEvent(connection, jobID: id, at: now, kind: .update, from: nil, to: nil, message: commit.message)
             }
-            return job
+            var after = AfterCommit()
+            if commit.from != commit.to {
+                // job.done/failed/uncertain/held for the targets that want it, as SQLite's commit writes them.
+                try await self.enqueueJobNotification(connection, job, to: commit.to, now: now, routing: routing, into: &after)
+            }
+            return (job, after)
         }
+        announce(after, routing)
+        return job
     }
 
     @discardableResult

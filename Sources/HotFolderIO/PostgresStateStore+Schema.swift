@@ -46,6 +46,11 @@ extension PostgresStateStore {
                 "CREATE INDEX job_lease_owner ON job (lease_owner) WHERE lease_owner IS NOT NULL",
                 "CREATE INDEX job_state_due ON job (state, next_attempt_at)",
                 "CREATE INDEX job_drop_key ON job (drop_key) WHERE drop_key IS NOT NULL",
+                // History pruning reads finished jobs oldest first, only those older than its cutoff.
+                """
+                CREATE INDEX job_finished ON job (updated_at)
+                WHERE state IN ('done', 'invalid', 'failed', 'cancelled') AND pending_disposal IS NULL
+                """,
                 """
                 CREATE TABLE input_file (
                     id bigserial PRIMARY KEY,
@@ -127,6 +132,28 @@ extension PostgresStateStore {
                 )
                 """,
                 "CREATE TABLE drop_key (key text PRIMARY KEY, inserted_at double precision NOT NULL)",
+                // The notification outbox (SQLite's v3-notifications): one row per event and target, pending while
+                // next_attempt_at is set (then it is also the end of a claim's lease); delivered_at or abandoned_at
+                // says how it ended. No foreign key to job: a delivery outlives the job's pruned history.
+                """
+                CREATE TABLE notification (
+                    id bigserial PRIMARY KEY,
+                    event_id text NOT NULL,
+                    type text NOT NULL,
+                    target text NOT NULL,
+                    label text NOT NULL,
+                    body bytea NOT NULL,
+                    created_at double precision NOT NULL,
+                    attempts bigint NOT NULL DEFAULT 0,
+                    next_attempt_at double precision,
+                    delivered_at double precision,
+                    abandoned_at double precision,
+                    last_error text,
+                    UNIQUE (event_id, target)
+                )
+                """,
+                "CREATE INDEX notification_pending ON notification (target, id) WHERE next_attempt_at IS NOT NULL",
+                "CREATE INDEX notification_created ON notification (created_at) WHERE next_attempt_at IS NULL",
                 """
                 CREATE TABLE node (
                     name text PRIMARY KEY,

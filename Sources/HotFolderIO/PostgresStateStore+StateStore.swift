@@ -7,7 +7,8 @@ import PostgresNIO
 extension PostgresStateStore: StateStore {
     public func insertDrop(_ key: DropKey, jobs: [NewJob]) async throws -> [StoredJob] {
         let now = clock()
-        return try await transaction("insert a drop's jobs") { connection in
+        let routing = notificationRouting.current
+        let (stored, after) = try await transaction("insert a drop's jobs") { connection in
             do {
                 try await connection.query(
                     "INSERT INTO drop_key (key, inserted_at) VALUES (\(key.value), \(now.timeIntervalSince1970))",
@@ -17,12 +18,23 @@ extension PostgresStateStore: StateStore {
                 throw StateStoreError.duplicateDrop(key: key.value)
             }
             var stored: [StoredJob] = []
+            var after = AfterCommit()
             for job in jobs {
-                stored.append(try await self.insertJob(connection, job, dropKey: key, now: now))
+                let new = try await self.insertJob(connection, job, dropKey: key, now: now)
+                stored.append(new)
+                // As in SQLite: an invalid drop is told (`job.invalid`) with the insert that records it.
+                if new.state == .invalid {
+                    try await self.enqueueJobNotification(connection, new, to: .invalid, now: now, routing: routing, into: &after)
+                } else if self.liveFeed.hasSubscribers {
+                    after.changes.append(
+                        LiveJobChange(id: new.id.lowercasedString, name: new.name, lane: new.lane, state: new.state.rawValue))
+                }
             }
             if stored.contains(where: { $0.state == .ready }) { try await self.announceWork(connection) }
-            return stored
+            return (stored, after)
         }
+        announce(after, routing)
+        return stored
     }
 
     private func insertJob(_ connection: PostgresConnection, _ job: NewJob, dropKey: DropKey, now: Date) async throws -> StoredJob {

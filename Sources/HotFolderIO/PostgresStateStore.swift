@@ -18,8 +18,9 @@ import PostgresNIO
 /// Every call has its own deadline (``callTimeout``): with the server gone, postgres-nio waits ~40 s for a connection,
 /// and a node must instead learn at once that the database is ``StateStoreError/unavailable(operation:reason:)``.
 ///
-/// Only the ``StateStore`` requirements exist here so far: not yet the notification outbox, the live feed, films, the
-/// upload cache, pruning, nor the dashboard's and reports' read models that ``SQLiteStateStore`` also has.
+/// Only the ``StateStore`` requirements exist here so far (with the notification outbox, history pruning and this
+/// node's own commits on its live feed): not yet films, the upload cache, stalled-job events, other nodes' changes on
+/// the live feed, nor the dashboard's and reports' read models that ``SQLiteStateStore`` also has.
 public final class PostgresStateStore: Sendable {
     /// The connection pool.
     let client: PostgresClient
@@ -29,6 +30,11 @@ public final class PostgresStateStore: Sendable {
     public let callTimeout: Duration
     let clock: @Sendable () -> Date
     let logger: Logger
+    /// The targets a commit writes deliveries for (``configureNotifications(_:instance:onEnqueue:)``).
+    let notificationRouting = NotificationRouting()
+    /// This node's job changes and events, published after each transaction that made them commits. Other nodes'
+    /// changes do not reach it (that needs LISTEN/NOTIFY carrying them).
+    public let liveFeed = LiveFeed()
 
     /// Creates a store for the database `configuration` names; nothing connects until ``run()`` runs.
     ///

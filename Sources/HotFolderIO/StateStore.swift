@@ -136,12 +136,14 @@ public protocol WorkWaking: Sendable {
     func waitForWork(timeout: Duration) async throws -> Bool
 }
 
-/// The durable state every node shares: drops, jobs, leases, tasks and nodes.
+/// The durable state every node shares: drops, jobs, leases, tasks, nodes, the notification outbox and history.
 ///
 /// ``SQLiteStateStore`` (one node, embedded) and ``PostgresStateStore`` (several nodes) both conform, and one
 /// conformance suite checks both. Every requirement is `async throws`: PostgreSQL is reached over the network, and
 /// SQLite's blocking calls run off the cooperative threads.
-public protocol StateStore: DropRecording, JobReading, JobClaiming, LifecycleWriting, NodeRegistry, WorkWaking {}
+public protocol StateStore:
+    DropRecording, JobReading, JobClaiming, LifecycleWriting, NodeRegistry, WorkWaking, NotificationOutbox, HistoryPruning
+{}
 
 extension LifecycleWriting {
     /// ``commit(_:_:lease:outputPath:task:budget:)`` with no output path, task change or budget.

@@ -51,6 +51,24 @@ struct PostgresStoreConformanceTests {
         try await withTwoNodes { try await StoreConformance.checkACleanStopGivesEveryLeaseBack($0, $1) }
     }
 
+    @Test func aCommitToDoneWritesOneDeliveryAndAFencedOneNone() async throws {
+        try await withTwoNodes { try await StoreConformance.checkACommitToDoneWritesOneDeliveryAndAFencedOneNone($0, $1) }
+    }
+
+    @Test func twoNodesNeverTakeTheSameDelivery() async throws {
+        try await withTwoNodes { try await StoreConformance.checkTwoNodesNeverTakeTheSameDelivery($0, $1) }
+    }
+
+    @Test func aFailedDeliveryComesBackAfterItsRetryTime() async throws {
+        try await withTwoNodes { try await StoreConformance.checkAFailedDeliveryComesBackAfterItsRetryTime($0, $1) }
+    }
+
+    @Test func pruningRemovesOnlyOldFinishedJobsThatHoldNoInput() async throws {
+        try await withTwoNodes {
+            try await StoreConformance.checkPruningRemovesOnlyOldFinishedJobsThatHoldNoInput($0, $1, clock: clock)
+        }
+    }
+
     @Test func migrationsAreRecordedAndASecondStartAppliesNothing() async throws {
         try await withTwoNodes { a, b in
             #expect(try await a.appliedMigrations() == ["pg-v1"])

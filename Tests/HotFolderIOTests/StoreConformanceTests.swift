@@ -72,4 +72,20 @@ import Testing
     @Test func aCleanStopGivesEveryLeaseBack() async throws {
         try await StoreConformance.checkACleanStopGivesEveryLeaseBack(a, b)
     }
+
+    @Test func aCommitToDoneWritesOneDeliveryAndAFencedOneNone() async throws {
+        try await StoreConformance.checkACommitToDoneWritesOneDeliveryAndAFencedOneNone(a, b)
+    }
+
+    @Test func twoNodesNeverTakeTheSameDelivery() async throws {
+        try await StoreConformance.checkTwoNodesNeverTakeTheSameDelivery(a, b)
+    }
+
+    @Test func aFailedDeliveryComesBackAfterItsRetryTime() async throws {
+        try await StoreConformance.checkAFailedDeliveryComesBackAfterItsRetryTime(a, b)
+    }
+
+    @Test func pruningRemovesOnlyOldFinishedJobsThatHoldNoInput() async throws {
+        try await StoreConformance.checkPruningRemovesOnlyOldFinishedJobsThatHoldNoInput(a, b, clock: clock)
+    }
 }
