@@ -131,8 +131,10 @@ extension SQLiteStateStore {
     /// A job's history, oldest first.
     public func events(_ jobID: UUID) throws -> [StoredEvent] {
         try read("read events") { db in
+            // Cached statements: the runner reads these for every job, and preparing the SQL each time cost more
+            // than running it.
             try Row.fetchAll(
-                db, sql: "SELECT id, jobId, at, kind, fromState, toState, message FROM event WHERE jobId = ? ORDER BY id",
+                db.cachedStatement(sql: "SELECT id, jobId, at, kind, fromState, toState, message FROM event WHERE jobId = ? ORDER BY id"),
                 arguments: [jobID.lowercasedString]
             ).map(Self.decodeEvent)
         }
@@ -142,7 +144,7 @@ extension SQLiteStateStore {
     public func inputs(ofJob jobID: UUID) throws -> [StoredInput] {
         try read("read inputs") { db in
             try Row.fetchAll(
-                db, sql: "SELECT \(Self.inputColumns) FROM inputFile WHERE jobId = ? ORDER BY id",
+                db.cachedStatement(sql: "SELECT \(Self.inputColumns) FROM inputFile WHERE jobId = ? ORDER BY id"),
                 arguments: [jobID.lowercasedString]
             ).map { Self.decodeInput($0) }
         }
