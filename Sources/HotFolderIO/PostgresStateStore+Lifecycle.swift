@@ -25,15 +25,7 @@ extension PostgresStateStore {
                 // First, so that a cap refusing the reservation leaves nothing written.
                 try await self.applySpend(connection, id, lane: job.lane, spend, budget: budget, now: now)
             }
-            job.state = commit.to
-            job.counters = commit.counters
-            job.attempts = commit.counters.attempts
-            job.nextAttemptAt = commit.notBefore
-            job.failureCategory = commit.failure?.category
-            job.failureMessage = commit.failure?.message
-            job.pendingDisposal = commit.disposal
-            if let outputPath, job.outputPath == nil { job.outputPath = outputPath }
-            job.updatedAt = now
+            job.apply(commit, outputPath: outputPath, now: now)
             try await self.saveJob(connection, job, expectedState: commit.from)
             let touchesTask = task != nil || commit.nextPoll != nil || commit.video != nil || commit.forgetVideoURL
             if touchesTask, var stored = try await self.activeTask(connection, id, lock: true) {

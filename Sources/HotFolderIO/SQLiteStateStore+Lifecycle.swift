@@ -57,15 +57,7 @@ extension SQLiteStateStore {
         if let spend = commit.spend {
             try applySpend(db, jobID: id.lowercasedString, lane: job.lane, spend, budget: budget, now: now)
         }
-        job.state = commit.to
-        job.counters = commit.counters
-        job.attempts = commit.counters.attempts
-        job.nextAttemptAt = commit.notBefore
-        job.failureCategory = commit.failure?.category
-        job.failureMessage = commit.failure?.message
-        job.pendingDisposal = commit.disposal
-        if let outputPath, job.outputPath == nil { job.outputPath = outputPath }
-        job.updatedAt = now
+        job.apply(commit, outputPath: outputPath, now: now)
         try Self.saveJob(db, job, expectedState: commit.from)
         let touchesTask = task != nil || commit.nextPoll != nil || commit.video != nil || commit.forgetVideoURL
         if touchesTask, try Self.fetchActiveTask(db, id) != nil {
