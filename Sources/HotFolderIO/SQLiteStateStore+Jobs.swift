@@ -162,15 +162,16 @@ extension SQLiteStateStore {
         return try row.map(decodeJob)
     }
 
+    /// The compare-and-set write of a job's row (`saveJob`).
+    static let saveJobSQL = """
+        UPDATE job SET name = ?, lane = ?, state = ?, failureCategory = ?, failureMessage = ?, priority = ?,
+            updatedAt = ?, specJSON = ?, attempts = ?, nextAttemptAt = ?, outputPath = ?, counters = ?,
+            pendingDisposal = ?
+        WHERE id = ? AND state = ?
+        """
+
     static func saveJob(_ db: Database, _ job: StoredJob, expectedState: JobState) throws {
-        try db.cachedStatement(
-            sql: """
-                UPDATE job SET name = ?, lane = ?, state = ?, failureCategory = ?, failureMessage = ?, priority = ?,
-                    updatedAt = ?, specJSON = ?, attempts = ?, nextAttemptAt = ?, outputPath = ?, counters = ?,
-                    pendingDisposal = ?
-                WHERE id = ? AND state = ?
-                """
-        ).execute(arguments: [
+        try db.cachedStatement(sql: saveJobSQL).execute(arguments: [
             job.name, job.lane, job.state.rawValue, job.failureCategory, job.failureMessage, job.priority,
             job.updatedAt.timeIntervalSince1970, job.specJSON, job.attempts, seconds(job.nextAttemptAt),
             job.outputPath, encodeCounters(job.counters), job.pendingDisposal?.rawValue, job.id.lowercasedString,

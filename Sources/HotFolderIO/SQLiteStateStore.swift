@@ -57,6 +57,8 @@ public final class SQLiteStateStore: Sendable {
             // Two processes opening a new or older database at once (the service starting, `hotfolder status`)
             // must not both apply a migration: the second would fail on a table the first just made.
             try Self.withMigrationLock(directory: directory) { try Self.migrator.migrate(pool) }
+            let observer = LiveFeedCommitObserver(feed: liveFeed)
+            pool.writeWithoutTransaction { db in db.add(transactionObserver: observer, extent: .databaseLifetime) }
         } catch {
             throw StateStoreError.openFailed(path: path, reason: Self.reason(error))
         }

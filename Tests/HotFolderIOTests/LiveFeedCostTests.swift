@@ -37,4 +37,35 @@ struct LiveFeedCostTests {
         }
         print(lines.joined(separator: "\n"))
     }
+
+    /// The runner's writes for each job of a burst (ready -> submitting with a reservation, then its task id), one
+    /// transaction each, with and without a live-feed client: what the burst-with-a-dashboard figure pays per job.
+    @Test func committingWithAndWithoutAClient() async throws {
+        let rounds = Int(ProcessInfo.processInfo.environment["HOTFOLDER_BENCH_ROUNDS"] ?? "3") ?? 3
+        var lines: [String] = []
+        for round in 0..<rounds {
+            let only = ProcessInfo.processInfo.environment["HOTFOLDER_BENCH_ONLY"]
+            for subscribed in [false, true] where only == nil || only == (subscribed ? "with" : "without") {
+                let directory = try TemporaryDirectory("feed-commit-cost")
+                let store = try SQLiteStateStore(directory: directory.path)
+                var ids: [UUID] = []
+                for batch in 0..<40 { ids += try store.insertJobs(Self.jobs(50, from: batch * 50)).map(\.id) }
+                let subscription = subscribed ? store.liveFeed.subscribe() : nil
+                let started = ProcessInfo.processInfo.systemUptime
+                for (index, id) in ids.enumerated() {
+                    _ = try await store.commit(
+                        id, JobLifecycle.Commit(from: .ready, to: .submitting, message: "create call", counters: JobCounters(), spend: .reserve),
+                        budget: BudgetRequest(cost: 0.1, tokens: 1000, caps: BudgetCaps(), laneCaps: [], calendar: Calendar(identifier: .gregorian)))
+                    _ = try await store.recordTask(
+                        id, provider: "gateway", taskID: "t-\(index)", status: "queued", nextPollAt: nil, from: .submitting)
+                }
+                let elapsed = ProcessInfo.processInfo.systemUptime - started
+                #expect(try store.countsByState() == [.submitted: 2_000])
+                lines.append("round \(round + 1) \(subscribed ? "with a client   " : "without a client"): 2,000 jobs' commits in \(String(format: "%.3f", elapsed)) s")
+                _ = subscription
+                try store.close()
+            }
+        }
+        print(lines.joined(separator: "\n"))
+    }
 }

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Shared helpers for scripts/bench.sh and scripts/chaos.sh: start the emulator and the service,
 read their counters, and sample CPU and memory from /proc. Standard library only."""
-import json, os, re, signal, socket, subprocess, sys, time, urllib.request
+import json, os, re, shlex, signal, socket, subprocess, sys, time, urllib.request
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -139,7 +139,10 @@ class Service:
         self.log_path = log_path
         self.log = open(log_path, "a")
         self.start = time.time()
-        self.proc = subprocess.Popen([binary, "run", "--config", config], stdout=self.log, stderr=self.log, env=env)
+        # HOTFOLDER_BENCH_WRAP="valgrind --tool=callgrind ..." runs the service under a tool (instruction counts do
+        # not depend on this machine's load; wall-clock figures are then meaningless).
+        wrap = shlex.split(os.environ.get("HOTFOLDER_BENCH_WRAP", ""))
+        self.proc = subprocess.Popen(wrap + [binary, "run", "--config", config], stdout=self.log, stderr=self.log, env=env)
         self.pid = self.proc.pid
         if wait_started:
             self.wait_log("watching the inbox", timeout)
@@ -172,6 +175,8 @@ class Service:
         self.log.close()
 
     def stop(self, timeout=30):
+        if os.environ.get("HOTFOLDER_BENCH_WRAP"):
+            timeout = max(timeout, 600)  # a tool such as callgrind writes its figures at exit, slowly
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -195,6 +200,8 @@ def wait_until(predicate, timeout, interval=0.05):
 
 def wait_progress(count, target, stall=10, timeout=600, interval=0.05, tick=None):
     """Waits until count() >= target, or until it has not grown for `stall` seconds; returns the last count."""
+    if os.environ.get("HOTFOLDER_BENCH_WRAP"):
+        stall, timeout = stall * 10, timeout * 10  # under a tool the service runs tens of times slower
     deadline = time.time() + timeout
     last, last_change = -1, time.time()
     while time.time() < deadline:
