@@ -65,36 +65,10 @@ public struct PathMap<Value: Sendable>: Sendable {
     }
 
     /// Splits a path after its last slash: `a/b/c.txt` into `a/b/` and `c.txt`; a path without a slash has the
-    /// folder "".
+    /// folder "". (``PathSet`` splits the same way.)
     static func split(_ path: String) -> (folder: String, name: String) {
         guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return ("", path) }
         let end = path.utf8.index(after: slash)
         return (String(path[..<end]), String(path[end...]))
-    }
-}
-
-/// A set of file paths that stores each folder's part of the paths once (see ``PathMap``).
-public struct PathSet: Sendable, Hashable {
-    private var byFolder: [String: Set<String>] = [:]
-
-    /// Number of paths in the set.
-    public private(set) var count = 0
-
-    /// Creates an empty set.
-    public init() {}
-
-    /// Adds `path`; returns false when it was there already.
-    @discardableResult
-    public mutating func insert(_ path: String) -> Bool {
-        let (folder, name) = PathMap<Bool>.split(path)
-        let inserted = byFolder[folder, default: []].insert(name).inserted
-        if inserted { count += 1 }
-        return inserted
-    }
-
-    /// Whether `path` is in the set.
-    public func contains(_ path: String) -> Bool {
-        let (folder, name) = PathMap<Bool>.split(path)
-        return byFolder[folder]?.contains(name) ?? false
     }
 }

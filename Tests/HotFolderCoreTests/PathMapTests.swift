@@ -58,15 +58,14 @@ import Testing
 
     @Test func aPathSetKnowsFullPathsOnly() {
         var set = PathSet()
-        #expect(set.insert("/in/a/one.txt"))
-        #expect(!set.insert("/in/a/one.txt"))
-        #expect(set.insert("/in/b/one.txt"))
-        #expect(set.insert("top.txt"))
+        let inserted = ["/in/a/one.txt", "/in/a/one.txt", "/in/b/one.txt", "top.txt"].map { set.insert($0) }
+        #expect(inserted == [true, false, true, true])
         #expect(set.count == 3)
         #expect(set.contains("/in/a/one.txt"))
         #expect(set.contains("top.txt"))
         #expect(!set.contains("/top.txt"))
         #expect(!set.contains("/in/a"))
         #expect(!set.contains("/in/c/one.txt"))
+        #expect(PathSet(["/in/a/one.txt", "top.txt", "/in/b/one.txt", "top.txt"]) == ["/in/b/one.txt", "top.txt", "/in/a/one.txt"])
     }
 }
