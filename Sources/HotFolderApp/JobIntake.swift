@@ -180,13 +180,9 @@ actor JobIntake {
     @discardableResult
     func planOnce(scopes: [ListingScope]?, now: Date) async -> Bool {
         let context = self.context
-        let heldNow = held
-        let completeNow = complete
         let result: PassResult
         do {
-            result = try await Blocking.run {
-                Self.pass(context: context, scopes: scopes, now: now, held: heldNow, complete: completeNow)
-            }
+            result = try await Self.passOffActor(context: context, scopes: scopes, now: now, held: held, complete: complete)
         } catch {
             context.logger.error("cannot plan the inbox (trying again shortly): \(error)")
             return false
@@ -222,6 +218,17 @@ actor JobIntake {
         }
         if !result.reused.isEmpty { await context.films.settleAll(context) }
         return true
+    }
+
+    /// Runs ``pass(context:scopes:now:held:complete:)`` on the blocking pool with copies of the maps that live only as
+    /// long as this call: once it returns, the actor's maps (an entry per file of the inbox) are changed in place again
+    /// instead of being copied whole by their first change.
+    private static func passOffActor(
+        context: ServiceContext, scopes: [ListingScope]?, now: Date, held: InputHolders, complete: PathMap<FileIdentity>
+    ) async throws -> PassResult {
+        try await Blocking.run {
+            Self.pass(context: context, scopes: scopes, now: now, held: held, complete: complete)
+        }
     }
 
     /// One planning pass over `scopes`: plans, skips groups already held or still arriving, hashes the inputs
