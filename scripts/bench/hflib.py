@@ -140,7 +140,8 @@ class Service:
         self.log = open(log_path, "a")
         self.start = time.time()
         # HOTFOLDER_BENCH_WRAP="heaptrack -o /tmp/x" runs the service under a profiler (its memory and CPU figures
-        # are then the wrapper's, not the service's: for profiling only). Never set in a measured run.
+        # are then the wrapper's, not the service's: for profiling only). Never set in a measured run. heaptrack's
+        # script does not pass SIGTERM on to the service: wrap it in a script that does (kill its hotfolder child).
         wrap = shlex.split(os.environ.get("HOTFOLDER_BENCH_WRAP", ""))
         self.proc = subprocess.Popen(wrap + [binary, "run", "--config", config], stdout=self.log, stderr=self.log, env=env)
         self.pid = self.proc.pid
