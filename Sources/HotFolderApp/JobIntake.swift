@@ -17,17 +17,17 @@ actor JobIntake {
     private var dirtyStems: [String: Set<String>] = [:]
     /// Folders holding jobs that wait for a prompt, with the time they should be planned again.
     private var waiting: [String: Date] = [:]
-    /// Inputs that belong to jobs (by identity) and so never start another one. A set, because one input can
-    /// belong to many jobs (a manifest and its rows, an image shared by variants): releasing one of them must
-    /// not release the input for the others.
-    private var held: [FileIdentity: Set<UUID>] = [:]
+    /// Inputs that belong to jobs (by identity) and so never start another one. One input can belong to many
+    /// jobs (a manifest and its rows, an image shared by variants): releasing one of them must not release the
+    /// input for the others.
+    private var held = InputHolders()
     /// Ready files the watcher handed over since the last pass, and when the latest came. Kept outside the
     /// actor: the watcher must never wait for a planning pass, or every pass would see only the one or two
     /// files that arrived while the previous one ran, and a burst would cost a pass per file.
     private nonisolated let arrivals = Mutex(Arrivals())
     /// Files the watcher reported complete, by relative path: a job is only planned from files that are
     /// all complete (a sibling still being written must not be read half-way).
-    private var complete: [String: FileIdentity] = [:]
+    private var complete = PathMap<FileIdentity>()
     /// ZIP archives reported ready since the last pass, unpacked before planning.
     var archives: [ReadyFile] = []
     private var lastLoad = Date.distantPast
@@ -44,17 +44,19 @@ actor JobIntake {
     /// Also called now and then while running: `hotfolder cancel` and `retry`, run from another process,
     /// release inputs in the database only.
     func load() throws {
-        held = [:]
+        held = InputHolders()
         lastLoad = Date()
-        for (jobID, input) in try context.store.heldInputs() {
-            held[input.identity.fileIdentity, default: []].insert(jobID)
+        try context.store.forEachHeldInput { jobID, identity in
+            held.insert(jobID, holding: identity.fileIdentity)
         }
     }
 
     /// Notes a ready file from the watcher; returns at once, the next planning pass takes it.
     nonisolated func noteReady(_ file: ReadyFile) {
+        // Never planned itself: its folder, once unpacked, is reported by the watcher like any drop.
+        let isArchive = file.stat.kind == .regular && ZipUnpacker.isArchive((file.relativePath as NSString).lastPathComponent)
         arrivals.withLock { arrivals in
-            arrivals.files.append(file)
+            if isArchive { arrivals.archives.append(file) } else { arrivals.files[file.relativePath] = file.stat }
             arrivals.latest = Date()
         }
         wake.signal()
@@ -62,19 +64,15 @@ actor JobIntake {
 
     /// Moves the files that arrived since the last pass into the planning state.
     private func takeArrivals() {
-        let files = arrivals.withLock { arrivals in
-            defer { arrivals.files = [] }
-            return arrivals.files
+        let (files, newArchives) = arrivals.withLock { arrivals in
+            defer { (arrivals.files, arrivals.archives) = (PathMap(), []) }
+            return (arrivals.files, arrivals.archives)
         }
-        for file in files {
-            if file.stat.kind == .regular, ZipUnpacker.isArchive((file.relativePath as NSString).lastPathComponent) {
-                // Never planned itself: its folder, once unpacked, is reported by the watcher like any drop.
-                archives.append(file)
-                continue
-            }
-            complete[file.relativePath] = file.stat.identity
-            let folder = FileNameRules.folder(of: file.relativePath)
-            let name = (file.relativePath as NSString).lastPathComponent
+        archives += newArchives
+        files.forEach { relativePath, stat in
+            complete[relativePath] = stat.identity
+            let folder = FileNameRules.folder(of: relativePath)
+            let name = (relativePath as NSString).lastPathComponent
             if let stem = FileNameRules.split(name)?.stem, !FileNameRules.concernsWholeFolder(name), stem != "_defaults" {
                 dirtyStems[folder, default: []].formUnion(FileNameRules.groupKeys(name))
             } else {
@@ -90,11 +88,7 @@ actor JobIntake {
     /// Notes that a job gave its inputs back (failed, invalid, cancelled: moved to `failed/`), so the
     /// same files dropped again make a new job.
     func release(jobID: UUID) {
-        for (identity, jobs) in held where jobs.contains(jobID) {
-            var rest = jobs
-            rest.remove(jobID)
-            held[identity] = rest.isEmpty ? nil : rest
-        }
+        held.release(jobID: jobID)
     }
 
     /// Plans the groups of these inbox-relative paths again at the next pass (a job gave them back because
@@ -137,7 +131,7 @@ actor JobIntake {
                 // No full reload of the inputs in use (it grew with every job ever made): an input released by
                 // another process (`hotfolder cancel`, `retry`) is confirmed in the database when it shows up again.
                 lastLoad = now
-                complete = complete.filter { FileSystemProbe.lstat(context.inbox + "/" + $0.key)?.identity == $0.value }
+                complete.removeAll { path, identity in FileSystemProbe.lstat(context.inbox + "/" + path)?.identity != identity }
             }
             for (folder, due) in waiting where due <= now {
                 dirty.insert(folder)
@@ -186,18 +180,14 @@ actor JobIntake {
     @discardableResult
     func planOnce(scopes: [ListingScope]?, now: Date) async -> Bool {
         let context = self.context
-        let heldNow = held
-        let completeNow = complete
         let result: PassResult
         do {
-            result = try await Blocking.run {
-                Self.pass(context: context, scopes: scopes, now: now, held: heldNow, complete: completeNow)
-            }
+            result = try await Self.passOffActor(context: context, scopes: scopes, now: now, held: held, complete: complete)
         } catch {
             context.logger.error("cannot plan the inbox (trying again shortly): \(error)")
             return false
         }
-        for identity in result.released { held[identity] = nil }
+        for identity in result.released { held.remove(identity) }
         for (folder, due) in result.waiting { waiting[folder] = min(waiting[folder] ?? due, due) }
         if let failure = result.failure {
             context.logger.error("\(failure) (trying again shortly)")
@@ -208,7 +198,7 @@ actor JobIntake {
         guard !newJobs.isEmpty || !invalid.isEmpty || !result.reused.isEmpty else { return true }
         for (job, _) in newJobs + invalid + result.reused {
             for input in job.inputs {
-                held[input.identity.fileIdentity, default: []].insert(job.id)
+                held.insert(job.id, holding: input.identity.fileIdentity)
                 complete[input.path] = nil
             }
         }
@@ -230,11 +220,22 @@ actor JobIntake {
         return true
     }
 
+    /// Runs ``pass(context:scopes:now:held:complete:)`` on the blocking pool with copies of the maps that live only as
+    /// long as this call: once it returns, the actor's maps (an entry per file of the inbox) are changed in place again
+    /// instead of being copied whole by their first change.
+    private static func passOffActor(
+        context: ServiceContext, scopes: [ListingScope]?, now: Date, held: InputHolders, complete: PathMap<FileIdentity>
+    ) async throws -> PassResult {
+        try await Blocking.run {
+            Self.pass(context: context, scopes: scopes, now: now, held: held, complete: complete)
+        }
+    }
+
     /// One planning pass over `scopes`: plans, skips groups already held or still arriving, hashes the inputs
     /// of new jobs and records them (all or none).
     private static func pass(
-        context: ServiceContext, scopes: [ListingScope]?, now: Date, held heldNow: [FileIdentity: Set<UUID>],
-        complete completeNow: [String: FileIdentity]
+        context: ServiceContext, scopes: [ListingScope]?, now: Date, held heldNow: InputHolders,
+        complete completeNow: PathMap<FileIdentity>
     ) -> PassResult {
         var result = PassResult()
         let source = ScopedDropSource(
@@ -260,13 +261,13 @@ actor JobIntake {
                         arriving = true
                         continue
                     }
-                    if let jobs = heldNow[identity], !released.contains(identity) {
+                    if heldNow.isHeld(identity), !released.contains(identity) {
                         // Reported again after it became a job (moved back from failed/, renamed): the database
                         // says whether some job still holds it. Otherwise the memory is enough.
                         if completeNow[path] == identity, (try? store.isHeld(InputIdentity(identity))) == false {
                             released.insert(identity)
                         } else {
-                            holders.formUnion(jobs)
+                            holders.formUnion(heldNow.jobs(holding: identity))
                             held.append(identity)
                             continue
                         }
@@ -306,7 +307,7 @@ actor JobIntake {
             let stats = inputs.map { FileSystemProbe.lstat($0) }
             let identities = stats.compactMap { $0?.identity }
             // Already a job (or part of one).
-            if identities.contains(where: { heldNow[$0] != nil && !released.contains($0) && !unchangedInputs.contains($0) }) { continue }
+            if identities.contains(where: { heldNow.isHeld($0) && !released.contains($0) && !unchangedInputs.contains($0) }) { continue }
             // Only files the watcher reported complete, unchanged since: the rest are still arriving.
             let allComplete = zip(spec.inputFiles, stats).allSatisfy { path, stat in
                 stat.map { completeNow[path] == $0.identity || unchangedInputs.contains($0.identity) } ?? false
@@ -402,7 +403,11 @@ actor JobIntake {
 
 /// Ready files handed over by the watcher, waiting for the next planning pass.
 private struct Arrivals: Sendable {
-    var files: [ReadyFile] = []
+    /// `lstat` of each ready file by inbox-relative path (a file reported twice counts once, as it is now). Kept
+    /// compact: the start-up scan hands over every file of the inbox before the first pass takes any.
+    var files = PathMap<FileStat>()
+    /// ZIP archives, in the order they came.
+    var archives: [ReadyFile] = []
     var latest = Date.distantPast
 }
 

@@ -53,9 +53,11 @@ struct PlanningPass {
     let source: any DropSource
     let options: PlannerOptions
     let now: Date
-    /// Visible entries (no hidden or temporary component) by relative path.
-    var entries: [String: DropEntry] = [:]
-    /// Visible non-folder entries by folder.
+    /// Visible folder entries (no hidden or temporary component) by relative path; files are found in ``files``
+    /// with ``entry(at:)``. Not one table of every entry: in an inbox of 100,000 files it would double the
+    /// memory a pass needs, for lookups a search of the folder's sorted files answers as well.
+    var folderEntries: [String: DropEntry] = [:]
+    /// Visible non-folder entries by folder, sorted by path.
     var files: [String: [DropEntry]] = [:]
     /// Visible folders, "" included.
     var folders: Set<String> = [""]
@@ -86,14 +88,26 @@ struct PlanningPass {
             let components = entry.path.split(separator: "/")
             guard !components.isEmpty, !components.contains(where: { FileNameRules.isTemporaryOrHidden(String($0)) })
             else { continue }
-            entries[entry.path] = entry
             if entry.kind == .directory {
+                folderEntries[entry.path] = entry
                 folders.insert(entry.path)
             } else {
                 files[entry.folder, default: []].append(entry)
             }
         }
-        for folder in folders { files[folder]?.sort { $0.path < $1.path } }
+        for folder in Array(files.keys) { files[folder]?.sort { $0.path < $1.path } }
+    }
+
+    /// The visible entry at `path` (relative to the inbox), nil when the listing has none.
+    func entry(at path: String) -> DropEntry? {
+        if let folder = folderEntries[path] { return folder }
+        guard let list = files[Self.parent(path)] else { return nil }
+        var (low, high) = (0, list.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if list[middle].path < path { low = middle + 1 } else { high = middle }
+        }
+        return low < list.count && list[low].path == path ? list[low] : nil
     }
 
     /// How a path is shown to people: prefixed with the inbox label.
@@ -152,7 +166,7 @@ struct PlanningPass {
     /// The ZIP archives of this listing, read as the service reads them (it unpacks them before planning).
     func archives() -> [String: String]? {
         var found: [String: String] = [:]
-        for entry in entries.values where entry.kind != .directory && entry.name.lowercased().hasSuffix(".zip") && entry.name.count > 4 {
+        for entry in files.values.joined() where entry.name.lowercased().hasSuffix(".zip") && entry.name.count > 4 {
             let folder = String(entry.name.dropLast(4))
             found[entry.path] = "ZIP archive: the service unpacks it into \(label(entry.folder.isEmpty ? folder : entry.folder + "/" + folder))/ "
                 + "(refusing unsafe entries) and plans that folder like any other; the archive then goes to the archive folder"

@@ -39,7 +39,7 @@ extension PlanningPass {
         let (settings, settingProblems) = ResolvedSettings.resolve(layers)
         problems += settingProblems
 
-        let newest = inputFiles.compactMap { entries[$0]?.modified }.max() ?? now
+        let newest = inputFiles.compactMap { entry(at: $0)?.modified }.max() ?? now
 
         // Prompt: missing entirely means "maybe still on its way"; present but empty is an error at once.
         let promptText = settings.prompt?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -158,7 +158,7 @@ extension PlanningPass {
     /// Checks an image's file and header: readable, ≤ 20 MB, PNG/JPEG/WebP, complete, 300–6000 px,
     /// ratio 0.4–2.5.
     func inspectImage(_ path: String, role: ImageRole) -> (JobImage, [DropProblem]) {
-        let entry = entries[path]
+        let entry = self.entry(at: path)
         var size = entry?.size ?? 0
         if case .inside(_, _, let targetSize)? = entry?.link { size = targetSize }
         var image = JobImage(role: role, path: path, header: nil, bytes: size)

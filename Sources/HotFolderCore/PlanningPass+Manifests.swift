@@ -103,7 +103,7 @@ extension PlanningPass {
                     candidate.problems.append(.pathOutsideInbox(file: source, field: column, path: written))
                     continue
                 }
-                guard entries[path] != nil else {
+                guard entry(at: path) != nil else {
                     candidate.problems.append(.missingFile(file: source, field: column, path: written))
                     continue
                 }
@@ -137,6 +137,6 @@ extension PlanningPass {
             name: name, lane: lane, mode: .textToVideo, status: .invalid,
             request: GenerationRequest(model: SeedanceModel.fast.rawValue, prompt: ""), images: [], settings: [:],
             inputFiles: files, priority: 0, outputName: name, estimate: nil, errors: (configProblems + problems).map(\.report),
-            newestModification: files.compactMap { entries[$0]?.modified }.max() ?? now)
+            newestModification: files.compactMap { entry(at: $0)?.modified }.max() ?? now)
     }
 }

@@ -5,7 +5,7 @@ extension PlanningPass {
     /// Checks that `path` is something safe to open (a regular file inside the inbox, within `limit`)
     /// and returns its entry; never opens pipes, devices or links that leave the inbox.
     func checkReadable(_ path: String, field: String, limit: Int64) -> Result<DropEntry, DropProblem> {
-        guard let entry = entries[path] else {
+        guard let entry = self.entry(at: path) else {
             return .failure(.unreadable(file: label(path), field: field, reason: "it is no longer there"))
         }
         switch entry.kind {

@@ -53,7 +53,8 @@ public struct ReadinessTracker: Sendable {
     public let openWriteTimeout: Double
 
     private var pending: [String: Candidate] = [:]
-    private var reported: [String: FileIdentity] = [:]
+    /// One entry for every file in the inbox once it has been reported: kept compact (see ``PathMap``).
+    private var reported = PathMap<FileIdentity>()
 
     /// Creates a tracker.
     public init(settle: Double = 2, openWriteTimeout: Double = 60) {
@@ -156,7 +157,7 @@ public struct ReadinessTracker: Sendable {
     public mutating func removedTree(directory: String) {
         let prefix = Self.directoryPrefix(directory)
         pending = pending.filter { !$0.key.hasPrefix(prefix) }
-        reported = reported.filter { !$0.key.hasPrefix(prefix) }
+        reported.removeTree(prefix)
     }
 
     /// Moves everything known under `from` to `to` after a directory rename inside the inbox, and reports the
@@ -172,8 +173,7 @@ public struct ReadinessTracker: Sendable {
         pending = moved
         nextCheck = pending.values.lazy.map(\.checkAt).min()
         var decisions: [Decision] = []
-        for (key, identity) in reported where key.hasPrefix(old) {
-            reported[key] = nil
+        for (key, identity) in reported.removeTree(old) {
             let path = new + key.dropFirst(old.count)
             // Changed meanwhile: its own events or the next scan report it.
             guard let current = stat(path), current.identity == identity else { continue }
@@ -186,10 +186,8 @@ public struct ReadinessTracker: Sendable {
     ///
     /// Checking with `stat` keeps a file that was only missed by a racing scan from being reported twice.
     /// (A file the scan found under a new name, poll mode's only sign of a rename, is reported there.)
-    public mutating func pruneReported(seen: Set<String>, now: Double, stat: (String) -> FileStat?) {
-        for path in reported.keys where !seen.contains(path) && stat(path) == nil {
-            reported[path] = nil
-        }
+    public mutating func pruneReported(seen: PathSet, now: Double, stat: (String) -> FileStat?) {
+        reported.removeAll { path, _ in !seen.contains(path) && stat(path) == nil }
     }
 
     /// Clears the "someone is writing" flag everywhere (after an overflow lost the close events).

@@ -133,7 +133,9 @@ public struct FileSystemDropSource: DropSource {
             else { continue }
             for name in names.sorted() {
                 let relative = folder.isEmpty ? name : folder + "/" + name
-                guard listed.insert(relative).inserted, let info = Self.lstatKind(base + "/" + relative),
+                // Names of one folder are listed once each, so only the ancestors' entries need remembering: a set of
+                // every selected name would cost as much as the listing in a folder of thousands of files.
+                guard !listed.contains(relative), let info = Self.lstatKind(base + "/" + relative),
                     info.kind != .directory
                 else { continue }
                 var entry = DropEntry(path: relative, kind: info.kind, size: info.size, modified: info.modified)

@@ -6,14 +6,19 @@ import HotFolderCore
 /// Which jobs hold which inbox files: a held file never starts another job; a released one (moved to
 /// `failed/`) does when it is dropped again.
 extension SQLiteStateStore {
-    /// Every input still held by a job, with the job's id.
-    public func heldInputs() throws -> [(UUID, StoredInput)] {
+    /// Calls `body` with every input still held by a job: the job's id and the file's identity.
+    ///
+    /// Rows are read one at a time from a cursor, paths and digests left out: at start-up an inbox of 100,000 kept
+    /// inputs is loaded without holding all its rows in memory at once.
+    public func forEachHeldInput(_ body: (UUID, InputIdentity) throws -> Void) throws {
         try read("list held inputs") { db in
-            try Row.fetchAll(db, sql: "SELECT jobId, path, device, inode, size, mtimeNs, sha256 FROM inputFile WHERE inode != -1").compactMap { row in
-                guard let id = UUID(uuidString: row[0]) else { return nil }
-                let identity = InputIdentity(
-                    device: UInt64(bitPattern: row[2]), inode: UInt64(bitPattern: row[3]), size: row[4], mtimeNs: row[5])
-                return (id, StoredInput(path: row[1], identity: identity, sha256: row[6]))
+            let rows = try Row.fetchCursor(db, sql: "SELECT jobId, device, inode, size, mtimeNs FROM inputFile WHERE inode != -1")
+            while let row = try rows.next() {
+                guard let id = UUID(uuidString: row[0]) else { continue }
+                try body(
+                    id,
+                    InputIdentity(
+                        device: UInt64(bitPattern: row[1]), inode: UInt64(bitPattern: row[2]), size: row[3], mtimeNs: row[4]))
             }
         }
     }

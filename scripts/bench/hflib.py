@@ -139,8 +139,9 @@ class Service:
         self.log_path = log_path
         self.log = open(log_path, "a")
         self.start = time.time()
-        # HOTFOLDER_BENCH_WRAP="valgrind --tool=callgrind ..." runs the service under a tool (instruction counts do
-        # not depend on this machine's load; wall-clock figures are then meaningless).
+        # HOTFOLDER_BENCH_WRAP="valgrind --tool=callgrind ..." or "heaptrack -o /tmp/x" runs the service under a tool,
+        # for profiling only: its memory and CPU figures are then the tool's, and wall-clock figures meaningless.
+        # heaptrack's script does not pass SIGTERM on to the service: wrap it in a script that does.
         wrap = shlex.split(os.environ.get("HOTFOLDER_BENCH_WRAP", ""))
         self.proc = subprocess.Popen(wrap + [binary, "run", "--config", config], stdout=self.log, stderr=self.log, env=env)
         self.pid = self.proc.pid

@@ -223,7 +223,7 @@ final class InotifyEventSource: Sendable {
             forgetWatches(under: root, &state, remove: true)
             sink(.problem(.inboxRestored(path: root)))
         }
-        var seen = Set<String>()
+        var seen = PathSet()
         walker.walk(
             root,
             visitDirectory: { directory in

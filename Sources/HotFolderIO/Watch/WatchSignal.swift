@@ -14,8 +14,8 @@ public enum WatchSignal: Sendable, Hashable {
     case removedTree(directory: String)
     /// A directory was renamed inside the inbox.
     case renamedTree(from: String, to: String)
-    /// A full scan finished; these are all the files it saw.
-    case scanCompleted(seen: Set<String>)
+    /// A full scan finished; these are all the files it saw (kept compact: a scan of a big inbox sees 100,000).
+    case scanCompleted(seen: PathSet)
     /// A poll scan finished having seen `files` entries (it reported only what changed, so there is nothing to prune).
     case pollCompleted(files: Int)
     /// The kernel queue overflowed: events were lost and a rescan follows.
