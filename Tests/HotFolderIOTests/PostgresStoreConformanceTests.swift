@@ -155,13 +155,15 @@ struct PostgresStoreConformanceTests {
             _ = try await StoreConformance.insert(a, ["first"])
 
             // A drop refused as a duplicate rolls back, and its announcement with it.
+            var since = Date()
             async let quiet = b.waitForWork(timeout: .seconds(2))
-            try await waitUntilSomeoneListens(cluster)
+            try await waitUntilSomeoneListens(cluster, since: since)
             await #expect(throws: StateStoreError.self) { _ = try await StoreConformance.insert(a, ["first"]) }
             #expect(try await quiet == false, "a rolled-back insert announces nothing")
 
+            since = Date()
             async let woken = b.waitForWork(timeout: .seconds(30))
-            try await waitUntilSomeoneListens(cluster)
+            try await waitUntilSomeoneListens(cluster, since: since)
             let announced = ContinuousClock.now
             _ = try await StoreConformance.insert(a, ["second"])
             #expect(try await woken == true)
@@ -169,8 +171,9 @@ struct PostgresStoreConformanceTests {
 
             // A lease given back makes its job claimable at once: that is announced too.
             let lease = try #require(try await a.claimQueued(node: "a", limit: 1, leaseFor: 30, now: StoreConformance.t0).first?.lease)
+            since = Date()
             async let released = b.waitForWork(timeout: .seconds(30))
-            try await waitUntilSomeoneListens(cluster)
+            try await waitUntilSomeoneListens(cluster, since: since)
             let releasedAt = ContinuousClock.now
             #expect(try await a.releaseLease(lease))
             #expect(try await released == true)
@@ -178,13 +181,18 @@ struct PostgresStoreConformanceTests {
         }
     }
 
-    /// Returns once some session of the cluster waits on `LISTEN` (its last statement), so an announcement reaches it.
-    private func waitUntilSomeoneListens(_ cluster: PostgresCluster) async throws {
+    /// Returns once some session of the cluster sent `LISTEN` at or after `since`, so an announcement reaches it.
+    ///
+    /// Only a `LISTEN` sent since then counts: the pooled connection of an earlier, finished wait still shows
+    /// `LISTEN` as its last statement, and announcing on the strength of that one lost the announcement under load
+    /// (the next wait had not started listening yet, and ran into its 30 s timeout).
+    private func waitUntilSomeoneListens(_ cluster: PostgresCluster, since: Date) async throws {
+        let after = since.timeIntervalSince1970 - 0.001
         try await cluster.withClient(maximumConnections: 1) { admin in
             try await poll(until: .seconds(10), "a node listens") {
                 var count = 0
                 for try await (listeners) in try await admin.query(
-                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND query_start >= to_timestamp(\(after))"
                 ).decode(Int.self) {
                     count = listeners
                 }

@@ -6,7 +6,9 @@ import Testing
 /// The billing counters: outcomes are exact whenever read, polled or not, and survive deletion.
 @Suite struct BillingStatsTests {
     @Test func outcomesCountWithoutStatusCalls() async throws {
-        try await RawClient.with({ $0.runSeconds = 0.5 }) { emulator, client in
+        // The task must still be running when the counters are first read, right after the create call: 0.5 s was
+        // not enough on a loaded 2-core machine (the suite failed once with the task already done).
+        try await RawClient.with({ $0.runSeconds = 3 }) { emulator, client in
             let id = try await client.arkTask("A fox")
             #expect(emulator.stats.tasksCreated == 1 && emulator.stats.tasksSucceeded == 0)
             #expect(try await RawClient.eventually { emulator.stats.tasksSucceeded == 1 })
