@@ -18,6 +18,14 @@ public enum ServiceLauncher {
     ) async throws {
         // Before anything starts: a dashboard open to the network without a token refuses to start.
         let token = configuration.http.enabled ? try configuration.http.loadToken() : nil
+        // Held (shared) while the service runs: `hotfolder migrate` refuses to copy a state directory in use.
+        let lock = try StateDirectoryLock(directory: configuration.stateDirectory, mode: .shared)
+        defer { withExtendedLifetime(lock) {} }
+        let marker = (configuration.stateDirectory as NSString).appendingPathComponent(StoreMigration.markerFileName)
+        if FileManager.default.fileExists(atPath: marker) {
+            // The jobs now live in PostgreSQL: working on this copy too would submit them twice.
+            throw StoreMigration.Failure.movedToPostgres(marker: marker)
+        }
         let store = try SQLiteStateStore(directory: configuration.stateDirectory)
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         do {

@@ -85,6 +85,8 @@ public final class PostgresStateStore: Sendable {
             return try await CallDeadline.run(timeout ?? callTimeout, operation: operation) {
                 try await self.client.withConnection { connection in try await body(connection) }
             }
+        } catch let error as StoreMigration.Failure {
+            throw error  // a migration's refusal, thrown inside its transaction: already one sentence
         } catch {
             throw mapped(error, operation: operation)
         }

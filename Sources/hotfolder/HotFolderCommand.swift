@@ -19,6 +19,7 @@ struct HotFolderCommand: AsyncParsableCommand {
             RetryCommand.self,
             CancelCommand.self,
             BudgetCommand.self,
+            MigrateCommand.self,
             ReportCommand.self,
             InitCommand.self,
             DoctorCommand.self,
