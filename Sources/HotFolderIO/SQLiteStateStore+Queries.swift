@@ -75,7 +75,7 @@ extension SQLiteStateStore {
         return try read("list jobs") { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT \(Self.jobColumns) FROM job WHERE state IN \(Self.list(names)) ORDER BY createdAt, rowid LIMIT ?",
+                sql: Self.jobsInStatesSQL(names),
                 arguments: [limit ?? -1]
             ).map(Self.decodeJob)
         }
@@ -114,16 +114,22 @@ extension SQLiteStateStore {
         }
     }
 
+    /// The latest failed and invalid jobs (`recentFailures`). Without `INDEXED BY`, SQLite takes `job_lease`
+    /// (`state, lease_until`) just as well and then reads every failed job's row to sort them.
+    static let recentFailuresSQL = """
+        SELECT \(jobColumns) FROM job INDEXED BY job_state_updated WHERE state IN ('failed', 'invalid')
+        ORDER BY updatedAt DESC, rowid DESC LIMIT ?
+        """
+
+    /// Jobs in the states `names`, oldest first (`jobs(inStates:)`); `INDEXED BY` as in ``recentFailuresSQL``.
+    static func jobsInStatesSQL(_ names: [String]) -> String {
+        "SELECT \(jobColumns) FROM job INDEXED BY job_state_created WHERE state IN \(list(names)) ORDER BY createdAt, rowid LIMIT ?"
+    }
+
     /// The latest `failed` and `invalid` jobs, most recent first.
     public func recentFailures(limit: Int) throws -> [StoredJob] {
         try read("read recent failures") { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.jobColumns) FROM job WHERE state IN ('failed', 'invalid')
-                    ORDER BY updatedAt DESC, rowid DESC LIMIT ?
-                    """,
-                arguments: [limit]
+            try Row.fetchAll(db, sql: Self.recentFailuresSQL, arguments: [limit]
             ).map(Self.decodeJob)
         }
     }

@@ -29,4 +29,14 @@ import Testing
             #expect(plan.contains { $0.hasPrefix("SEARCH spend USING INDEX") }, "\(sql): \(plan)")
         }
     }
+
+    /// v5-lease's index `job_lease (state, lease_until)` made SQLite read every failed job's row to sort them for the
+    /// overview's recent failures (24 ms with 20,000 failed jobs, p99 150 ms for the overview page), and every job
+    /// of the listed states for `jobs(inStates:)`: both must read the index that is sorted the way they ask.
+    @Test func recentFailuresAndJobsByStateReadTheIndexSortedTheirWay() throws {
+        let failures = try store.queryPlan(SQLiteStateStore.recentFailuresSQL, arguments: ["10"])
+        #expect(failures.contains { $0.contains("INDEX job_state_updated") }, "\(failures)")
+        let byState = try store.queryPlan(SQLiteStateStore.jobsInStatesSQL(["done", "failed"]), arguments: ["10"])
+        #expect(byState.contains { $0.contains("INDEX job_state_created") }, "\(byState)")
+    }
 }
