@@ -44,7 +44,7 @@ ap.add_argument("--history-drops", type=int, default=200, help="drops whose late
 ap.add_argument("--history-idle-seconds", type=float, default=30)
 ap.add_argument("--dashboard-jobs", type=int, default=100000)
 ap.add_argument("--dashboard-requests", type=int, default=100, help="requests per page in the dashboard row")
-ap.add_argument("--burst-dashboard-rounds", type=int, default=2,
+ap.add_argument("--burst-dashboard-rounds", type=int, default=4,
                 help="bursts without and with a dashboard client (alternated) in burst-dashboard; the medians are compared")
 ap.add_argument("--keep", action="store_true", help="keep the work folder")
 a = ap.parse_args()
