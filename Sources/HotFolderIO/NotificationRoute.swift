@@ -80,4 +80,9 @@ final class NotificationRouting: Sendable {
     let state = Mutex(State())
 
     var current: State { state.withLock { $0 } }
+
+    /// Sets the targets, the `instance` name and the after-enqueue hook (both stores' `configureNotifications`).
+    func configure(_ routes: [NotificationRoute], instance: String, onEnqueue: (@Sendable () -> Void)?) {
+        state.withLock { $0 = State(routes: routes, instance: instance, onEnqueue: onEnqueue) }
+    }
 }

@@ -12,11 +12,7 @@ extension SQLiteStateStore {
     public func configureNotifications(
         _ routes: [NotificationRoute], instance: String, onEnqueue: (@Sendable () -> Void)? = nil
     ) {
-        notificationRouting.state.withLock { state in
-            state.routes = routes
-            state.instance = instance
-            state.onEnqueue = onEnqueue
-        }
+        notificationRouting.configure(routes, instance: instance, onEnqueue: onEnqueue)
     }
 
     /// The targets deliveries are written for.

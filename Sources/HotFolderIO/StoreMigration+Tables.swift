@@ -15,7 +15,13 @@ extension StoreMigration {
         var source: String
         var target: String
         var kind: Kind
-        var optional = false
+        var optional: Bool
+
+        /// A column whose PostgreSQL name is the SQLite name in snake case unless `target` says otherwise.
+        init(_ source: String, _ kind: Kind, optional: Bool = false, target: String? = nil) {
+            (self.source, self.kind, self.optional) = (source, kind, optional)
+            self.target = target ?? StoreMigration.snakeCased(source)
+        }
     }
 
     /// One table copied: SQLite's rows in `rowid` order, inserted with the same surrogate ids.
@@ -25,6 +31,24 @@ extension StoreMigration {
         var columns: [Column]
         /// The `bigserial` column whose sequence must continue after the copied values.
         var serial: String?
+
+        /// A table whose PostgreSQL name is the SQLite name in snake case.
+        init(_ source: String, columns: [Column], serial: String? = nil) {
+            (self.source, self.target, self.columns, self.serial) = (source, StoreMigration.snakeCased(source), columns, serial)
+        }
+    }
+
+    /// pg-v1's name for a SQLite name: `nextAttemptAt` → `next_attempt_at`, `videoURL` → `video_url`,
+    /// `resultJSON` → `result_json`; a name already in snake case stays as it is.
+    static func snakeCased(_ name: String) -> String {
+        var out = ""
+        var previous: Character?
+        for character in name {
+            if character.isUppercase, let previous, previous.isLowercase || previous.isNumber { out += "_" }
+            out += character.lowercased()
+            previous = character
+        }
+        return out
     }
 
     /// The tables of pg-v1 that are copied, parents first (the foreign keys need the job rows first).
@@ -37,135 +61,136 @@ extension StoreMigration {
     /// - `job.lease_owner`, `lease_until` and `lease_generation` are not copied: they are reset (NULL, NULL, 0), so
     ///   any node can claim the job; the node that held them has stopped (the migration holds its state lock).
     /// - `task.active` is SQLite's 0/1 integer, PostgreSQL's boolean.
-    /// - `inputFile.movedTo` is `input_file.moved_to`; other camel-case names become snake case.
+    /// - Every other name is the SQLite name in snake case (``snakeCased(_:)``): `inputFile.movedTo` is
+    ///   `input_file.moved_to`.
     static let tables: [Table] = [
         Table(
-            source: "job", target: "job",
+            "job",
             columns: [
-                Column(source: "rowid", target: "seq", kind: .integer),
-                Column(source: "id", target: "id", kind: .uuid),
-                Column(source: "name", target: "name", kind: .text),
-                Column(source: "lane", target: "lane", kind: .text),
-                Column(source: "state", target: "state", kind: .jobState),
-                Column(source: "failureCategory", target: "failure_category", kind: .text, optional: true),
-                Column(source: "failureMessage", target: "failure_message", kind: .text, optional: true),
-                Column(source: "priority", target: "priority", kind: .integer),
-                Column(source: "createdAt", target: "created_at", kind: .real),
-                Column(source: "updatedAt", target: "updated_at", kind: .real),
-                Column(source: "specJSON", target: "spec_json", kind: .blob),
-                Column(source: "attempts", target: "attempts", kind: .integer),
-                Column(source: "nextAttemptAt", target: "next_attempt_at", kind: .real, optional: true),
-                Column(source: "outputPath", target: "output_path", kind: .text, optional: true),
-                Column(source: "counters", target: "counters", kind: .text, optional: true),
-                Column(source: "pendingDisposal", target: "pending_disposal", kind: .text, optional: true),
-                Column(source: "specVersion", target: "spec_version", kind: .integer),
-                Column(source: "filmId", target: "film_id", kind: .uuid, optional: true),
-                Column(source: "reuseKey", target: "reuse_key", kind: .text, optional: true),
-                Column(source: "drop_key", target: "drop_key", kind: .text, optional: true),
+                Column("rowid", .integer, target: "seq"),
+                Column("id", .uuid),
+                Column("name", .text),
+                Column("lane", .text),
+                Column("state", .jobState),
+                Column("failureCategory", .text, optional: true),
+                Column("failureMessage", .text, optional: true),
+                Column("priority", .integer),
+                Column("createdAt", .real),
+                Column("updatedAt", .real),
+                Column("specJSON", .blob),
+                Column("attempts", .integer),
+                Column("nextAttemptAt", .real, optional: true),
+                Column("outputPath", .text, optional: true),
+                Column("counters", .text, optional: true),
+                Column("pendingDisposal", .text, optional: true),
+                Column("specVersion", .integer),
+                Column("filmId", .uuid, optional: true),
+                Column("reuseKey", .text, optional: true),
+                Column("drop_key", .text, optional: true),
             ],
             serial: "seq"),
         Table(
-            source: "inputFile", target: "input_file",
+            "inputFile",
             columns: [
-                Column(source: "id", target: "id", kind: .integer),
-                Column(source: "jobId", target: "job_id", kind: .uuid),
-                Column(source: "path", target: "path", kind: .text),
-                Column(source: "device", target: "device", kind: .integer),
-                Column(source: "inode", target: "inode", kind: .integer),
-                Column(source: "size", target: "size", kind: .integer),
-                Column(source: "mtimeNs", target: "mtime_ns", kind: .integer),
-                Column(source: "sha256", target: "sha256", kind: .text),
-                Column(source: "movedTo", target: "moved_to", kind: .text, optional: true),
+                Column("id", .integer),
+                Column("jobId", .uuid),
+                Column("path", .text),
+                Column("device", .integer),
+                Column("inode", .integer),
+                Column("size", .integer),
+                Column("mtimeNs", .integer),
+                Column("sha256", .text),
+                Column("movedTo", .text, optional: true),
             ],
             serial: "id"),
         Table(
-            source: "task", target: "task",
+            "task",
             columns: [
-                Column(source: "id", target: "id", kind: .integer),
-                Column(source: "jobId", target: "job_id", kind: .uuid),
-                Column(source: "provider", target: "provider", kind: .text),
-                Column(source: "taskId", target: "task_id", kind: .text),
-                Column(source: "status", target: "status", kind: .text),
-                Column(source: "progress", target: "progress", kind: .integer, optional: true),
-                Column(source: "videoURL", target: "video_url", kind: .text, optional: true),
-                Column(source: "expiresAt", target: "expires_at", kind: .real, optional: true),
-                Column(source: "estimatedTime", target: "estimated_time", kind: .integer, optional: true),
-                Column(source: "errorMessage", target: "error_message", kind: .text, optional: true),
-                Column(source: "resultJSON", target: "result_json", kind: .blob, optional: true),
-                Column(source: "submittedAt", target: "submitted_at", kind: .real),
-                Column(source: "updatedAt", target: "updated_at", kind: .real),
-                Column(source: "pollCount", target: "poll_count", kind: .integer),
-                Column(source: "nextPollAt", target: "next_poll_at", kind: .real, optional: true),
-                Column(source: "active", target: "active", kind: .boolean),
+                Column("id", .integer),
+                Column("jobId", .uuid),
+                Column("provider", .text),
+                Column("taskId", .text),
+                Column("status", .text),
+                Column("progress", .integer, optional: true),
+                Column("videoURL", .text, optional: true),
+                Column("expiresAt", .real, optional: true),
+                Column("estimatedTime", .integer, optional: true),
+                Column("errorMessage", .text, optional: true),
+                Column("resultJSON", .blob, optional: true),
+                Column("submittedAt", .real),
+                Column("updatedAt", .real),
+                Column("pollCount", .integer),
+                Column("nextPollAt", .real, optional: true),
+                Column("active", .boolean),
             ],
             serial: "id"),
         Table(
-            source: "event", target: "event",
+            "event",
             columns: [
-                Column(source: "id", target: "id", kind: .integer),
-                Column(source: "jobId", target: "job_id", kind: .uuid),
-                Column(source: "at", target: "at", kind: .real),
-                Column(source: "kind", target: "kind", kind: .text),
-                Column(source: "fromState", target: "from_state", kind: .text, optional: true),
-                Column(source: "toState", target: "to_state", kind: .text, optional: true),
-                Column(source: "message", target: "message", kind: .text, optional: true),
+                Column("id", .integer),
+                Column("jobId", .uuid),
+                Column("at", .real),
+                Column("kind", .text),
+                Column("fromState", .text, optional: true),
+                Column("toState", .text, optional: true),
+                Column("message", .text, optional: true),
             ],
             serial: "id"),
         Table(
-            source: "spend", target: "spend",
+            "spend",
             columns: [
-                Column(source: "id", target: "id", kind: .integer),
-                Column(source: "jobId", target: "job_id", kind: .uuid),
-                Column(source: "lane", target: "lane", kind: .text),
-                Column(source: "day", target: "day", kind: .text),
-                Column(source: "month", target: "month", kind: .text),
-                Column(source: "estimate", target: "estimate", kind: .real),
-                Column(source: "tokens", target: "tokens", kind: .integer),
-                Column(source: "amount", target: "amount", kind: .real),
-                Column(source: "state", target: "state", kind: .text),
-                Column(source: "reservedAt", target: "reserved_at", kind: .real),
-                Column(source: "settledAt", target: "settled_at", kind: .real, optional: true),
+                Column("id", .integer),
+                Column("jobId", .uuid),
+                Column("lane", .text),
+                Column("day", .text),
+                Column("month", .text),
+                Column("estimate", .real),
+                Column("tokens", .integer),
+                Column("amount", .real),
+                Column("state", .text),
+                Column("reservedAt", .real),
+                Column("settledAt", .real, optional: true),
             ],
             serial: "id"),
         Table(
-            source: "budgetOverride", target: "budget_override",
+            "budgetOverride",
             columns: [
-                Column(source: "cap", target: "cap", kind: .text),
-                Column(source: "value", target: "value", kind: .real, optional: true),
-                Column(source: "setAt", target: "set_at", kind: .real),
+                Column("cap", .text),
+                Column("value", .real, optional: true),
+                Column("setAt", .real),
             ]),
         Table(
-            source: "budgetAlert", target: "budget_alert",
+            "budgetAlert",
             columns: [
-                Column(source: "cap", target: "cap", kind: .text),
-                Column(source: "period", target: "period", kind: .text),
-                Column(source: "fraction", target: "fraction", kind: .real),
-                Column(source: "used", target: "used", kind: .real),
-                Column(source: "cap_limit", target: "cap_limit", kind: .real),
-                Column(source: "at", target: "at", kind: .real),
-                Column(source: "announcedAt", target: "announced_at", kind: .real, optional: true),
+                Column("cap", .text),
+                Column("period", .text),
+                Column("fraction", .real),
+                Column("used", .real),
+                Column("cap_limit", .real),
+                Column("at", .real),
+                Column("announcedAt", .real, optional: true),
             ]),
         Table(
-            source: "drop_key", target: "drop_key",
+            "drop_key",
             columns: [
-                Column(source: "key", target: "key", kind: .text),
-                Column(source: "inserted_at", target: "inserted_at", kind: .real),
+                Column("key", .text),
+                Column("inserted_at", .real),
             ]),
         Table(
-            source: "notification", target: "notification",
+            "notification",
             columns: [
-                Column(source: "id", target: "id", kind: .integer),
-                Column(source: "eventId", target: "event_id", kind: .text),
-                Column(source: "type", target: "type", kind: .text),
-                Column(source: "target", target: "target", kind: .text),
-                Column(source: "label", target: "label", kind: .text),
-                Column(source: "body", target: "body", kind: .blob),
-                Column(source: "createdAt", target: "created_at", kind: .real),
-                Column(source: "attempts", target: "attempts", kind: .integer),
-                Column(source: "nextAttemptAt", target: "next_attempt_at", kind: .real, optional: true),
-                Column(source: "deliveredAt", target: "delivered_at", kind: .real, optional: true),
-                Column(source: "abandonedAt", target: "abandoned_at", kind: .real, optional: true),
-                Column(source: "lastError", target: "last_error", kind: .text, optional: true),
+                Column("id", .integer),
+                Column("eventId", .text),
+                Column("type", .text),
+                Column("target", .text),
+                Column("label", .text),
+                Column("body", .blob),
+                Column("createdAt", .real),
+                Column("attempts", .integer),
+                Column("nextAttemptAt", .real, optional: true),
+                Column("deliveredAt", .real, optional: true),
+                Column("abandonedAt", .real, optional: true),
+                Column("lastError", .text, optional: true),
             ],
             serial: "id"),
     ]
