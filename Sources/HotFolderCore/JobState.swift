@@ -47,6 +47,15 @@ public enum JobState: String, Sendable, Hashable, CaseIterable, Codable, CustomS
         }
     }
 
+    /// Whether a node is working on the job (`uploading` … `downloading`): it holds a lease, and is taken over by
+    /// another node when that lease ends.
+    public var isWorking: Bool {
+        switch self {
+        case .uploading, .submitting, .submitted, .running, .downloading: true
+        default: false
+        }
+    }
+
     /// Whether a remote task exists for the job and must be polled or downloaded (also after a restart).
     public var isInFlight: Bool {
         switch self {

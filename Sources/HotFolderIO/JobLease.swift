@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
+import HotFolderCore
 
 /// A node's right to work on one job until `until`, fenced by `generation`.
 ///
@@ -69,4 +70,8 @@ public struct NodeStatus: Sendable, Hashable {
 enum LeaseStates {
     /// `uploading` … `downloading`, as SQL text for an `IN (…)` list.
     static let working = "'uploading', 'submitting', 'submitted', 'running', 'downloading'"
+
+    /// Whether a job in `state` keeps its lease: a commit into any other state gives it back, so the job can be
+    /// claimed again (queued, held, uncertain) and a finished job holds none.
+    static func keepsLease(_ state: JobState) -> Bool { state.isWorking }
 }

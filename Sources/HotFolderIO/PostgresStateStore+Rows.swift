@@ -94,7 +94,8 @@ extension PostgresStateStore {
         guard let (job, owner, generation) = try await lockJob(connection, id) else {
             throw StateStoreError.jobNotFound(id)
         }
-        if let lease, owner != lease.owner || generation != lease.generation {
+        // Given back by a commit out of the working states, the lease still fences: only a claim raises the generation.
+        if let lease, (owner != nil && owner != lease.owner) || generation != lease.generation {
             throw StateStoreError.leaseLost(job: id, owner: lease.owner, generation: lease.generation)
         }
         return job

@@ -136,9 +136,21 @@ extension PostgresStateStore: StateStore {
     }
 
     public func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob] {
+        try await claim(node: node, limit: limit, leaseFor: leaseFor, now: now, queued: true)
+    }
+
+    public func claimTakeOvers(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob] {
+        try await claim(node: node, limit: limit, leaseFor: leaseFor, now: now, queued: false)
+    }
+
+    /// Leases to `node` the first `limit` jobs (priority, then age) in a working state whose lease is free, and with
+    /// `queued` also the `ready` jobs whose backoff has passed.
+    private func claim(node: String, limit: Int, leaseFor: TimeInterval, now: Date, queued: Bool) async throws -> [LeasedJob] {
         let seconds = now.timeIntervalSince1970
         let until = now.addingTimeInterval(leaseFor)
-        return try await call("claim jobs") { connection in
+        // Our own constant text around a number we computed: no user input is spliced into the statement.
+        let readyToo = queued ? "(state = 'ready' AND (next_attempt_at IS NULL OR next_attempt_at <= \(seconds))) OR" : ""
+        return try await call(queued ? "claim jobs" : "claim jobs to take over") { connection in
             // One statement, so one transaction: rows another node is claiming right now are skipped, not waited
             // for, and the old owner is read from the same snapshot the update replaces.
             let rows = try await self.rows(
@@ -146,8 +158,7 @@ extension PostgresStateStore: StateStore {
                 """
                 WITH picked AS (
                     SELECT id, lease_owner AS previous FROM job
-                    WHERE ((state = 'ready' AND (next_attempt_at IS NULL OR next_attempt_at <= \(seconds)))
-                            OR state IN (\(unescaped: LeaseStates.working)))
+                    WHERE (\(unescaped: readyToo) state IN (\(unescaped: LeaseStates.working)))
                         AND (lease_until IS NULL OR lease_until < \(seconds))
                     ORDER BY priority DESC, created_at, seq
                     LIMIT \(limit)

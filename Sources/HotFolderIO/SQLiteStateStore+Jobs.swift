@@ -162,11 +162,13 @@ extension SQLiteStateStore {
         return try row.map(decodeJob)
     }
 
-    /// The compare-and-set write of a job's row (`saveJob`).
+    /// The compare-and-set write of a job's row (`saveJob`). A job leaving the working states gives its lease back
+    /// (its generation stays, so the lease's holder may still finish what it was doing, fenced as before).
     static let saveJobSQL = """
         UPDATE job SET name = ?, lane = ?, state = ?, failureCategory = ?, failureMessage = ?, priority = ?,
             updatedAt = ?, specJSON = ?, attempts = ?, nextAttemptAt = ?, outputPath = ?, counters = ?,
-            pendingDisposal = ?
+            pendingDisposal = ?, lease_owner = CASE WHEN ? THEN lease_owner END,
+            lease_until = CASE WHEN ? THEN lease_until END
         WHERE id = ? AND state = ?
         """
 
@@ -174,7 +176,8 @@ extension SQLiteStateStore {
         try db.cachedStatement(sql: saveJobSQL).execute(arguments: [
             job.name, job.lane, job.state.rawValue, job.failureCategory, job.failureMessage, job.priority,
             job.updatedAt.timeIntervalSince1970, job.specJSON, job.attempts, seconds(job.nextAttemptAt),
-            job.outputPath, encodeCounters(job.counters), job.pendingDisposal?.rawValue, job.id.lowercasedString,
+            job.outputPath, encodeCounters(job.counters), job.pendingDisposal?.rawValue,
+            LeaseStates.keepsLease(job.state), LeaseStates.keepsLease(job.state), job.id.lowercasedString,
             expectedState.rawValue,
         ])
         // The row was read in this same immediate transaction, so this only trips if the schema misbehaves.

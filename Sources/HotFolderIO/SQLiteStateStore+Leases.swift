@@ -70,7 +70,9 @@ extension SQLiteStateStore {
         else { throw StateStoreError.jobNotFound(id) }
         let owner: String? = row[0]
         let generation: Int64 = row[1]
-        guard owner == lease.owner, generation == lease.generation else {
+        // Given back by a commit out of the working states (owner NULL), the lease still fences: nobody else wrote
+        // the job, since only a claim raises the generation.
+        guard owner == nil || owner == lease.owner, generation == lease.generation else {
             throw StateStoreError.leaseLost(job: id, owner: lease.owner, generation: lease.generation)
         }
     }
@@ -94,6 +96,18 @@ extension SQLiteStateStore {
                     ORDER BY priority DESC, createdAt, rowid LIMIT ?
                     """),
             arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, limit])
+        return try lease(db, rows, node: node, until: now.addingTimeInterval(leaseFor))
+    }
+
+    func claimTakeOverRows(_ db: Database, node: String, limit: Int, leaseFor: TimeInterval, now: Date) throws -> [LeasedJob] {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT \(Self.jobColumns), job.lease_owner, job.lease_generation FROM job INDEXED BY job_lease
+                    WHERE state IN (\(LeaseStates.working)) AND (lease_until IS NULL OR lease_until < ?)
+                    ORDER BY priority DESC, createdAt, rowid LIMIT ?
+                    """),
+            arguments: [now.timeIntervalSince1970, limit])
         return try lease(db, rows, node: node, until: now.addingTimeInterval(leaseFor))
     }
 

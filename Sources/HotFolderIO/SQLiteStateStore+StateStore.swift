@@ -42,10 +42,14 @@ extension SQLiteStateStore: StateStore {
     }
 
     public func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob] {
-        try await Blocking.run {
-            try self.write("claim jobs") { db in
-                try self.claimRows(db, node: node, limit: limit, leaseFor: leaseFor, now: now)
-            }
+        try await writeAsync("claim jobs") { db in
+            try self.claimRows(db, node: node, limit: limit, leaseFor: leaseFor, now: now)
+        }
+    }
+
+    public func claimTakeOvers(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob] {
+        try await writeAsync("claim jobs to take over") { db in
+            try self.claimTakeOverRows(db, node: node, limit: limit, leaseFor: leaseFor, now: now)
         }
     }
 
@@ -83,12 +87,11 @@ extension SQLiteStateStore: StateStore {
     ) async throws -> StoredJob {
         try Self.checkLegal(id, commit)
         let now = clock()
-        return try await Blocking.run {
-            try self.write("move a job from \(commit.from) to \(commit.to)") { db in
-                // The lease first: a node that lost the job must not learn (or change) anything else about it.
-                try Self.checkLease(db, id, lease)
-                return try self.apply(db, id, commit, outputPath: outputPath, task: task, budget: budget, now: now)
-            }
+        // On the database's own writer queue: the caller's thread never waits for the lock.
+        return try await writeAsync("move a job from \(commit.from) to \(commit.to)") { db in
+            // The lease first: a node that lost the job must not learn (or change) anything else about it.
+            try Self.checkLease(db, id, lease)
+            return try self.apply(db, id, commit, outputPath: outputPath, task: task, budget: budget, now: now)
         }
     }
 
@@ -101,13 +104,11 @@ extension SQLiteStateStore: StateStore {
             throw StateStoreError.illegalTransition(job: jobID, from: from, to: .submitted)
         }
         let now = clock()
-        return try await Blocking.run {
-            try self.write("record a task") { db in
-                try Self.checkLease(db, jobID, lease)
-                return try self.insertTask(
-                    db, jobID, provider: provider, taskID: taskID, status: status, nextPollAt: nextPollAt, from: from,
-                    message: message, now: now)
-            }
+        return try await writeAsync("record a task") { db in
+            try Self.checkLease(db, jobID, lease)
+            return try self.insertTask(
+                db, jobID, provider: provider, taskID: taskID, status: status, nextPollAt: nextPollAt, from: from,
+                message: message, now: now)
         }
     }
 
@@ -116,11 +117,9 @@ extension SQLiteStateStore: StateStore {
         forJob jobID: UUID, lease: JobLease?, update: @escaping @Sendable (inout StoredTask) -> Void
     ) async throws -> StoredTask {
         let now = clock()
-        return try await Blocking.run {
-            try self.write("update a task") { db in
-                try Self.checkLease(db, jobID, lease)
-                return try self.updateActiveTask(db, jobID: jobID, now: now, update)
-            }
+        return try await writeAsync("update a task") { db in
+            try Self.checkLease(db, jobID, lease)
+            return try self.updateActiveTask(db, jobID: jobID, now: now, update)
         }
     }
 

@@ -43,6 +43,12 @@ public protocol JobClaiming: Sendable {
     /// was released (take-over). Each claim raises the job's lease generation.
     func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob]
 
+    /// Leases up to `limit` jobs in a working state (`uploading` … `downloading`) whose lease ended or was released,
+    /// oldest first, and no queued job: a restarted node resumes its own work (after giving its leases back), and a
+    /// node whose neighbour died takes that work over, whatever its free slots or a paused queue. Each claim raises
+    /// the job's lease generation.
+    func claimTakeOvers(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob]
+
     /// Leases up to `limit` jobs in `states` (`held`, `uncertain`: jobs no node works on while they wait) whose
     /// `nextAttemptAt` has come and whose lease is free, soonest first: a hold that ends or a lost task's search
     /// is then handled by one node only. Each claim raises the job's lease generation.

@@ -47,6 +47,14 @@ struct PostgresStoreConformanceTests {
         try await withTwoNodes { try await StoreConformance.checkADailyCapHoldsAcrossNodes($0, $1) }
     }
 
+    @Test func takeOversAreClaimedWithoutTheQueue() async throws {
+        try await withTwoNodes { try await StoreConformance.checkTakeOversAreClaimedWithoutTheQueue($0, $1) }
+    }
+
+    @Test func leavingTheWorkingStatesGivesTheLeaseBack() async throws {
+        try await withTwoNodes { try await StoreConformance.checkLeavingTheWorkingStatesGivesTheLeaseBack($0, $1) }
+    }
+
     @Test func aCleanStopGivesEveryLeaseBack() async throws {
         try await withTwoNodes { try await StoreConformance.checkACleanStopGivesEveryLeaseBack($0, $1) }
     }

@@ -70,3 +70,57 @@ extension StoreConformance {
         }
     }
 }
+
+extension StoreConformance {
+    /// A restarted node, or one whose neighbour died, claims only the jobs some node was working on (their lease ended
+    /// or was given back), the oldest first, and never a queued job: those wait for a free slot and the dispatcher.
+    static func checkTakeOversAreClaimedWithoutTheQueue(_ a: some StateStore, _ b: some StateStore) async throws {
+        let jobs = try await insert(a, ["working-1", "working-2", "queued"])
+        let held = try await a.claimQueued(node: "a", limit: 2, leaseFor: leaseFor, now: t0)
+        try await a.commit(held[0].job.id, move(.ready, .uploading), lease: held[0].lease)
+        try await a.commit(held[1].job.id, move(.ready, .submitting), lease: held[1].lease)
+        try await a.recordTask(held[1].job.id, lease: held[1].lease, provider: "gateway", taskID: "t-2", status: "queued", nextPollAt: nil)
+
+        #expect(try await b.claimTakeOvers(node: "b", limit: 10, leaseFor: leaseFor, now: at(leaseFor)).isEmpty, "leases current")
+        let first = try await b.claimTakeOvers(node: "b", limit: 1, leaseFor: leaseFor, now: at(leaseFor + 1))
+        #expect(first.map(\.job.id) == [jobs[0].id] && first[0].isTakeOver && first[0].previousOwner == "a")
+        #expect(first[0].lease.generation == held[0].lease.generation + 1)
+        let rest = try await b.claimTakeOvers(node: "b", limit: 10, leaseFor: leaseFor, now: at(leaseFor + 1))
+        #expect(rest.map(\.job.id) == [jobs[1].id] && rest[0].job.state == .submitted)
+        #expect(try await b.claimTakeOvers(node: "b", limit: 10, leaseFor: leaseFor, now: at(leaseFor + 2)).isEmpty)
+        #expect(try await b.lease(ofJob: jobs[2].id) == nil, "the queued job was not claimed")
+        #expect(try await b.tasksDue(node: "b", now: at(leaseFor + 2), limit: 10).map(\.task.taskID) == ["t-2"])
+
+        // A node restarting gives its own leases back first: they are taken over at once.
+        #expect(try await b.releaseLeases(node: "b") == 2)
+        #expect(try await b.claimTakeOvers(node: "b", limit: 10, leaseFor: leaseFor, now: at(leaseFor + 3)).count == 2)
+    }
+}
+
+extension StoreConformance {
+    /// A commit out of the working states gives the lease back in the same transaction (the job can be claimed
+    /// again, a finished job holds none), and the lease still fences its holder until another node claims the job.
+    static func checkLeavingTheWorkingStatesGivesTheLeaseBack(_ a: some StateStore, _ b: some StateStore) async throws {
+        let job = try await insert(a, ["kite"])[0]
+        let held = try #require(try await a.claimQueued(node: "a", limit: 1, leaseFor: leaseFor, now: t0).first?.lease)
+        try await a.commit(job.id, move(.ready, .uploading), lease: held)
+        #expect(try await b.lease(ofJob: job.id) == held, "a working state keeps the lease")
+        var back = move(.uploading, .ready)
+        back.notBefore = at(10)
+        try await a.commit(job.id, back, lease: held)
+        #expect(try await b.lease(ofJob: job.id) == nil, "back in the queue: no node holds it")
+        #expect(try await b.nodes(now: at(1)).first { $0.name == "a" }?.jobsHeld ?? 0 == 0)
+        // Nobody claimed it since: the holder may still note what it was doing.
+        try await a.appendNote(job.id, "the upload failed; retrying in 10 s", lease: held)
+        #expect(try await b.claimQueued(node: "b", limit: 1, leaseFor: leaseFor, now: at(5)).isEmpty, "its backoff first")
+        let taken = try #require(try await b.claimQueued(node: "b", limit: 1, leaseFor: leaseFor, now: at(10)).first)
+        #expect(taken.lease.generation == held.generation + 1 && taken.previousOwner == nil)
+        await #expect(throws: StateStoreError.leaseLost(job: job.id, owner: "a", generation: held.generation)) {
+            try await a.appendNote(job.id, "too late", lease: held)
+        }
+        // A finished job holds no lease.
+        try await b.commit(job.id, move(.ready, .submitting), lease: taken.lease)
+        try await b.commit(job.id, move(.submitting, .cancelled), lease: taken.lease)
+        #expect(try await a.lease(ofJob: job.id) == nil)
+    }
+}

@@ -69,6 +69,14 @@ import Testing
         try await StoreConformance.checkADailyCapHoldsAcrossNodes(a, b)
     }
 
+    @Test func takeOversAreClaimedWithoutTheQueue() async throws {
+        try await StoreConformance.checkTakeOversAreClaimedWithoutTheQueue(a, b)
+    }
+
+    @Test func leavingTheWorkingStatesGivesTheLeaseBack() async throws {
+        try await StoreConformance.checkLeavingTheWorkingStatesGivesTheLeaseBack(a, b)
+    }
+
     @Test func aCleanStopGivesEveryLeaseBack() async throws {
         try await StoreConformance.checkACleanStopGivesEveryLeaseBack(a, b)
     }
