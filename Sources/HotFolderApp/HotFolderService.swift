@@ -130,6 +130,7 @@ public struct HotFolderService: Service {
                     await withTaskGroup(of: Void.self) { loops in
                         loops.addTask { await runner.runDispatcher() }
                         loops.addTask { await runner.runPoller() }
+                        loops.addTask { await runner.runHeartbeat() }
                     }
                 } onGracefulShutdown: {
                     logger.info("shutting down: no new jobs; waiting up to \(Int(grace)) s for requests under way")
@@ -164,6 +165,10 @@ public struct HotFolderService: Service {
             }
             group.cancelAll()
         }
+        // Other nodes (or this one's next start) take over at once what the stop left under way, not a lease later.
+        if let released = try? await context.store.releaseLeases(node: context.configuration.node), released > 0 {
+            logger.info("gave back the lease of \(released) job(s) still under way")
+        }
         try? context.store.close()
         logger.info("hotfolder stopped")
     }
@@ -197,9 +202,12 @@ public struct HotFolderService: Service {
             (try? store.isOutputPathRecorded(stem)) ?? true
         }
         // Each job the stop caught between two steps is told so; its lifecycle says what that means (an upload
-        // starts over, a create call becomes uncertain, inputs still to move are moved).
+        // starts over, a create call becomes uncertain, a task resumes polling). This node's leases from before the
+        // stop are given back and taken again, with the jobs of dead nodes; live nodes' jobs are theirs.
         try await intake.load()
-        for job in try store.jobs(inStates: [.uploading, .submitting]) + store.jobsWithPendingDisposal() {
+        let inFlight = try await runner.recoverTakeOvers()
+        // Inputs still to move (the jobs are finished: no lease).
+        for job in try store.jobsWithPendingDisposal() {
             var work = runner.work(for: job)
             await runner.drive(&work, .recovered)
         }
@@ -208,8 +216,7 @@ public struct HotFolderService: Service {
             logger.warning("\(uncertain) job(s) are uncertain: their create call may have succeeded; see `hotfolder status` and `hotfolder retry --uncertain`")
         }
         try await intake.load()
-        try await runner.restoreCounts()
-        let inFlight = try store.inFlightTasks().count
+        await runner.restoreCounts(inFlight: inFlight)
         if inFlight > 0 { logger.info("resuming \(inFlight) task(s) in flight") }
     }
 

@@ -19,6 +19,10 @@ struct JobWork: Sendable {
     var bytes: Int64 = 0
     /// The task an effect concerns when the store has none for the job (created after a cancel).
     var orphanTaskID: String?
+    /// The lease this node works on the job under (nil: unfenced, such as a held job a reload releases).
+    var lease: JobLease?
+    /// Set when a write found the lease taken over: the work was dropped.
+    var leaseLost = false
 }
 
 extension JobRunner {
@@ -67,21 +71,33 @@ extension JobRunner {
                     refused = instead
                     break
                 }
+                if case .leaseLost = outcome {
+                    // Another node holds the job now: stop at once, touch nothing more.
+                    if let lease = work.lease {
+                        context.logger.warning("job \(work.job.displayName): this node lost its lease (generation \(lease.generation)) to another node; dropping its work")
+                    }
+                    work.lease = nil
+                    work.leaseLost = true
+                    context.observer(.leaseLost(name: work.job.name, id: work.job.id))
+                    return
+                }
             }
             if let refused {
                 // Nothing was written: the job is as stored, and is told why instead (a budget holds it).
                 guard let fresh = try? context.store.job(work.job.id) else { return }
-                let reservation = work.reservation
+                let (reservation, lease) = (work.reservation, work.lease)
                 work = self.work(for: fresh)
                 work.reservation = reservation ?? work.reservation
+                work.lease = lease
                 events = [refused]
             } else if movedOn {
                 guard !reread, let fresh = try? context.store.job(work.job.id) else { return }
                 reread = true
-                let (reservation, orphan) = (work.reservation, work.orphanTaskID)
+                let (reservation, orphan, lease) = (work.reservation, work.orphanTaskID, work.lease)
                 work = self.work(for: fresh)
                 work.reservation = reservation ?? work.reservation
                 work.orphanTaskID = orphan
+                work.lease = lease
                 events = [event]
             }
         }
@@ -105,6 +121,8 @@ extension JobRunner {
         case .upload:
             return .next(await upload(&work))
         case .create:
+            // The commit to `submitting` just checked the lease; a pause since then is caught here, before the money.
+            if let lease = work.lease, !(await confirm(lease)) { return .leaseLost }
             return .next(await create(work))
         case .recordTask(let taskID, let from, let firstPoll):
             return await recordTask(taskID, from: from, firstPoll: firstPoll, &work)
@@ -113,9 +131,15 @@ extension JobRunner {
         case .schedule(let at):
             let seen = work.seen
             work.seen = nil
-            _ = try? await context.store.updateTask(forJob: work.job.id) { task in
-                Self.apply(seen, to: &task)
-                task.nextPollAt = at
+            do {
+                try await context.store.updateTask(forJob: work.job.id, lease: work.lease) { task in
+                    Self.apply(seen, to: &task)
+                    task.nextPollAt = at
+                }
+            } catch StateStoreError.leaseLost {
+                return .leaseLost
+            } catch {
+                context.logger.warning("job \(work.job.displayName): cannot record its next status call: \(error)")
             }
             return .done
         case .download:
@@ -173,7 +197,15 @@ extension JobRunner {
         let budget = commit.spend == .reserve ? work.spec.map(context.budgetRequest(for:)) : nil
         do {
             // On the database's writer queue: a lock held by another process never blocks a cooperative thread.
-            work.job = try await context.store.commit(work.job.id, commit, outputPath: output, task: recordSeen, budget: budget)
+            work.job = try await context.store.commit(
+                work.job.id, commit, lease: work.lease, outputPath: output, task: recordSeen, budget: budget)
+        } catch StateStoreError.leaseLost {
+            // Another node claimed the job: nothing was written, and nothing more is done here.
+            if output != nil, let reservation = work.reservation {
+                context.outbox.release(reservation)
+                work.reservation = nil
+            }
+            return .leaseLost
         } catch StateStoreError.budgetHold(let hold) {
             // The name reserved for this step was not recorded: give it back, or each hold would leave a log.
             if output != nil, let reservation = work.reservation {
@@ -216,9 +248,16 @@ extension JobRunner {
     private nonisolated func recordTask(_ taskID: String, from: JobState, firstPoll: Date, _ work: inout JobWork) async -> EffectOutcome {
         do {
             _ = try await context.store.recordTask(
-                work.job.id, provider: context.api.providerName, taskID: taskID, status: "queued", nextPollAt: firstPoll,
-                from: from)
+                work.job.id, lease: work.lease, provider: context.api.providerName, taskID: taskID, status: "queued",
+                nextPollAt: firstPoll, from: from, message: nil)
             work.job.state = .submitted
+        } catch StateStoreError.leaseLost {
+            // The node was paused during the call and another one took the job over (it is uncertain there): the
+            // task exists and may be billed, so its id goes into the job's history for whoever resolves it.
+            let note = "node \(node) created task \(taskID) after another node had taken the job over; it may be billed and its video is this job's"
+            try? await context.store.appendNote(work.job.id, note, lease: nil)
+            context.logger.error("job \(work.job.displayName): \(note)")
+            return .leaseLost
         } catch StateStoreError.unexpectedState {
             work.orphanTaskID = taskID
             return .movedOn
@@ -281,4 +320,6 @@ enum EffectOutcome: Sendable {
     case movedOn
     /// The commit was refused and nothing was written (a budget cap): tell the stored job this event instead.
     case refused(JobLifecycle.Event)
+    /// Another node holds the job's lease now: stop, and do nothing more with the job.
+    case leaseLost
 }

@@ -8,31 +8,59 @@ import Logging
 extension JobRunner {
     // MARK: - Entry points
 
-    /// Takes a queued job through its create call. Runs in a child task of the dispatcher.
-    nonisolated func submit(_ job: StoredJob) async {
-        var work = self.work(for: job)
+    /// Takes a claimed queued job through its create call. Runs in a child task of the dispatcher.
+    nonisolated func submit(_ leased: LeasedJob) async {
+        var work = self.work(for: leased.job)
+        work.lease = leased.lease
         await drive(&work, .picked)
-        await finishedSubmitting(job.id, leftSlot: !work.lifecycle.state.isInFlight)
+        await settled(work)
+        await finishedSubmitting(work.job.id, leftSlot: work.lease == nil || !work.lifecycle.state.isInFlight)
+    }
+
+    /// Resumes a job claimed in a working state: this node's own after a restart, or one whose node died or gave it
+    /// back. An upload starts over, a create call becomes uncertain, a task resumes polling here.
+    nonisolated func resume(_ leased: LeasedJob) async {
+        var work = self.work(for: leased.job)
+        work.lease = leased.lease
+        if let previous = leased.previousOwner, previous != node {
+            context.logger.notice("job \(leased.job.displayName): taken over from node \(previous), whose lease ended (\(leased.job.state.rawValue))")
+            try? await context.store.appendNote(leased.job.id, "taken over by node \(node) from node \(previous), whose lease ended", lease: leased.lease)
+            context.observer(.takenOver(name: leased.job.name, id: leased.job.id, from: previous))
+        }
+        await drive(&work, .recovered)
+        await settled(work)
+        await finished(work.job.id, leftSlot: work.lease == nil || !work.lifecycle.state.isInFlight)
     }
 
     /// Moves one in-flight task forward: a status call, or the download. Runs in a child task of the poller.
-    nonisolated func advance(_ item: InFlightTask) async {
+    nonisolated func advance(_ item: InFlightTask, lease: JobLease) async {
         guard let job = try? context.store.job(item.task.jobID) else {
+            await settled(item.task.jobID, keepLease: false)
             await finished(item.task.jobID, leftSlot: true)
             return
         }
         var work = self.work(for: job)
+        work.lease = lease
         await drive(&work, .due)
-        await finished(job.id, leftSlot: !work.lifecycle.state.isInFlight)
+        await settled(work)
+        await finished(job.id, leftSlot: work.lease == nil || !work.lifecycle.state.isInFlight)
     }
 
-    /// Tells a job outside the slots (uncertain, held, or with inputs left to move) that its time came.
-    nonisolated func wake(_ job: StoredJob, with event: JobLifecycle.Event) async {
+    /// Tells a job outside the slots (uncertain, held, or with inputs left to move) that its time came; `lease`
+    /// when this node claimed it.
+    nonisolated func wake(_ job: StoredJob, with event: JobLifecycle.Event, lease: JobLease? = nil) async {
         var work = self.work(for: job)
+        work.lease = lease
         await drive(&work, event)
-        let holdsSlot = work.lifecycle.state.isInFlight
+        let holdsSlot = work.lifecycle.state.isInFlight && (lease == nil || work.lease != nil)
+        if lease != nil { await settled(work) }
         await finished(job.id, leftSlot: false)
         if holdsSlot { await tookSlot() }
+    }
+
+    /// Keeps the job's lease while it is in a working state, forgets it otherwise.
+    nonisolated func settled(_ work: JobWork) async {
+        await settled(work.job.id, keepLease: work.lease != nil && work.lifecycle.state.isWorking)
     }
 
     /// Removes the files made for the job's images (a retry prepares them again).

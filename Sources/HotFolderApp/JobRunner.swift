@@ -7,10 +7,14 @@ import Synchronization
 
 /// Moves queued jobs through the API: upload → submit → poll → download → outbox → archive.
 ///
-/// Two loops share the work: the dispatcher takes queued jobs (priority, then age) while there are free
+/// Two loops share the work: the dispatcher claims queued jobs (priority, then age) while there are free
 /// slots (`max_in_flight`) and the queue is not paused; the poller asks for the status of every task
 /// whose next poll is due, at most `max_status_calls_per_second`, and finishes the ones that are done.
 /// Every state change is committed to the store *before* the side effect it allows.
+///
+/// Each job is worked on under a lease in this node's name (`node_name`), renewed by a heartbeat every third of
+/// `lease`: a job whose lease ends (its node died) is taken over by another node, and every write carries the
+/// lease, so a node that was paused past its lease and lost a job learns it at its first write and drops the work.
 actor JobRunner {
     let context: ServiceContext
     let intake: JobIntake
@@ -34,10 +38,21 @@ actor JobRunner {
     /// The whole queue slows down after a 429.
     private var rateLimitedUntil: Date?
     private var stopping = false
+    /// Ends the heartbeat's sleep on stop.
+    private let heartbeatWake = WakeSignal()
     private var statusTokens: Double
     private var statusTokensAt = Date()
     /// Jobs removed from the history by the batches of the current pruning.
     private var prunedSoFar = 0
+    /// The leases this node holds, by job: renewed by the heartbeat, handed to each job's work.
+    private(set) var held: [UUID: JobLease] = [:]
+    /// Whether the last heartbeat failed (the database is away): said once, and once when it is back.
+    private var heartbeatFailing = false
+
+    /// This node's name in leases.
+    nonisolated var node: String { context.configuration.node }
+    /// How long a lease lasts without a heartbeat, in seconds.
+    nonisolated var leaseFor: TimeInterval { context.configuration.lease.seconds }
 
     init(context: ServiceContext, intake: JobIntake) {
         self.context = context
@@ -52,6 +67,7 @@ actor JobRunner {
         stopping = true
         dispatchWake.signal()
         pollWake.signal()
+        heartbeatWake.signal()
     }
 
     /// Wakes the dispatcher (new jobs were queued).
@@ -88,16 +104,21 @@ actor JobRunner {
                     }
                 }
                 if allowed > 0 {
-                    let jobs = (try? context.store.nextQueued(limit: allowed + busy.count, now: now)) ?? []
-                    var started = 0
-                    for job in jobs where !busy.contains(job.id) && started < allowed {
-                        busy.insert(job.id)
-                        inFlight += 1
-                        submitting += 1
-                        started += 1
-                        group.addTask { await self.submit(job) }
+                    // Claimed under a lease: no other node starts these jobs. A job whose node died comes too (a
+                    // take-over), and takes a slot like any job in flight.
+                    let claimed = await claim("claim queued jobs") {
+                        try await self.context.store.claimQueued(node: self.node, limit: allowed, leaseFor: self.leaseFor, now: now)
                     }
-                    if started == allowed { timeout = 0.001 }  // more may be waiting
+                    for leased in claimed where adopt(leased) {
+                        inFlight += 1
+                        if leased.isTakeOver {
+                            group.addTask { await self.resume(leased) }
+                        } else {
+                            submitting += 1
+                            group.addTask { await self.submit(leased) }
+                        }
+                    }
+                    if claimed.count == allowed { timeout = 0.001 }  // more may be waiting
                 }
                 if timeout > 0.001, allowed > 0 {
                     // Nothing more to start now: sleep until the earliest backoff ends (or a wake).
@@ -119,9 +140,11 @@ actor JobRunner {
         await withDiscardingTaskGroup { group in
             while !stopping, !Task.isCancelled {
                 let now = context.clock()
-                let due = (try? context.store.tasksDue(now: now, limit: busy.count + 500)) ?? []
+                // The tasks of the jobs this node holds; a job whose lease the heartbeat lost is another node's now.
+                let due = (try? await context.store.tasksDue(node: node, now: now, limit: busy.count + 500)) ?? []
                 var waitingForTokens = false
                 for item in due where !busy.contains(item.task.jobID) {
+                    guard let lease = held[item.task.jobID] else { continue }
                     if item.jobState != .downloading {
                         guard takeStatusToken() else {
                             waitingForTokens = true
@@ -129,7 +152,7 @@ actor JobRunner {
                         }
                     }
                     busy.insert(item.task.jobID)
-                    group.addTask { await self.advance(item) }
+                    group.addTask { await self.advance(item, lease: lease) }
                 }
                 if now >= nextPrune {
                     // A long history goes in short batches, one per second, between the polls.
@@ -145,11 +168,19 @@ actor JobRunner {
                         let released = await releaseHeld(kind: nil)
                         if released > 0 { context.logger.notice("\(released) held job(s) go back into the queue under the new budget and schedule") }
                     }
-                    for state in [JobState.uncertain, .held] {
-                        for job in (try? context.store.jobsDue(in: state, now: now)) ?? [] where !busy.contains(job.id) {
-                            busy.insert(job.id)
-                            group.addTask { await self.wake(job, with: .due) }
-                        }
+                    let due = await claim("claim jobs due") {
+                        try await self.context.store.claimDue(node: self.node, in: [.uncertain, .held], limit: 100, leaseFor: self.leaseFor, now: now)
+                    }
+                    for leased in due where adopt(leased) {
+                        group.addTask { await self.wake(leased.job, with: .due, lease: leased.lease) }
+                    }
+                    // Work whose node stopped renewing its leases (it died, or stopped cleanly and gave them back).
+                    let orphans = await claim("take over jobs") {
+                        try await self.context.store.claimTakeOvers(node: self.node, limit: 100, leaseFor: self.leaseFor, now: now)
+                    }
+                    for leased in orphans where adopt(leased) {
+                        inFlight += 1
+                        group.addTask { await self.resume(leased) }
                     }
                 }
                 let rate = max(0.1, context.configuration.maxStatusCallsPerSecond)
@@ -252,6 +283,122 @@ actor JobRunner {
         return released
     }
 
+    // MARK: - Leases
+
+    /// Runs a claim; when it fails (the database is away) nothing is claimed this round.
+    private func claim(_ what: String, _ body: () async throws -> [LeasedJob]) async -> [LeasedJob] {
+        do {
+            return try await body()
+        } catch {
+            context.logger.warning("cannot \(what): \(error)")
+            return []
+        }
+    }
+
+    /// Takes a claimed job on (busy, its lease held); false when a child task of this node still works on it (it
+    /// went back to the queue and came due before that task ended): the new lease is given back, and the job is
+    /// claimed again once that task is done.
+    private func adopt(_ leased: LeasedJob) -> Bool {
+        guard !busy.contains(leased.job.id) else {
+            let (store, lease) = (context.store, leased.lease)
+            Task { _ = try? await store.releaseLease(lease) }
+            return false
+        }
+        busy.insert(leased.job.id)
+        held[leased.job.id] = leased.lease
+        return true
+    }
+
+    /// The work on a job ended for now: its lease stays held (and renewed) while the job is in a working state, and
+    /// is forgotten otherwise (the commit that left the working states gave it back in the store) or when it was lost.
+    func settled(_ jobID: UUID, keepLease: Bool) {
+        if !keepLease { held[jobID] = nil }
+    }
+
+    /// Whether this node may still make the create call under `lease`: the heartbeat has not lost it, and at least
+    /// a third of it is left (renewed here otherwise: the node may have been paused since the last heartbeat).
+    /// When it cannot be confirmed the lease is forgotten: it ends, and the job is taken over (uncertain, since no
+    /// node can know whether this one made the call).
+    func confirm(_ lease: JobLease) async -> Bool {
+        guard let current = held[lease.jobID], current.generation == lease.generation else { return false }
+        let now = context.clock()
+        if current.until.timeIntervalSince(now) >= leaseFor / 3 { return true }
+        let renewed = try? await context.store.renewLeases(node: node, [current], leaseFor: leaseFor, now: now)
+        guard let fresh = renewed?.first, held[lease.jobID]?.generation == lease.generation else {
+            held[lease.jobID] = nil
+            return false
+        }
+        held[lease.jobID] = fresh
+        return true
+    }
+
+    /// Renews this node's leases every third of `lease` until stopped.
+    func runHeartbeat() async {
+        while !stopping, !Task.isCancelled {
+            await heartbeatWake.wait(timeout: max(0.5, leaseFor / 3))
+            guard !stopping else { return }
+            await beat()
+        }
+    }
+
+    /// One heartbeat: the node's row, then its leases. A lease missing from the answer was taken over while this node
+    /// was paused (or the database was away longer than the lease): its work is dropped at its next write.
+    func beat() async {
+        let now = context.clock()
+        let snapshot = held
+        do {
+            try await context.store.heartbeat(node: node, now: now)
+            let renewed = try await context.store.renewLeases(node: node, Array(snapshot.values), leaseFor: leaseFor, now: now)
+            if heartbeatFailing {
+                heartbeatFailing = false
+                context.logger.notice("the state database answers again: this node's \(renewed.count) lease(s) are renewed")
+            }
+            let byJob = Dictionary(renewed.map { ($0.jobID, $0) }, uniquingKeysWith: { a, _ in a })
+            var lost: [JobLease] = []
+            for (id, lease) in snapshot where held[id]?.generation == lease.generation {
+                if let fresh = byJob[id] {
+                    held[id] = fresh
+                } else {
+                    held[id] = nil
+                    lost.append(lease)
+                }
+            }
+            for lease in lost {
+                // Gone back to the queue or finished in the meantime is no news; another node's lease is.
+                guard let owner = (try? await context.store.lease(ofJob: lease.jobID))?.owner, owner != node else { continue }
+                context.logger.warning("job \(lease.jobID.lowercasedString): node \(owner) took it over while this node was paused or cut off; this node drops its work")
+            }
+        } catch {
+            if !heartbeatFailing {
+                heartbeatFailing = true
+                context.logger.error("cannot renew this node's leases: \(error). Retrying every \(Int(leaseFor / 3)) s; jobs whose lease ends meanwhile are taken over by other nodes, and this node drops them.")
+            }
+        }
+    }
+
+    /// Takes the jobs of `node` left in a working state by a stop or a crash (its leases given back first), and those
+    /// of dead nodes, and tells each it was recovered: an upload starts over, a create call becomes uncertain, tasks
+    /// resume polling here. Returns how many jobs stay in flight on this node.
+    func recoverTakeOvers() async throws -> Int {
+        try await context.store.releaseLeases(node: node)
+        try await context.store.registerNode(name: node, now: context.clock())
+        var inFlight = 0
+        while true {
+            let claimed = try await context.store.claimTakeOvers(node: node, limit: 500, leaseFor: leaseFor, now: context.clock())
+            if claimed.isEmpty { break }
+            for leased in claimed {
+                held[leased.job.id] = leased.lease
+                var work = work(for: leased.job)
+                work.lease = leased.lease
+                await drive(&work, .recovered)
+                let keeps = work.lease != nil && work.lifecycle.state.isWorking
+                settled(leased.job.id, keepLease: keeps)
+                if keeps, work.lifecycle.state.isInFlight { inFlight += 1 }
+            }
+        }
+        return inFlight
+    }
+
     /// A job outside the slots got a task (an uncertain job's task was found): it holds a slot now.
     func tookSlot() {
         inFlight += 1
@@ -300,10 +447,9 @@ actor JobRunner {
         QueuePause.save(pause, stateDirectory: context.configuration.stateDirectory)
     }
 
-    /// Counts the jobs holding slots after a restart.
-    func restoreCounts() throws {
-        let counts = try context.store.countsByState()
-        inFlight = [JobState.uploading, .submitting, .submitted, .running, .downloading].reduce(0) { $0 + (counts[$1] ?? 0) }
+    /// Counts the jobs holding slots after a restart (`inFlight`: the tasks this node took over).
+    func restoreCounts(inFlight: Int) {
+        self.inFlight = inFlight
         pause = QueuePause.load(stateDirectory: context.configuration.stateDirectory)
         if var pause {
             pause.nextProbe = context.clock()  // probe at once after a restart: the operator may have fixed it

@@ -151,6 +151,15 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var stallAfter: Duration = .seconds(1800)
     /// The `instance` named in notifications (default: the host name).
     public var instance: String?
+    /// This machine's name among the nodes sharing one state database (`node_name`; default: the host name). Each
+    /// job a node works on is leased to this name.
+    public var nodeName: String?
+    /// How long a node's claim on a job lasts without a heartbeat (`lease`): a node that dies loses its jobs to the
+    /// others this long after its last heartbeat. The heartbeat renews every third of it.
+    public var lease: Duration = .seconds(60)
+
+    /// ``nodeName``, or the host name.
+    public var node: String { nodeName ?? ProcessInfo.processInfo.hostName }
 
     /// Creates a configuration with every default: output folders beside the inbox, the provider's base URL.
     public init(inbox: String, stateDirectory: String, configFile: String? = nil) {

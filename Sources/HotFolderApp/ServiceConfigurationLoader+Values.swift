@@ -60,6 +60,8 @@ extension ServiceConfigurationLoader {
         try values.set(&configuration.zipMaxBytes, "zip_max_bytes", Self.byteSize)
         try values.set(&configuration.stallAfter, "stall_after", Self.duration(allowZero: false))
         configuration.instance = try values.get("instance") { $0.text.isEmpty ? nil : $0.text }
+        configuration.nodeName = try values.get("node_name") { $0.text.isEmpty ? nil : $0.text }
+        try values.set(&configuration.lease, "lease", Self.duration(allowZero: false))
 
         try check(configuration, raw, warnings: &warnings)
         return configuration
@@ -76,6 +78,11 @@ extension ServiceConfigurationLoader {
             throw ConfigurationError.conflict(
                 "backoff_base (\(configuration.backoffBase)) is longer than backoff_max "
                     + "(\(configuration.backoffMax)); make backoff_base the shorter one.")
+        }
+        if configuration.lease < .seconds(3) {
+            throw ConfigurationError.conflict(
+                "\(raw["lease"]?.source ?? "lease"): a lease of \(String(format: "%g", configuration.lease.seconds))s is too short: the heartbeat renews it "
+                    + "every third, and a node would lose its jobs at every pause of the network; use 3s or more (default 60s).")
         }
         for (key, folder) in [("outbox", configuration.outbox), ("failed", configuration.failed), ("archive", configuration.archive)]
         where folder == configuration.inbox {
@@ -148,6 +155,8 @@ extension ServiceConfigurationLoader {
                 "zip_max_bytes": "a size of 1 byte or more, such as 2GB, 500MB or 1000000",
                 "timezone": "a time zone name from the tz database, such as Europe/Berlin or UTC",
                 "instance": "a name for this hotfolder in notifications, such as render-01",
+                "node_name": "this machine's name among the nodes sharing one database, such as render-01",
+                "lease": "a duration of 3 seconds or more, such as 60s",
                 "max_status_calls_per_second": "a number above 0, such as 5",
                 "prices.fast": "a number of US dollars per million tokens, 0 or more, such as 0.6",
                 "prices.quality": "a number of US dollars per million tokens, 0 or more, such as 2.2",

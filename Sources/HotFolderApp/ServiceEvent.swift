@@ -25,6 +25,10 @@ public enum ServiceEvent: Sendable, Hashable {
     case cancelled(name: String, id: UUID)
     /// It goes back into the queue after a delay.
     case retrying(name: String, id: UUID)
+    /// This node took the job over from node `from`, whose lease ended (it died, was paused, or stopped).
+    case takenOver(name: String, id: UUID, from: String)
+    /// This node lost the job's lease to another node (it was paused past the lease) and dropped its work.
+    case leaseLost(name: String, id: UUID)
     /// The queue paused (auth or quota) or resumed.
     case queuePaused(category: String)
     /// The queue works again.

@@ -38,20 +38,34 @@ final class FakeVideoAPI: VideoAPI, Sendable {
     private let script: Mutex<Script>
     /// Create calls wait until this is opened (for tests that change files while a job waits in the queue).
     let gate = Mutex<Bool>(true)
+    /// Uploads wait until this is opened (a node paused while it uploads).
+    let uploadGate = Mutex<Bool>(true)
+    /// Says "upload" or "create" when such a call begins, before its gate.
+    let started: AsyncStream<String>
+    private let startedContinuation: AsyncStream<String>.Continuation
 
     init(provider: String = "gateway", canSearch: Bool = false, _ script: Script) {
         providerName = provider
         canSearchLostTasks = canSearch
         self.script = Mutex(script)
+        (started, startedContinuation) = AsyncStream.makeStream(of: String.self)
+    }
+
+    /// Waits until a call of `kind` ("upload", "create") has begun.
+    func waitForStart(of kind: String) async {
+        for await what in started where what == kind { return }
     }
 
     var calls: Script { script.withLock { $0 } }
 
     func prepareImage(at path: String) async throws -> PreparedImage {
-        PreparedImage(url: "http://uploads.test/\((path as NSString).lastPathComponent)", sha256: "0", reused: false, expiresAt: nil)
+        startedContinuation.yield("upload")
+        while !uploadGate.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        return PreparedImage(url: "http://uploads.test/\((path as NSString).lastPathComponent)", sha256: "0", reused: false, expiresAt: nil)
     }
 
     func createTask(_ request: GenerationRequest) async throws -> String {
+        startedContinuation.yield("create")
         while !gate.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
         let answer = script.withLock { script -> CreateAnswer in
             script.createCalls += 1

@@ -10,7 +10,7 @@ import Testing
 /// Runs the service in-process with a scripted API (no HTTP) for the duration of `body`.
 func withScriptedService(
     _ folders: ServiceFolders, api: FakeVideoAPI, busyTimeout: TimeInterval = 5,
-    configure: (inout ServiceConfiguration) -> Void = { _ in },
+    configure: (inout ServiceConfiguration) -> Void = { _ in }, clock: ShiftedClock? = nil,
     _ body: (ServiceEvents, SQLiteStateStore) async throws -> Void
 ) async throws {
     var configuration = folders.configuration(baseURL: "http://127.0.0.1:9")
@@ -19,7 +19,10 @@ func withScriptedService(
     let events = ServiceEvents()
     var logger = Logger(label: "hotfolder-test")
     logger.logLevel = .warning
-    let service = HotFolderService(configuration: configuration, api: api, store: store, logger: logger, observer: events.record)
+    var now: @Sendable () -> Date = { Date() }
+    if let clock { now = clock.closure }
+    let service = HotFolderService(
+        configuration: configuration, api: api, store: store, logger: logger, clock: now, observer: events.record)
     let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: logger))
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }

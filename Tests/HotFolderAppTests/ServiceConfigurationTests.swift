@@ -100,6 +100,21 @@ import Testing
         #expect(config.logLevel == .debug)
     }
 
+    /// Several nodes on one database: each works under its name, with leases of `lease` renewed every third of it.
+    @Test func theNodeNameAndLeaseAreReadWithSensibleDefaults() throws {
+        let defaults = try load("inbox: /srv/in\n").configuration
+        #expect(defaults.nodeName == nil && defaults.node == ProcessInfo.processInfo.hostName && defaults.lease == .seconds(60))
+        let set = try load("inbox: /srv/in\nnode_name: render-02\nlease: 2m\n").configuration
+        #expect(set.node == "render-02" && set.lease == .seconds(120))
+        #expect(try load("inbox: /srv/in\n", environment: ["HOTFOLDER_NODE_NAME": "render-03"]).configuration.node == "render-03")
+        #expect {
+            try load("inbox: /srv/in\nlease: 1s\n")
+        } throws: { error in
+            "\(error)".contains("a lease of 1s is too short") && "\(error)".contains("3s or more")
+        }
+        #expect(throws: ConfigurationError.self) { try load("inbox: /srv/in\nlease: 0\n") }
+    }
+
     @Test func environmentOverridesTheFile() throws {
         let loaded = try load(
             "inbox: /srv/in\nmax_in_flight: 2\nprices:\n  fast: 1\ndefaults:\n  model: fast\n",
