@@ -47,6 +47,20 @@ public struct StatusReport: Encodable, Sendable {
         public var abandoned: Int
     }
 
+    /// One node sharing the state database.
+    public struct Node: Encodable, Sendable {
+        /// Its `node_name`.
+        public var name: String
+        /// When it last started.
+        public var started: Date
+        /// Its last heartbeat.
+        public var lastHeartbeat: Date
+        /// Jobs it holds a current lease on.
+        public var jobsHeld: Int
+        /// Whether its heartbeat is older than the lease: stopped, dead or cut off; its jobs are taken over.
+        public var silent: Bool
+    }
+
     /// Job counts by state.
     public var counts: [String: Int]
     /// Why the queue is paused, when it is.
@@ -59,6 +73,8 @@ public struct StatusReport: Encodable, Sendable {
     public var budget: BudgetStatus?
     /// Notification deliveries per target (empty when there were none).
     public var notifications: [Notifications] = []
+    /// The nodes that ran on this state database, by name.
+    public var nodes: [Node] = []
 
     /// Reads the report from the store and the state directory.
     public static func read(
@@ -92,12 +108,19 @@ public struct StatusReport: Encodable, Sendable {
         let notifications = try store.notificationCounts().map {
             Notifications(target: $0.label, pending: $0.pending, abandoned: $0.abandoned)
         }
+        let now = Date()
+        let lease = configuration?.lease.seconds ?? 60
+        let nodes = try store.nodeList(now: now).map {
+            Node(
+                name: $0.name, started: $0.registeredAt, lastHeartbeat: $0.lastHeartbeat, jobsHeld: $0.jobsHeld,
+                silent: now.timeIntervalSince($0.lastHeartbeat) > lease)
+        }
         return StatusReport(
             counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
             paused: pause.map { "since \($0.since.formatted(.iso8601)): \($0.reason)" },
             active: active, recentFailures: failures,
             budget: try configuration.map { try BudgetStatus.read(store: store, configuration: $0, laneCaps: BudgetStatus.laneCaps(store: store)) },
-            notifications: notifications)
+            notifications: notifications, nodes: nodes)
     }
 
     /// The report as text for a terminal.
@@ -113,6 +136,12 @@ public struct StatusReport: Encodable, Sendable {
         }
         for target in notifications {
             lines.append("notifications: \(target.target): \(target.pending) pending, \(target.abandoned) abandoned")
+        }
+        for node in nodes {
+            let ago = Span.text(max(0, Date().timeIntervalSince(node.lastHeartbeat)))
+            var line = "node \(node.name): last heartbeat \(ago) ago, \(node.jobsHeld) job(s) held"
+            if node.silent { line += node.jobsHeld > 0 ? " (silent longer than its lease: its jobs are being taken over)" : " (not running)" }
+            lines.append(line)
         }
         if !active.isEmpty {
             lines.append("")

@@ -200,6 +200,12 @@ extension SQLiteStateStore {
         ).execute(arguments: [name, seconds, seconds])
     }
 
+    /// Every node known, with its last heartbeat and the jobs it holds a current lease on (``NodeRegistry/nodes(now:)``
+    /// for synchronous readers such as `hotfolder status`).
+    public func nodeList(now: Date) throws -> [NodeStatus] {
+        try read("list the nodes") { db in try Self.fetchNodes(db, now: now) }
+    }
+
     static func fetchNodes(_ db: Database, now: Date) throws -> [NodeStatus] {
         try Row.fetchAll(
             db.cachedStatement(

@@ -113,6 +113,11 @@ extension ServiceSuites {
         #expect(second.calls.createCalls == 0, "the task was polled, never created again")
         #expect(second.calls.statusCalls >= 1)
         #expect(folders.files(in: "outbox").contains("orphan.mp4"))
+
+        // `hotfolder status` lists both nodes; neither holds a job now.
+        let status = try StatusReport.read(store: SQLiteStateStore(directory: folders.state), stateDirectory: folders.state)
+        #expect(status.nodes.map(\.name) == ["a", "b"] && status.nodes.allSatisfy { $0.jobsHeld == 0 })
+        #expect(status.text.contains("node a: last heartbeat") && status.text.contains("node b: last heartbeat"), "\(status.text)")
     }
 }
 }
