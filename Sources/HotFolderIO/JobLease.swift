@@ -70,8 +70,11 @@ public struct NodeStatus: Sendable, Hashable {
 enum LeaseStates {
     /// `uploading` … `downloading`, as SQL text for an `IN (…)` list.
     static let working = "'uploading', 'submitting', 'submitted', 'running', 'downloading'"
+    /// The final states, as SQL text for an `IN (…)` list: one holds a lease only while its inputs are still to move.
+    static let finished = "'done', 'invalid', 'failed', 'cancelled'"
 
-    /// Whether a job in `state` keeps its lease: a commit into any other state gives it back, so the job can be
-    /// claimed again (queued, held, uncertain) and a finished job holds none.
-    static func keepsLease(_ state: JobState) -> Bool { state.isWorking }
+    /// Whether `job` keeps its lease: in a working state, or finished with its inputs still to move (a node dying
+    /// during the move leaves it to be taken over and completed). Any other commit gives the lease back, so the job
+    /// can be claimed again (queued, held, uncertain) and a finished job holds none.
+    static func keepsLease(_ job: StoredJob) -> Bool { job.state.isWorking || job.pendingDisposal != nil }
 }

@@ -178,8 +178,8 @@ extension PostgresStateStore {
                 updated_at = \(job.updatedAt.timeIntervalSince1970), attempts = \(job.attempts),
                 next_attempt_at = \(job.nextAttemptAt?.timeIntervalSince1970), output_path = \(job.outputPath),
                 counters = \(SQLiteStateStore.encodeCounters(job.counters)), pending_disposal = \(job.pendingDisposal?.rawValue),
-                lease_owner = CASE WHEN \(LeaseStates.keepsLease(job.state)) THEN lease_owner END,
-                lease_until = CASE WHEN \(LeaseStates.keepsLease(job.state)) THEN lease_until END
+                lease_owner = CASE WHEN \(LeaseStates.keepsLease(job)) THEN lease_owner END,
+                lease_until = CASE WHEN \(LeaseStates.keepsLease(job)) THEN lease_until END
             WHERE id = \(job.id) AND state = \(expectedState.rawValue)
             RETURNING id
             """)

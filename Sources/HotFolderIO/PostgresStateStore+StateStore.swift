@@ -143,8 +143,9 @@ extension PostgresStateStore: StateStore {
         try await claim(node: node, limit: limit, leaseFor: leaseFor, now: now, queued: false)
     }
 
-    /// Leases to `node` the first `limit` jobs (priority, then age) in a working state whose lease is free, and with
-    /// `queued` also the `ready` jobs whose backoff has passed.
+    /// Leases to `node` the first `limit` jobs (priority, then age) in a working state whose lease is free, finished
+    /// ones whose node ended its lease before moving their inputs, and with `queued` also the `ready` jobs whose
+    /// backoff has passed.
     private func claim(node: String, limit: Int, leaseFor: TimeInterval, now: Date, queued: Bool) async throws -> [LeasedJob] {
         let seconds = now.timeIntervalSince1970
         let until = now.addingTimeInterval(leaseFor)
@@ -158,8 +159,10 @@ extension PostgresStateStore: StateStore {
                 """
                 WITH picked AS (
                     SELECT id, lease_owner AS previous FROM job
-                    WHERE (\(unescaped: readyToo) state IN (\(unescaped: LeaseStates.working)))
-                        AND (lease_until IS NULL OR lease_until < \(seconds))
+                    WHERE ((\(unescaped: readyToo) state IN (\(unescaped: LeaseStates.working)))
+                            AND (lease_until IS NULL OR lease_until < \(seconds)))
+                        OR (state IN (\(unescaped: LeaseStates.finished)) AND pending_disposal IS NOT NULL
+                            AND lease_until < \(seconds))
                     ORDER BY priority DESC, created_at, seq
                     LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED

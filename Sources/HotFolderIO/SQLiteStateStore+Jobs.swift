@@ -177,7 +177,7 @@ extension SQLiteStateStore {
             job.name, job.lane, job.state.rawValue, job.failureCategory, job.failureMessage, job.priority,
             job.updatedAt.timeIntervalSince1970, job.specJSON, job.attempts, seconds(job.nextAttemptAt),
             job.outputPath, encodeCounters(job.counters), job.pendingDisposal?.rawValue,
-            LeaseStates.keepsLease(job.state), LeaseStates.keepsLease(job.state), job.id.lowercasedString,
+            LeaseStates.keepsLease(job), LeaseStates.keepsLease(job), job.id.lowercasedString,
             expectedState.rawValue,
         ])
         // The row was read in this same immediate transaction, so this only trips if the schema misbehaves.

@@ -106,7 +106,8 @@ extension SQLiteStateStore {
         try lease(db, takeOverRows(db, limit: limit, now: now), node: node, until: now.addingTimeInterval(leaseFor))
     }
 
-    /// Jobs in a working state whose lease ended or was given back, in queue order (columns 7, 8 and 19: priority,
+    /// Jobs in a working state whose lease ended or was given back, and finished jobs whose node ended its lease
+    /// before it had moved their inputs, in queue order (columns 7, 8 and 19: priority,
     /// createdAt, rowid): two ranges of the job_lease index (ended, given back), so jobs whose lease is current are
     /// never visited.
     private func takeOverRows(_ db: Database, limit: Int, now: Date) throws -> [Row] {
@@ -118,9 +119,12 @@ extension SQLiteStateStore {
                     UNION ALL
                     SELECT \(Self.jobColumns), job.lease_owner, job.lease_generation, job.rowid FROM job INDEXED BY job_lease
                     WHERE state IN (\(LeaseStates.working)) AND lease_until IS NULL
+                    UNION ALL
+                    SELECT \(Self.jobColumns), job.lease_owner, job.lease_generation, job.rowid FROM job INDEXED BY job_lease
+                    WHERE state IN (\(LeaseStates.finished)) AND lease_until < ? AND pendingDisposal IS NOT NULL
                     ORDER BY 7 DESC, 8, 19 LIMIT ?
                     """),
-            arguments: [now.timeIntervalSince1970, limit])
+            arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, limit])
     }
 
     /// Priority (highest first), then age, then insertion: the queue's order, on rows of ``jobColumns`` then owner,

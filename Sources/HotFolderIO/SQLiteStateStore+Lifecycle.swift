@@ -125,7 +125,7 @@ extension SQLiteStateStore {
     public func jobsWithPendingDisposal() throws -> [StoredJob] {
         try read("list jobs with inputs to move") { db in
             try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT \(Self.jobColumns) FROM job WHERE pendingDisposal IS NOT NULL ORDER BY rowid")
+                db.cachedStatement(sql: "SELECT \(Self.jobColumns) FROM job WHERE pendingDisposal IS NOT NULL AND lease_owner IS NULL ORDER BY rowid")
             ).map(Self.decodeJob)
         }
     }

@@ -44,7 +44,9 @@ public protocol JobClaiming: Sendable {
     func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob]
 
     /// Leases up to `limit` jobs in a working state (`uploading` … `downloading`) whose lease ended or was released,
-    /// oldest first, and no queued job: a restarted node resumes its own work (after giving its leases back), and a
+    /// and finished jobs whose lease ended while their inputs were still to move (a commit into a final state keeps
+    /// the lease until ``LifecycleWriting/finishDisposal(_:folder:release:movedInputs:lease:)``), oldest first, and no
+    /// queued job: a restarted node resumes its own work (after giving its leases back), and a
     /// node whose neighbour died takes that work over, whatever its free slots or a paused queue. Each claim raises
     /// the job's lease generation.
     func claimTakeOvers(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob]

@@ -10,6 +10,19 @@ extension ServiceEvent {
     var takenOverFrom: String? { if case .takenOver(_, _, let from) = self { from } else { nil } }
 }
 
+/// Polls `condition` until it holds (a store change no event announces), or records an issue after `timeout` s.
+func waitUntil(
+    _ what: String, timeout: Double = 20, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () throws -> Bool
+) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    if try condition() { return }
+    Issue.record("timed out after \(timeout) s waiting for \(what)", sourceLocation: sourceLocation)
+}
+
 /// The runner works under leases (issue 12): the real service with a scripted API, and the test acting as the other
 /// node through the same store. A node paused past its lease drops the job before it spends anything; a dead node's
 /// task is polled by another node and never created again.
@@ -118,6 +131,43 @@ extension ServiceSuites {
         let status = try StatusReport.read(store: SQLiteStateStore(directory: folders.state), stateDirectory: folders.state)
         #expect(status.nodes.map(\.name) == ["a", "b"] && status.nodes.allSatisfy { $0.jobsHeld == 0 })
         #expect(status.text.contains("node a: last heartbeat") && status.text.contains("node b: last heartbeat"), "\(status.text)")
+    }
+
+    /// Node b failed a job and died before it had moved the job's files to `failed/` (its lease is left). Node a
+    /// takes the half-done move over once the lease ends and completes it: the files and the error file are there.
+    @Test func aDeadNodesHalfDoneMoveIsCompletedByAnotherNode() async throws {
+        let folders = try ServiceFolders("lease-move")
+        var running = FakeVideoAPI.Script()
+        running.statuses = [.status(.running(progress: 10))]
+        var jobID: UUID?
+        try await withScriptedService(folders, api: FakeVideoAPI(running), configure: { Self.leased(&$0, node: "b") }) { events, store in
+            try folders.drop("stranded.txt", "Waves on a rocky shore")
+            await events.wait(for: "the task") { $0.contains { if case .submitted = $0 { true } else { false } } }
+            jobID = try store.jobs(inStates: [.submitted, .running]).first?.id
+        }
+        let id = try #require(jobID)
+        let clock = ShiftedClock()
+        let store = try SQLiteStateStore(directory: folders.state)
+        let dead = try #require(try await store.claimTakeOvers(node: "b", limit: 10, leaseFor: Self.lease, now: clock.now).first)
+        let state = try #require(try store.job(id)?.state)
+        var failed = JobLifecycle.Commit(
+            from: state, to: .failed, message: "the provider failed the task", counters: JobCounters(),
+            failure: JobLifecycle.Failure(category: "provider", message: "the provider failed the task"), disposal: .failed)
+        try await store.commit(id, failed, lease: dead.lease)
+        try store.close()
+        #expect(folders.files(in: "inbox") == ["stranded.txt"], "b died before moving anything")
+
+        try await withScriptedService(folders, api: FakeVideoAPI(FakeVideoAPI.Script()), configure: { Self.leased(&$0, node: "a") }, clock: clock) { events, store in
+            await events.wait(for: "node a to start") { $0.contains { if case .watching = $0 { true } else { false } } }
+            #expect(try store.job(id)?.pendingDisposal == .failed, "b's lease is current: a leaves the move to b")
+            clock.advance(Self.lease + 1)
+            await events.wait(for: "the take-over") { $0.contains { $0.takenOverFrom == "b" } }
+            try await waitUntil("the files moved") { try store.job(id)?.pendingDisposal == nil }
+            #expect(try await store.lease(ofJob: id) == nil)
+        }
+        #expect(folders.files(in: "inbox").isEmpty)
+        #expect(folders.files(in: "failed").contains("stranded/stranded.txt"), "\(folders.files(in: "failed"))")
+        #expect(folders.files(in: "failed").contains("stranded/stranded.error.txt"))
     }
 }
 }

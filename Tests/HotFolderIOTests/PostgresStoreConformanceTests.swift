@@ -55,6 +55,10 @@ struct PostgresStoreConformanceTests {
         try await withTwoNodes { try await StoreConformance.checkLeavingTheWorkingStatesGivesTheLeaseBack($0, $1) }
     }
 
+    @Test func aHalfDoneMoveIsTakenOverAfterTheLease() async throws {
+        try await withTwoNodes { try await StoreConformance.checkAHalfDoneMoveIsTakenOverAfterTheLease($0, $1) }
+    }
+
     @Test func aCleanStopGivesEveryLeaseBack() async throws {
         try await withTwoNodes { try await StoreConformance.checkACleanStopGivesEveryLeaseBack($0, $1) }
     }

@@ -124,3 +124,33 @@ extension StoreConformance {
         #expect(try await a.lease(ofJob: job.id) == nil)
     }
 }
+
+extension StoreConformance {
+    /// A node that fails a job keeps its lease until the inputs are moved: if it dies in between, another node takes
+    /// the half-done move over once the lease ends, and finishing it gives the lease back.
+    static func checkAHalfDoneMoveIsTakenOverAfterTheLease(_ a: some StateStore, _ b: some StateStore) async throws {
+        let jobs = try await insert(a, ["moving", "moved"])
+        let held = try await a.claimQueued(node: "a", limit: 2, leaseFor: leaseFor, now: t0)
+        for leased in held {
+            try await a.commit(leased.job.id, move(.ready, .submitting), lease: leased.lease)
+            var failed = move(.submitting, .failed)
+            failed.disposal = .failed
+            try await a.commit(leased.job.id, failed, lease: leased.lease)
+            #expect(try await b.lease(ofJob: leased.job.id) == leased.lease, "kept while the inputs are to move")
+        }
+        try await a.finishDisposal(jobs[1].id, folder: "/failed/moved", release: true, movedInputs: [:], lease: held[1].lease)
+        #expect(try await b.lease(ofJob: jobs[1].id) == nil, "moved: the lease is given back")
+
+        #expect(try await b.claimTakeOvers(node: "b", limit: 10, leaseFor: leaseFor, now: at(leaseFor)).isEmpty, "a may still be moving")
+        let taken = try await b.claimTakeOvers(node: "b", limit: 10, leaseFor: leaseFor, now: at(leaseFor + 1))
+        #expect(taken.map(\.job.id) == [jobs[0].id])
+        #expect(taken.first?.isTakeOver == true && taken.first?.previousOwner == "a" && taken.first?.job.pendingDisposal == .failed)
+        await #expect(throws: StateStoreError.leaseLost(job: jobs[0].id, owner: "a", generation: held[0].lease.generation)) {
+            try await a.finishDisposal(jobs[0].id, folder: "/failed/moving", release: true, movedInputs: [:], lease: held[0].lease)
+        }
+        let lease = try #require(taken.first?.lease)
+        try await b.finishDisposal(jobs[0].id, folder: "/failed/moving", release: true, movedInputs: [:], lease: lease)
+        #expect(try await a.lease(ofJob: jobs[0].id) == nil)
+        #expect(try await b.claimQueued(node: "b", limit: 10, leaseFor: leaseFor, now: at(3 * leaseFor)).isEmpty, "nothing left to take")
+    }
+}

@@ -77,6 +77,10 @@ import Testing
         try await StoreConformance.checkLeavingTheWorkingStatesGivesTheLeaseBack(a, b)
     }
 
+    @Test func aHalfDoneMoveIsTakenOverAfterTheLease() async throws {
+        try await StoreConformance.checkAHalfDoneMoveIsTakenOverAfterTheLease(a, b)
+    }
+
     @Test func aCleanStopGivesEveryLeaseBack() async throws {
         try await StoreConformance.checkACleanStopGivesEveryLeaseBack(a, b)
     }
