@@ -105,9 +105,12 @@ actor JobRunner {
                 }
                 if allowed > 0 {
                     // Claimed under a lease: no other node starts these jobs. A job whose node died comes too (a
-                    // take-over), and takes a slot like any job in flight.
+                    // take-over), and takes a slot like any job in flight. `max_in_flight` also holds across the
+                    // nodes sharing the database.
                     let claimed = await claim("claim queued jobs") {
-                        try await self.context.store.claimQueued(node: self.node, limit: allowed, leaseFor: self.leaseFor, now: now)
+                        try await self.context.store.claimQueued(
+                            node: self.node, limit: allowed, leaseFor: self.leaseFor, now: now,
+                            maxInFlight: self.context.configuration.maxInFlight)
                     }
                     for leased in claimed where adopt(leased) {
                         inFlight += 1

@@ -135,50 +135,93 @@ extension PostgresStateStore: StateStore {
         }
     }
 
-    public func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob] {
-        try await claim(node: node, limit: limit, leaseFor: leaseFor, now: now, queued: true)
+    public func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date, maxInFlight: Int?) async throws -> [LeasedJob] {
+        guard let maxInFlight else {
+            return try await call("claim jobs") { connection in
+                try await self.claim(connection, node: node, limit: limit, leaseFor: leaseFor, now: now, kinds: [.queued, .takeOver])
+            }
+        }
+        return try await transaction("claim jobs") { connection in
+            // Claims under the cap take turns until the transaction ends (a table lock, not an advisory one: it works
+            // behind PgBouncer too): two nodes counting at once would each see room for the same last slot. Only
+            // heartbeats write the node table, and they wait a moment.
+            try await connection.query("LOCK TABLE node IN SHARE ROW EXCLUSIVE MODE", logger: self.logger)
+            let seconds = now.timeIntervalSince1970
+            let counted = try await self.rows(
+                connection,
+                """
+                SELECT COUNT(*) FROM job WHERE state IN (\(unescaped: LeaseStates.working))
+                    OR (state = 'ready' AND lease_until >= \(seconds))
+                """)
+            let inFlight = try counted.first?[0].decode(Int.self) ?? 0
+            let orphans = try await self.claim(connection, node: node, limit: limit, leaseFor: leaseFor, now: now, kinds: [.takeOver])
+            let room = min(limit - orphans.count, max(0, maxInFlight - inFlight))
+            let queued = room > 0
+                ? try await self.claim(connection, node: node, limit: room, leaseFor: leaseFor, now: now, kinds: [.queued]) : []
+            return Self.queueOrder(orphans + queued)
+        }
     }
 
     public func claimTakeOvers(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob] {
-        try await claim(node: node, limit: limit, leaseFor: leaseFor, now: now, queued: false)
+        try await call("claim jobs to take over") { connection in
+            try await self.claim(connection, node: node, limit: limit, leaseFor: leaseFor, now: now, kinds: [.takeOver])
+        }
     }
 
-    /// Leases to `node` the first `limit` jobs (priority, then age) in a working state whose lease is free, finished
-    /// ones whose node ended its lease before moving their inputs, and with `queued` also the `ready` jobs whose
-    /// backoff has passed.
-    private func claim(node: String, limit: Int, leaseFor: TimeInterval, now: Date, queued: Bool) async throws -> [LeasedJob] {
+    /// What a claim takes.
+    enum ClaimKind {
+        /// `ready` jobs whose backoff has passed.
+        case queued
+        /// Jobs in a working state whose lease is free, and finished ones whose node ended its lease before moving
+        /// their inputs.
+        case takeOver
+    }
+
+    /// Leases to `node` the first `limit` jobs of `kinds` (priority, then age), in the queue's order.
+    private func claim(
+        _ connection: PostgresConnection, node: String, limit: Int, leaseFor: TimeInterval, now: Date, kinds: Set<ClaimKind>
+    ) async throws -> [LeasedJob] {
         let seconds = now.timeIntervalSince1970
         let until = now.addingTimeInterval(leaseFor)
         // Our own constant text around a number we computed: no user input is spliced into the statement.
-        let readyToo = queued ? "(state = 'ready' AND (next_attempt_at IS NULL OR next_attempt_at <= \(seconds))) OR" : ""
-        return try await call(queued ? "claim jobs" : "claim jobs to take over") { connection in
-            // One statement, so one transaction: rows another node is claiming right now are skipped, not waited
-            // for, and the old owner is read from the same snapshot the update replaces.
-            let rows = try await self.rows(
-                connection,
-                """
-                WITH picked AS (
-                    SELECT id, lease_owner AS previous FROM job
-                    WHERE ((\(unescaped: readyToo) state IN (\(unescaped: LeaseStates.working)))
-                            AND (lease_until IS NULL OR lease_until < \(seconds)))
-                        OR (state IN (\(unescaped: LeaseStates.finished)) AND pending_disposal IS NOT NULL
-                            AND lease_until < \(seconds))
-                    ORDER BY priority DESC, created_at, seq
-                    LIMIT \(limit)
-                    FOR UPDATE SKIP LOCKED
-                )
-                UPDATE job SET lease_owner = \(node), lease_until = \(until.timeIntervalSince1970),
-                    lease_generation = job.lease_generation + 1
-                FROM picked WHERE job.id = picked.id
-                RETURNING \(unescaped: Self.jobColumns), job.lease_generation, picked.previous, job.seq
-                """)
-            let claimed = try rows.map { row in
-                (claim: try Self.leasedJob(row, node: node, until: until), seq: try row[18].decode(Int64.self))
-            }
-            // RETURNING has no order: give them back in the queue's.
-            return claimed.sorted {
-                ($0.claim.job.priority, $1.claim.job.createdAt, $1.seq) > ($1.claim.job.priority, $0.claim.job.createdAt, $0.seq)
-            }.map(\.claim)
+        var conditions: [String] = []
+        if kinds.contains(.queued) {
+            conditions.append("(state = 'ready' AND (next_attempt_at IS NULL OR next_attempt_at <= \(seconds)) AND (lease_until IS NULL OR lease_until < \(seconds)))")
+        }
+        if kinds.contains(.takeOver) {
+            conditions.append("(state IN (\(LeaseStates.working)) AND (lease_until IS NULL OR lease_until < \(seconds)))")
+            conditions.append("(state IN (\(LeaseStates.finished)) AND pending_disposal IS NOT NULL AND lease_until < \(seconds))")
+        }
+        // One statement: rows another node is claiming right now are skipped, not waited for, and the old owner is
+        // read from the same snapshot the update replaces.
+        let rows = try await self.rows(
+            connection,
+            """
+            WITH picked AS (
+                SELECT id, lease_owner AS previous FROM job
+                WHERE \(unescaped: conditions.joined(separator: " OR "))
+                ORDER BY priority DESC, created_at, seq
+                LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE job SET lease_owner = \(node), lease_until = \(until.timeIntervalSince1970),
+                lease_generation = job.lease_generation + 1
+            FROM picked WHERE job.id = picked.id
+            RETURNING \(unescaped: Self.jobColumns), job.lease_generation, picked.previous, job.seq
+            """)
+        let claimed = try rows.map { row in
+            (claim: try Self.leasedJob(row, node: node, until: until), seq: try row[18].decode(Int64.self))
+        }
+        // RETURNING has no order: give them back in the queue's.
+        return claimed.sorted {
+            ($0.claim.job.priority, $1.claim.job.createdAt, $1.seq) > ($1.claim.job.priority, $0.claim.job.createdAt, $0.seq)
+        }.map(\.claim)
+    }
+
+    /// Claims of two statements in the queue's order (priority, then age; ids break ties).
+    static func queueOrder(_ claims: [LeasedJob]) -> [LeasedJob] {
+        claims.sorted {
+            ($0.job.priority, $1.job.createdAt, $1.job.id.uuidString) > ($1.job.priority, $0.job.createdAt, $0.job.id.uuidString)
         }
     }
 

@@ -85,7 +85,14 @@ extension SQLiteStateStore {
         return JobLease(jobID: id, owner: owner, generation: row[1], until: date(until))
     }
 
-    func claimRows(_ db: Database, node: String, limit: Int, leaseFor: TimeInterval, now: Date) throws -> [LeasedJob] {
+    func claimRows(
+        _ db: Database, node: String, limit: Int, leaseFor: TimeInterval, now: Date, maxInFlight: Int? = nil
+    ) throws -> [LeasedJob] {
+        var readyLimit = limit
+        if let maxInFlight {
+            // The write transaction is the only one: nobody else claims between this count and the claim.
+            readyLimit = min(limit, max(0, maxInFlight - (try Self.countInFlight(db, now: now))))
+        }
         // Two index walks merged here, not one `OR` query: that one sorts every queued and every working job in a
         // temporary tree on each claim, and a burst claims a few dozen at a time from ten thousand.
         let ready = try Row.fetchAll(
@@ -96,7 +103,7 @@ extension SQLiteStateStore {
                         AND (lease_until IS NULL OR lease_until < ?)
                     ORDER BY priority DESC, createdAt, rowid LIMIT ?
                     """),
-            arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, limit])
+            arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, readyLimit])
         let orphans = try takeOverRows(db, limit: limit, now: now)
         let rows = orphans.isEmpty ? ready : Array((ready + orphans).sorted(by: Self.queueOrder).prefix(limit))
         return try lease(db, rows, node: node, until: now.addingTimeInterval(leaseFor))
@@ -125,6 +132,18 @@ extension SQLiteStateStore {
                     ORDER BY 7 DESC, 8, 19 LIMIT ?
                     """),
             arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, limit])
+    }
+
+    /// Jobs in flight on every node: in a working state, or queued and claimed (a current lease) but not started. Two
+    /// ranges of the job_lease index, never the whole table.
+    static func countInFlight(_ db: Database, now: Date) throws -> Int {
+        try Int.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT (SELECT COUNT(*) FROM job INDEXED BY job_lease WHERE state IN (\(LeaseStates.working)))
+                        + (SELECT COUNT(*) FROM job INDEXED BY job_lease WHERE state = 'ready' AND lease_until >= ?)
+                    """),
+            arguments: [now.timeIntervalSince1970]) ?? 0
     }
 
     /// Priority (highest first), then age, then insertion: the queue's order, on rows of ``jobColumns`` then owner,

@@ -41,9 +41,9 @@ extension SQLiteStateStore: StateStore {
         try await Blocking.run { try self.inputs(ofJob: id) }
     }
 
-    public func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob] {
+    public func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date, maxInFlight: Int?) async throws -> [LeasedJob] {
         try await writeAsync("claim jobs") { db in
-            try self.claimRows(db, node: node, limit: limit, leaseFor: leaseFor, now: now)
+            try self.claimRows(db, node: node, limit: limit, leaseFor: leaseFor, now: now, maxInFlight: maxInFlight)
         }
     }
 

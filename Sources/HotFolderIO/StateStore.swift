@@ -41,7 +41,11 @@ public protocol JobClaiming: Sendable {
     /// Leases up to `limit` jobs to `node` until `now + leaseFor`, highest priority and oldest first: `ready` jobs
     /// whose backoff has passed, and jobs in a working state (`uploading` … `downloading`) whose lease has ended or
     /// was released (take-over). Each claim raises the job's lease generation.
-    func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob]
+    ///
+    /// With `maxInFlight`, queued jobs are claimed only while the jobs in flight on every node (in a working state, or
+    /// queued and claimed but not started) number fewer: `max_in_flight` holds across nodes, checked in the claim's
+    /// own transaction. Take-overs are never held back by it (they are in flight already).
+    func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date, maxInFlight: Int?) async throws -> [LeasedJob]
 
     /// Leases up to `limit` jobs in a working state (`uploading` … `downloading`) whose lease ended or was released,
     /// and finished jobs whose lease ended while their inputs were still to move (a commit into a final state keeps
@@ -152,6 +156,13 @@ public protocol WorkWaking: Sendable {
 public protocol StateStore:
     DropRecording, JobReading, JobClaiming, LifecycleWriting, NodeRegistry, WorkWaking, NotificationOutbox, HistoryPruning
 {}
+
+extension JobClaiming {
+    /// ``claimQueued(node:limit:leaseFor:now:maxInFlight:)`` with no limit across nodes.
+    public func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob] {
+        try await claimQueued(node: node, limit: limit, leaseFor: leaseFor, now: now, maxInFlight: nil)
+    }
+}
 
 extension LifecycleWriting {
     /// ``commit(_:_:lease:outputPath:task:budget:)`` with no output path, task change or budget.

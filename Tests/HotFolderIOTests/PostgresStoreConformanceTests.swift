@@ -59,6 +59,10 @@ struct PostgresStoreConformanceTests {
         try await withTwoNodes { try await StoreConformance.checkAHalfDoneMoveIsTakenOverAfterTheLease($0, $1) }
     }
 
+    @Test func maxInFlightHoldsAcrossNodes() async throws {
+        try await withTwoNodes { try await StoreConformance.checkMaxInFlightHoldsAcrossNodes($0, $1) }
+    }
+
     @Test func aCleanStopGivesEveryLeaseBack() async throws {
         try await withTwoNodes { try await StoreConformance.checkACleanStopGivesEveryLeaseBack($0, $1) }
     }

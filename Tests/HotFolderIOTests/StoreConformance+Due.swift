@@ -154,3 +154,26 @@ extension StoreConformance {
         #expect(try await b.claimQueued(node: "b", limit: 10, leaseFor: leaseFor, now: at(3 * leaseFor)).isEmpty, "nothing left to take")
     }
 }
+
+extension StoreConformance {
+    /// `max_in_flight` across nodes: queued jobs are claimed only while every node's jobs in flight (working, or
+    /// claimed and not started) number fewer; a take-over is claimed whatever the count.
+    static func checkMaxInFlightHoldsAcrossNodes(_ a: some StateStore, _ b: some StateStore) async throws {
+        let jobs = try await insert(a, ["j0", "j1", "j2", "j3"])
+        let held = try await a.claimQueued(node: "a", limit: 2, leaseFor: leaseFor, now: t0, maxInFlight: 2)
+        #expect(held.map(\.job.id) == [jobs[0].id, jobs[1].id])
+        try await a.commit(jobs[0].id, move(.ready, .uploading), lease: held[0].lease)
+        try await a.commit(jobs[1].id, move(.ready, .submitting), lease: held[1].lease)
+        #expect(try await b.claimQueued(node: "b", limit: 10, leaseFor: leaseFor, now: at(1), maxInFlight: 2).isEmpty, "two in flight on a")
+        #expect(try await b.claimQueued(node: "b", limit: 10, leaseFor: leaseFor, now: at(1), maxInFlight: 3).map(\.job.id) == [jobs[2].id])
+
+        try await a.commit(jobs[1].id, move(.submitting, .cancelled), lease: held[1].lease)
+        // In flight now: j0 uploading on a, j2 claimed by b.
+        #expect(try await b.claimQueued(node: "b", limit: 10, leaseFor: leaseFor, now: at(2), maxInFlight: 2).isEmpty)
+        #expect(try await b.claimQueued(node: "b", limit: 10, leaseFor: leaseFor, now: at(2), maxInFlight: 3).map(\.job.id) == [jobs[3].id])
+
+        // a dies: its upload is taken over although the cap is reached.
+        let taken = try await b.claimQueued(node: "b", limit: 10, leaseFor: leaseFor, now: at(leaseFor + 1), maxInFlight: 1)
+        #expect(taken.map(\.job.id) == [jobs[0].id] && taken.first?.isTakeOver == true)
+    }
+}

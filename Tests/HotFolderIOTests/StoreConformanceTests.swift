@@ -81,6 +81,10 @@ import Testing
         try await StoreConformance.checkAHalfDoneMoveIsTakenOverAfterTheLease(a, b)
     }
 
+    @Test func maxInFlightHoldsAcrossNodes() async throws {
+        try await StoreConformance.checkMaxInFlightHoldsAcrossNodes(a, b)
+    }
+
     @Test func aCleanStopGivesEveryLeaseBack() async throws {
         try await StoreConformance.checkACleanStopGivesEveryLeaseBack(a, b)
     }
