@@ -48,6 +48,10 @@ actor JobRunner {
     private(set) var held: [UUID: JobLease] = [:]
     /// Whether the last heartbeat failed (the database is away): said once, and once when it is back.
     private var heartbeatFailing = false
+    /// Whether the last claim failed (the database is away): said once, and once when it is back.
+    private var claimsFailing = false
+    /// This node's share of `max_status_calls_per_second` (the rate holds across the nodes alive).
+    private var statusCallRate: Double
 
     /// This node's name in leases.
     nonisolated var node: String { context.configuration.node }
@@ -60,6 +64,7 @@ actor JobRunner {
         uploads = AsyncLimiter(limit: max(1, context.configuration.maxUploads))
         downloads = AsyncLimiter(limit: max(1, context.configuration.maxDownloads))
         statusTokens = 1
+        statusCallRate = max(0.1, context.configuration.maxStatusCallsPerSecond)
     }
 
     /// Stops taking new jobs and new polls; work already started finishes.
@@ -186,7 +191,7 @@ actor JobRunner {
                         group.addTask { await self.resume(leased) }
                     }
                 }
-                let rate = max(0.1, context.configuration.maxStatusCallsPerSecond)
+                let rate = statusCallRate
                 var timeout = 0.25  // while child tasks work, their tasks' next poll times keep changing
                 if waitingForTokens {
                     timeout = 1 / rate
@@ -206,7 +211,7 @@ actor JobRunner {
     }
 
     private func takeStatusToken() -> Bool {
-        let rate = max(0.1, context.configuration.maxStatusCallsPerSecond)
+        let rate = statusCallRate
         let now = Date()
         // A bucket of one token: a full bucket of `rate` tokens would allow twice the rate within one second.
         statusTokens = min(1, statusTokens + now.timeIntervalSince(statusTokensAt) * rate)
@@ -288,14 +293,28 @@ actor JobRunner {
 
     // MARK: - Leases
 
-    /// Runs a claim; when it fails (the database is away) nothing is claimed this round.
+    /// Runs a claim; when it fails (the database is away) nothing is claimed this round, and the loops try again at
+    /// their next turn (a few seconds at most). Said once per outage, and once when the database answers again.
     private func claim(_ what: String, _ body: () async throws -> [LeasedJob]) async -> [LeasedJob] {
         do {
-            return try await body()
+            let claimed = try await body()
+            if claimsFailing {
+                claimsFailing = false
+                context.logger.notice("the state database answers again: this node takes work again")
+            }
+            return claimed
         } catch {
-            context.logger.warning("cannot \(what): \(error)")
+            if !claimsFailing {
+                claimsFailing = true
+                context.logger.error("cannot \(what): \(error). This node takes no new work until the state database answers (tried again every few seconds); work under way goes on, and the inbox is still watched.")
+            }
             return []
         }
+    }
+
+    /// The status calls per second this node may make: `max_status_calls_per_second` shared by the nodes alive.
+    static func statusCallRate(total: Double, nodes: [NodeStatus], node: String, now: Date, lease: TimeInterval) -> Double {
+        max(0.1, total) / Double(nodes.alive(at: now, lease: lease, including: node))
     }
 
     /// Takes a claimed job on (busy, its lease held); false when a child task of this node still works on it (it
@@ -351,6 +370,13 @@ actor JobRunner {
         let snapshot = held
         do {
             try await context.store.heartbeat(node: node, now: now)
+            let nodes = try await context.store.nodes(now: now)
+            let rate = Self.statusCallRate(
+                total: context.configuration.maxStatusCallsPerSecond, nodes: nodes, node: node, now: now, lease: leaseFor)
+            if rate != statusCallRate {
+                context.logger.info("\(Int((context.configuration.maxStatusCallsPerSecond / rate).rounded())) node(s) share max_status_calls_per_second: this one makes up to \(String(format: "%g", rate)) per second")
+                statusCallRate = rate
+            }
             let renewed = try await context.store.renewLeases(node: node, Array(snapshot.values), leaseFor: leaseFor, now: now)
             if heartbeatFailing {
                 heartbeatFailing = false
@@ -385,6 +411,9 @@ actor JobRunner {
     func recoverTakeOvers() async throws -> Int {
         try await context.store.releaseLeases(node: node)
         try await context.store.registerNode(name: node, now: context.clock())
+        statusCallRate = Self.statusCallRate(
+            total: context.configuration.maxStatusCallsPerSecond, nodes: try await context.store.nodes(now: context.clock()),
+            node: node, now: context.clock(), lease: leaseFor)
         var inFlight = 0
         while true {
             let claimed = try await context.store.claimTakeOvers(node: node, limit: 500, leaseFor: leaseFor, now: context.clock())

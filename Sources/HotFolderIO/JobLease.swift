@@ -66,6 +66,15 @@ public struct NodeStatus: Sendable, Hashable {
     }
 }
 
+extension [NodeStatus] {
+    /// How many nodes are alive at `now`: their last heartbeat is younger than `lease` (after that their jobs are
+    /// taken over). `node`, the one asking, counts whatever the list says. Limits that hold across nodes without a
+    /// shared counter (the status-call rate) are divided by it.
+    public func alive(at now: Date, lease: TimeInterval, including node: String) -> Int {
+        Set(filter { now.timeIntervalSince($0.lastHeartbeat) <= lease }.map(\.name)).union([node]).count
+    }
+}
+
 /// The states a job can be taken over in when its lease ends: work was under way on some node.
 enum LeaseStates {
     /// `uploading` … `downloading`, as SQL text for an `IN (…)` list.
