@@ -162,7 +162,21 @@ extension PostgresStateStore {
                 )
                 """,
             ]
-        )
+        ),
+        (
+            "pg-v2-queue-pause",
+            [
+                """
+                CREATE TABLE queue_pause (
+                    id integer PRIMARY KEY CHECK (id = 1),
+                    category text NOT NULL,
+                    reason text NOT NULL,
+                    since double precision NOT NULL,
+                    next_probe double precision NOT NULL
+                )
+                """
+            ]
+        ),
     ]
 
     /// Creates or upgrades the schema; safe when several nodes start at once (the migration table is locked for

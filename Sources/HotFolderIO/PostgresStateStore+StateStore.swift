@@ -139,6 +139,7 @@ extension PostgresStateStore: StateStore {
         guard let maxInFlight else {
             return try await call("claim jobs") { connection in
                 try await self.claim(connection, node: node, limit: limit, leaseFor: leaseFor, now: now, kinds: [.queued, .takeOver])
+                    .map(\.claim)
             }
         }
         return try await transaction("claim jobs") { connection in
@@ -158,13 +159,14 @@ extension PostgresStateStore: StateStore {
             let room = min(limit - orphans.count, max(0, maxInFlight - inFlight))
             let queued = room > 0
                 ? try await self.claim(connection, node: node, limit: room, leaseFor: leaseFor, now: now, kinds: [.queued]) : []
-            return Self.queueOrder(orphans + queued)
+            return Self.queueOrder(orphans + queued).map(\.claim)
         }
     }
 
     public func claimTakeOvers(node: String, limit: Int, leaseFor: TimeInterval, now: Date) async throws -> [LeasedJob] {
         try await call("claim jobs to take over") { connection in
             try await self.claim(connection, node: node, limit: limit, leaseFor: leaseFor, now: now, kinds: [.takeOver])
+                .map(\.claim)
         }
     }
 
@@ -177,10 +179,11 @@ extension PostgresStateStore: StateStore {
         case takeOver
     }
 
-    /// Leases to `node` the first `limit` jobs of `kinds` (priority, then age), in the queue's order.
+    /// Leases to `node` the first `limit` jobs of `kinds` (priority, then age), in the queue's order, each with its
+    /// insertion order (`seq`).
     private func claim(
         _ connection: PostgresConnection, node: String, limit: Int, leaseFor: TimeInterval, now: Date, kinds: Set<ClaimKind>
-    ) async throws -> [LeasedJob] {
+    ) async throws -> [(claim: LeasedJob, seq: Int64)] {
         let seconds = now.timeIntervalSince1970
         let until = now.addingTimeInterval(leaseFor)
         // Our own constant text around a number we computed: no user input is spliced into the statement.
@@ -213,15 +216,13 @@ extension PostgresStateStore: StateStore {
             (claim: try Self.leasedJob(row, node: node, until: until), seq: try row[18].decode(Int64.self))
         }
         // RETURNING has no order: give them back in the queue's.
-        return claimed.sorted {
-            ($0.claim.job.priority, $1.claim.job.createdAt, $1.seq) > ($1.claim.job.priority, $0.claim.job.createdAt, $0.seq)
-        }.map(\.claim)
+        return Self.queueOrder(claimed)
     }
 
-    /// Claims of two statements in the queue's order (priority, then age; ids break ties).
-    static func queueOrder(_ claims: [LeasedJob]) -> [LeasedJob] {
+    /// Claims in the queue's order: priority, then age, then insertion.
+    static func queueOrder(_ claims: [(claim: LeasedJob, seq: Int64)]) -> [(claim: LeasedJob, seq: Int64)] {
         claims.sorted {
-            ($0.job.priority, $1.job.createdAt, $1.job.id.uuidString) > ($1.job.priority, $0.job.createdAt, $0.job.id.uuidString)
+            ($0.claim.job.priority, $1.claim.job.createdAt, $1.seq) > ($1.claim.job.priority, $0.claim.job.createdAt, $0.seq)
         }
     }
 

@@ -200,6 +200,19 @@ extension SQLiteStateStore {
         migrator.registerMigration("v5-lease") { db in
             try SQLiteStateStore.registerLeaseTables(db)
         }
+        migrator.registerMigration("v5-queue-pause") { db in
+            // The queue's pause (a refused key, an empty balance), one row; before, a file in the state directory.
+            try db.execute(
+                sql: """
+                    CREATE TABLE queue_pause (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        category TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        since REAL NOT NULL,
+                        next_probe REAL NOT NULL
+                    )
+                    """)
+        }
         return migrator
     }
 }

@@ -154,7 +154,8 @@ public protocol WorkWaking: Sendable {
 /// conformance suite checks both. Every requirement is `async throws`: PostgreSQL is reached over the network, and
 /// SQLite's blocking calls run off the cooperative threads.
 public protocol StateStore:
-    DropRecording, JobReading, JobClaiming, LifecycleWriting, NodeRegistry, WorkWaking, NotificationOutbox, HistoryPruning
+    DropRecording, JobReading, JobClaiming, LifecycleWriting, NodeRegistry, WorkWaking, NotificationOutbox, HistoryPruning,
+    QueueControl
 {}
 
 extension JobClaiming {

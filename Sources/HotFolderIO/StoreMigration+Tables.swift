@@ -202,6 +202,7 @@ extension StoreMigration {
         ("film", "finished storyboards; pg-v1 has no film table yet (their clips are copied)"),
         ("notificationStall", "which stalled jobs were announced; stalled-job events are not made on PostgreSQL yet"),
         ("node", "this node's registration: every node registers itself when it starts on PostgreSQL"),
+        ("queue_pause", "the queue's pause: the first create call refused on PostgreSQL pauses it again, before any charge"),
     ]
 
     /// Appends one row's values to `bindings`, in the table's column order (the row's column 0 is its rowid).

@@ -63,6 +63,10 @@ struct PostgresStoreConformanceTests {
         try await withTwoNodes { try await StoreConformance.checkMaxInFlightHoldsAcrossNodes($0, $1) }
     }
 
+    @Test func theQueuePauseIsSharedAndProbedByOneNode() async throws {
+        try await withTwoNodes { try await StoreConformance.checkTheQueuePauseIsSharedAndProbedByOneNode($0, $1) }
+    }
+
     @Test func aCleanStopGivesEveryLeaseBack() async throws {
         try await withTwoNodes { try await StoreConformance.checkACleanStopGivesEveryLeaseBack($0, $1) }
     }
@@ -87,9 +91,9 @@ struct PostgresStoreConformanceTests {
 
     @Test func migrationsAreRecordedAndASecondStartAppliesNothing() async throws {
         try await withTwoNodes { a, b in
-            #expect(try await a.appliedMigrations() == ["pg-v1"])
+            #expect(try await a.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause"])
             try await b.migrate()
-            #expect(try await b.appliedMigrations() == ["pg-v1"])
+            #expect(try await b.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause"])
         }
     }
 
@@ -109,7 +113,7 @@ struct PostgresStoreConformanceTests {
         async let first = start()
         async let second = start()
         let (one, two) = try await (first, second)
-        #expect(one == ["pg-v1"] && two == ["pg-v1"], "both see the schema, made once")
+        #expect(one == ["pg-v1", "pg-v2-queue-pause"] && two == ["pg-v1", "pg-v2-queue-pause"], "both see the schema, made once")
     }
 
     @Test func aDropInsertedTwiceMakesOneJob() async throws {
@@ -159,7 +163,7 @@ struct PostgresStoreConformanceTests {
             #expect(store.target == endpoint.description)
             return try await store.appliedMigrations()
         }
-        #expect(applied == ["pg-v1"])
+        #expect(applied == ["pg-v1", "pg-v2-queue-pause"])
     }
 
     @Test func anInsertedDropWakesAWaitingNodeAndARefusedOneDoesNot() async throws {

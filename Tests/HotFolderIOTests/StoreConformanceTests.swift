@@ -85,6 +85,10 @@ import Testing
         try await StoreConformance.checkMaxInFlightHoldsAcrossNodes(a, b)
     }
 
+    @Test func theQueuePauseIsSharedAndProbedByOneNode() async throws {
+        try await StoreConformance.checkTheQueuePauseIsSharedAndProbedByOneNode(a, b)
+    }
+
     @Test func aCleanStopGivesEveryLeaseBack() async throws {
         try await StoreConformance.checkACleanStopGivesEveryLeaseBack(a, b)
     }
