@@ -216,7 +216,7 @@ public struct HotFolderService: Service {
             logger.warning("\(uncertain) job(s) are uncertain: their create call may have succeeded; see `hotfolder status` and `hotfolder retry --uncertain`")
         }
         try await intake.load()
-        await runner.restoreCounts(inFlight: inFlight)
+        try await runner.restoreCounts(inFlight: inFlight)
         if inFlight > 0 { logger.info("resuming \(inFlight) task(s) in flight") }
     }
 

@@ -42,6 +42,8 @@ actor JobRunner {
     private let heartbeatWake = WakeSignal()
     private var statusTokens: Double
     private var statusTokensAt = Date()
+    /// When the queue's pause was last read from the store.
+    private var pauseReadAt = Date.distantPast
     /// Jobs removed from the history by the batches of the current pruning.
     private var prunedSoFar = 0
     /// The leases this node holds, by job: renewed by the heartbeat, handed to each job's work.
@@ -97,15 +99,19 @@ actor JobRunner {
                     allowed = 0
                     timeout = min(timeout, until.timeIntervalSince(now))
                 }
+                // The pause is one for all nodes: read from the store (twice a second at most).
+                await refreshPause(now: now)
                 if var pause {
-                    if pause.nextProbe <= now, allowed > 0 {
-                        allowed = 1  // half-open: one job finds out whether the account works again
-                        pause.nextProbe = now.addingTimeInterval(context.configuration.pauseProbeInterval.seconds)
+                    let next = now.addingTimeInterval(context.configuration.pauseProbeInterval.seconds)
+                    if pause.nextProbe <= now, allowed > 0, await takeProbe(now: now, next: next) {
+                        allowed = 1  // half-open: one job of one node finds out whether the account works again
+                        pause.nextProbe = next
                         self.pause = pause
                         savePause()
                     } else {
                         allowed = 0
-                        timeout = min(timeout, max(0.05, pause.nextProbe.timeIntervalSince(now)))
+                        // Awake twice a second: another node may resume the queue.
+                        timeout = min(timeout, 0.5, max(0.05, pause.nextProbe.timeIntervalSince(now)))
                     }
                 }
                 if allowed > 0 {
@@ -436,19 +442,28 @@ actor JobRunner {
         inFlight += 1
     }
 
-    /// A submission succeeded: the account works, so a pause ends.
-    func accountWorks() {
-        guard let pause else { return }
-        context.logger.notice("the queue resumes: the API accepted a job again (it was paused: \(pause.reason))")
+    /// A submission succeeded: the account works, so a pause ends (for every node; announced by the node that ends it).
+    func accountWorks() async {
+        guard let pause else { return }  // the common case costs nothing: no pause known here
+        var ended: QueuePauseRecord?
+        do {
+            ended = try await context.store.resumeQueue()
+        } catch {
+            context.logger.warning("cannot record in the state database that the queue resumes: \(error); it resumes on this node")
+            ended = QueuePauseRecord(category: pause.category, reason: pause.reason, since: pause.since, nextProbe: pause.nextProbe)
+        }
         self.pause = nil
         savePause()
-        context.observer(.queueResumed)
-        context.notify(.queueResumed, ["paused_for": .string(pause.reason)])
         dispatchWake.signal()
+        guard let ended else { return }  // another node ended it, and said so
+        context.logger.notice("the queue resumes: the API accepted a job again (it was paused: \(ended.reason))")
+        context.observer(.queueResumed)
+        context.notify(.queueResumed, ["paused_for": .string(ended.reason)])
     }
 
-    /// Pauses the queue because of the account (auth or quota).
-    func pauseQueue(category: APIErrorCategory, message: String) {
+    /// Pauses the queue because of the account (auth or quota), for every node; announced once, by the node that
+    /// paused a running queue.
+    func pauseQueue(category: APIErrorCategory, message: String) async {
         let reason: String
         switch category {
         case .auth:
@@ -456,17 +471,51 @@ actor JobRunner {
         default:
             reason = "the account has no balance or quota left (\(message)); top it up"
         }
-        let wasRunning = pause == nil
-        if wasRunning {
-            context.logger.error("the queue is paused: \(reason). Jobs wait; it resumes by itself once the API accepts a job again (checked every \(Int(context.configuration.pauseProbeInterval.seconds)) s).")
+        let record = QueuePauseRecord(
+            category: category.name, reason: reason, since: pause?.since ?? context.clock(),
+            nextProbe: context.clock().addingTimeInterval(context.configuration.pauseProbeInterval.seconds))
+        var wasRunning: Bool
+        do {
+            wasRunning = try await context.store.pauseQueue(record)
+        } catch {
+            wasRunning = pause == nil
+            context.logger.warning("cannot record the queue's pause in the state database: \(error); this node pauses alone")
         }
-        pause = QueuePause(category: category.name, reason: reason, since: pause?.since ?? context.clock(),
-                           nextProbe: context.clock().addingTimeInterval(context.configuration.pauseProbeInterval.seconds))
+        pause = QueuePause(category: record.category, reason: reason, since: record.since, nextProbe: record.nextProbe)
+        pauseReadAt = context.clock()
         savePause()
         if wasRunning {
+            context.logger.error("the queue is paused: \(reason). Jobs wait; it resumes by itself once the API accepts a job again (checked every \(Int(context.configuration.pauseProbeInterval.seconds)) s).")
             context.observer(.queuePaused(category: category.name))
             context.notify(.queuePaused, ["category": .string(category.name), "reason": .string(reason)])
         }
+    }
+
+    /// Reads the queue's pause from the store (at most twice a second) and mirrors it into the state directory for
+    /// `hotfolder status` and the dashboard. A pause another node set or ended is logged here, not announced again.
+    private func refreshPause(now: Date) async {
+        guard abs(now.timeIntervalSince(pauseReadAt)) >= 0.5 else { return }
+        pauseReadAt = now
+        let shared: QueuePauseRecord?
+        do {
+            shared = try await context.store.queuePause()
+        } catch {
+            return  // the database is away: the pause known here stands (claims fail meanwhile anyway)
+        }
+        let next = shared.map { QueuePause(category: $0.category, reason: $0.reason, since: $0.since, nextProbe: $0.nextProbe) }
+        if let next, pause == nil {
+            context.logger.warning("the queue is paused (by another node): \(next.reason)")
+        } else if next == nil, pause != nil {
+            context.logger.notice("the queue resumes: another node's job was accepted")
+        }
+        guard next != pause else { return }
+        pause = next
+        savePause()
+    }
+
+    /// Takes the shared probe: true when this node lets one job through now.
+    private func takeProbe(now: Date, next: Date) async -> Bool {
+        (try? await context.store.takeProbe(now: now, next: next)) ?? false
     }
 
     /// Slows the whole queue down after a 429.
@@ -479,19 +528,29 @@ actor JobRunner {
         QueuePause.save(pause, stateDirectory: context.configuration.stateDirectory)
     }
 
-    /// Counts the jobs holding slots after a restart (`inFlight`: the tasks this node took over).
-    func restoreCounts(inFlight: Int) {
+    /// Counts the jobs holding slots after a restart (`inFlight`: the tasks this node took over), and reads the
+    /// queue's pause: probed at once after a restart (the operator may have fixed it).
+    func restoreCounts(inFlight: Int) async throws {
         self.inFlight = inFlight
-        pause = QueuePause.load(stateDirectory: context.configuration.stateDirectory)
-        if var pause {
-            pause.nextProbe = context.clock()  // probe at once after a restart: the operator may have fixed it
-            self.pause = pause
+        var shared = try await context.store.queuePause()
+        if shared == nil, let old = QueuePause.load(stateDirectory: context.configuration.stateDirectory) {
+            // Paused by a version that kept the pause in a file only.
+            shared = QueuePauseRecord(category: old.category, reason: old.reason, since: old.since, nextProbe: old.nextProbe)
         }
+        if var record = shared {
+            record.nextProbe = context.clock()
+            try await context.store.pauseQueue(record)
+            pause = QueuePause(category: record.category, reason: record.reason, since: record.since, nextProbe: record.nextProbe)
+        } else {
+            pause = nil
+        }
+        pauseReadAt = context.clock()
+        savePause()
     }
 }
 
 /// Why the queue is paused; saved in the state directory so `hotfolder status` can show it.
-struct QueuePause: Codable, Sendable {
+struct QueuePause: Codable, Sendable, Equatable {
     var category: String
     var reason: String
     var since: Date

@@ -169,5 +169,33 @@ extension ServiceSuites {
         #expect(folders.files(in: "failed").contains("stranded/stranded.txt"), "\(folders.files(in: "failed"))")
         #expect(folders.files(in: "failed").contains("stranded/stranded.error.txt"))
     }
+
+    /// Node b's key was refused: the queue's pause in the shared store stops node a's create calls too (a says
+    /// nothing: b announced it), and when b's probe gets through and b resumes the queue, a goes on.
+    @Test func aPauseSetByAnotherNodeHoldsThisNodesJobsUntilItEnds() async throws {
+        let folders = try ServiceFolders("lease-pause")
+        let api = FakeVideoAPI(FakeVideoAPI.Script())
+        try await withScriptedService(folders, api: api, configure: { Self.leased(&$0, node: "a") }) { events, store in
+            await events.wait(for: "node a to start") { $0.contains { if case .watching = $0 { true } else { false } } }
+            try await store.pauseQueue(QueuePauseRecord(
+                category: "auth", reason: "the API refused the key (HTTP 401)", since: Date(), nextProbe: Date().addingTimeInterval(3600)))
+            // a reads the shared pause twice a second and mirrors it for `hotfolder status`.
+            try await waitUntil("node a to see the pause") {
+                try StatusReport.read(store: store, stateDirectory: folders.state).paused?.contains("HTTP 401") == true
+            }
+            try folders.drop("waits.txt", "A kettle on a stove")
+            await events.wait(for: "the job") { $0.contains { if case .queued = $0 { true } else { false } } }
+            // Nothing is to happen: three of a's turns are given to get it wrong.
+            try await Task.sleep(for: .seconds(1.5))
+            #expect(api.calls.createCalls == 0, "paused by b: a sends nothing")
+
+            #expect(try await store.resumeQueue() != nil)
+            await events.wait(for: "the video") { $0.contains(where: \.isDone) }
+            #expect(try StatusReport.read(store: store, stateDirectory: folders.state).paused == nil)
+            #expect(await events.count { if case .queuePaused = $0 { true } else { false } } == 0, "b announced it, not a")
+            #expect(await events.count { if case .queueResumed = $0 { true } else { false } } == 0, "b resumed it")
+        }
+        #expect(api.calls.createCalls == 1)
+    }
 }
 }
