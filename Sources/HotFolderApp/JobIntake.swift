@@ -302,6 +302,7 @@ actor JobIntake {
         }
         var digests: [String: String] = [:]  // a manifest is an input of every one of its rows
         var films: [String: NewFilm] = [:]  // by storyboard folder
+        var keysThisPass: [String: Int] = [:]
         for var spec in plan.jobs where !spec.inputFiles.contains(where: arriving.contains) {
             let inputs = spec.inputFiles.map { context.inbox + "/" + $0 }
             let stats = inputs.map { FileSystemProbe.lstat($0) }
@@ -346,6 +347,18 @@ actor JobIntake {
                 name: spec.name, lane: spec.lane, state: state, priority: spec.priority, specJSON: specJSON,
                 inputs: stored, message: message)
             (job.filmID, job.reuseKey, job.reusedOutput) = (film?.id, film?.key, film?.reused)
+            if film == nil {
+                // The same on every node that sees these files (paths, sizes, times and contents; not the inode):
+                // the first node to record it makes the job, the others skip it.
+                var key = DropKey(job: spec.lane + "/" + spec.name, files: stored.map {
+                    DropKey.File(relativePath: $0.path, size: $0.identity.size, mtimeNs: $0.identity.mtimeNs, sha256: $0.sha256)
+                })
+                // Two jobs of one pass with one name and the same files (in planning order, as on every node).
+                let seen = keysThisPass[key.value, default: 0]
+                keysThisPass[key.value] = seen + 1
+                if seen > 0 { key = DropKey(value: key.value + "#\(seen + 1)") }
+                job.dropKey = key
+            }
             switch state {
             case .ready: result.newJobs.append((job, spec))
             case .done: result.reused.append((job, spec))
@@ -355,7 +368,25 @@ actor JobIntake {
         result.films = films.values.sorted { $0.folder < $1.folder }
         guard !result.newJobs.isEmpty || !result.invalid.isEmpty || !result.reused.isEmpty else { return result }
         do {
-            try context.store.insertJobs(result.newJobs.map(\.0) + result.invalid.map(\.0) + result.reused.map(\.0), films: result.films)
+            let inbox = context.inbox
+            let inserted = Set(try context.store.insertJobs(
+                result.newJobs.map(\.0) + result.invalid.map(\.0) + result.reused.map(\.0), films: result.films,
+                stillThere: { job in
+                    job.inputs.allSatisfy { input in
+                        FileSystemProbe.lstat(inbox + "/" + input.path).map { InputIdentity($0.identity) } == input.identity
+                    }
+                }
+            ).map(\.id))
+            let made = { (job: (NewJob, JobSpec)) in inserted.contains(job.0.id) }
+            let skipped = (result.newJobs + result.invalid).filter { !made($0) }
+            if !skipped.isEmpty {
+                // Another node sharing the inbox and the database recorded these drops first (or an earlier job of
+                // the very same files still holds them): they are that job's.
+                context.logger.info("\(skipped.count) drop(s) already made into jobs (by another node, or earlier from the same files): \(skipped.prefix(5).map { $0.1.lane.isEmpty ? $0.1.name : $0.1.lane + "/" + $0.1.name }.joined(separator: ", "))")
+            }
+            result.newJobs = result.newJobs.filter(made)
+            result.invalid = result.invalid.filter(made)
+            result.reused = result.reused.filter(made)
         } catch {
             result.failure = "cannot record \(result.newJobs.count + result.invalid.count) new jobs: \(error)"
         }

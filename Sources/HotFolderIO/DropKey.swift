@@ -40,6 +40,15 @@ public struct DropKey: Sendable, Hashable, CustomStringConvertible {
         value = SHA256.hex(of: Array(lines.joined(separator: "\n").utf8))
     }
 
+    /// The key of job `name` (`lane/name`) made of `files`: a drop that makes several jobs (a manifest's rows, an
+    /// image's variants) registers one key per job.
+    public init(job name: String, files: [File]) {
+        let lines = ["job\u{0}" + name] + files.sorted { $0.relativePath < $1.relativePath }.map { file in
+            "\(file.relativePath)\u{0}\(file.size)\u{0}\(file.mtimeNs)\u{0}\(file.sha256)"
+        }
+        value = SHA256.hex(of: Array(lines.joined(separator: "\n").utf8))
+    }
+
     /// A key as stored (read back from the database).
     public init(value: String) {
         self.value = value

@@ -7,26 +7,36 @@ extension SQLiteStateStore {
     /// Inserts one job with its input files and a `created` event, in one transaction.
     @discardableResult
     public func insertJob(_ job: NewJob) throws -> StoredJob {
-        try insertJobs([job])[0]
+        guard let stored = try insertJobs([job]).first else { throw StateStoreError.duplicateDrop(key: job.dropKey?.value ?? "") }
+        return stored
     }
 
-    /// Inserts many jobs in one transaction (all or none): a manifest of thousands of rows is one commit.
+    /// Inserts many jobs in one transaction (all or none): a manifest of thousands of rows is one commit. A job whose
+    /// ``NewJob/dropKey`` is registered already (another node made it) is skipped: the answer holds the jobs written.
+    ///
+    /// `stillThere` is asked, inside the transaction, whether a keyed job's files are still in the inbox as they were
+    /// planned: the node that made the job may have moved them away and forgotten the key since this node looked,
+    /// and writes take turns, so a job is skipped either by its key or by its files being gone.
     @discardableResult
-    public func insertJobs(_ jobs: [NewJob], films: [NewFilm] = []) throws -> [StoredJob] {
+    public func insertJobs(
+        _ jobs: [NewJob], films: [NewFilm] = [], stillThere: (@Sendable (NewJob) -> Bool)? = nil
+    ) throws -> [StoredJob] {
         let now = clock()
         return try write("insert jobs") { db in
-            try insertJobRows(db, jobs, films: films, now: now)
+            try insertJobRows(db, jobs, films: films, now: now, stillThere: stillThere)
         }
     }
 
     /// Inserts jobs, their inputs, films and `created` events inside the caller's transaction.
-    func insertJobRows(_ db: Database, _ jobs: [NewJob], films: [NewFilm], now: Date) throws -> [StoredJob] {
+    func insertJobRows(
+        _ db: Database, _ jobs: [NewJob], films: [NewFilm], now: Date, stillThere: ((NewJob) -> Bool)? = nil
+    ) throws -> [StoredJob] {
         for film in films { try Self.insertFilm(db, film, now: now) }
         let insertJob = try db.cachedStatement(
             sql: """
                 INSERT INTO job (id, name, lane, state, priority, createdAt, updatedAt, specJSON, attempts, failureMessage,
-                    specVersion, pendingDisposal, filmId, reuseKey, outputPath)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
+                    specVersion, pendingDisposal, filmId, reuseKey, outputPath, drop_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let insertInput = try db.cachedStatement(
             sql: """
@@ -36,6 +46,16 @@ extension SQLiteStateStore {
         var stored: [StoredJob] = []
         stored.reserveCapacity(jobs.count)
         for job in jobs {
+            if let key = job.dropKey {
+                // Another node (or an earlier pass) made this drop's job: nothing of it is written here.
+                try db.cachedStatement(sql: "INSERT INTO drop_key (key, inserted_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+                    .execute(arguments: [key.value, now.timeIntervalSince1970])
+                if db.changesCount == 0 { continue }
+                if let stillThere, !stillThere(job) {
+                    try db.cachedStatement(sql: "DELETE FROM drop_key WHERE key = ?").execute(arguments: [key.value])
+                    continue
+                }
+            }
             let id = job.id.lowercasedString
             let message = job.state == .invalid || job.state == .failed ? job.message : nil
             // An invalid drop's files go to failed/ next, a reused clip's to the archive; if the service stops
@@ -45,7 +65,7 @@ extension SQLiteStateStore {
                 try insertJob.execute(arguments: [
                     id, job.name, job.lane, job.state.rawValue, job.priority, now.timeIntervalSince1970,
                     now.timeIntervalSince1970, job.specJSON, message, NewJob.currentSpecVersion, disposal?.rawValue,
-                    job.filmID?.lowercasedString, job.reuseKey, job.reusedOutput,
+                    job.filmID?.lowercasedString, job.reuseKey, job.reusedOutput, job.dropKey?.value,
                 ])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                 throw StateStoreError.duplicateJob(job.id)

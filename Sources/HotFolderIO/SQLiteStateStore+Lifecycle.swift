@@ -111,6 +111,8 @@ extension SQLiteStateStore {
         if release {
             try db.cachedStatement(sql: "UPDATE inputFile SET device = -1, inode = -1 WHERE jobId = ?")
                 .execute(arguments: [id.lowercasedString])
+            // The same files dropped again (a retry moves them back) are a new drop once every job of this one let go.
+            try Self.forgetReleasedDrop(db, id)
         }
         for (path, destination) in movedInputs.sorted(by: { $0.key < $1.key }) {
             try db.cachedStatement(sql: "UPDATE inputFile SET movedTo = ? WHERE jobId = ? AND path = ?")

@@ -26,6 +26,9 @@ public struct NewJob: Sendable, Hashable {
     public var reuseKey: String?
     /// For a clip made before and reused (state `done`): the earlier clip's output path (`…/outbox/<lane>/<stem>`).
     public var reusedOutput: String?
+    /// What makes the job the same on every node (its name and its files' facts): registered with it, so a node
+    /// that planned the same drop later makes no second job (``SQLiteStateStore/insertJobs(_:films:)`` skips it).
+    public var dropKey: DropKey?
 
     /// The layout version of the job specifications this version writes; a job stored with a higher one was
     /// written by a newer hotfolder and is failed with that reason instead of being misread.

@@ -142,7 +142,6 @@ extension SQLiteStateStore: StateStore {
             try self.write("record where a job's inputs went") { db in
                 try Self.checkLease(db, id, lease)
                 try self.disposalRows(db, id, folder: folder, release: release, movedInputs: movedInputs, now: now)
-                if release { try Self.forgetReleasedDrop(db, id) }
             }
         }
     }

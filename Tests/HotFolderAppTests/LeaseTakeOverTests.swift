@@ -197,5 +197,32 @@ extension ServiceSuites {
         }
         #expect(api.calls.createCalls == 1)
     }
+
+    /// Two nodes watch one inbox through one database: each drop becomes one job, made by whichever node recorded it
+    /// first, and one create call in all.
+    @Test func twoNodesWatchingOneInboxMakeOneJobOfEachDrop() async throws {
+        let folders = try ServiceFolders("lease-one-drop")
+        let (apiA, apiB) = (FakeVideoAPI(FakeVideoAPI.Script()), FakeVideoAPI(FakeVideoAPI.Script()))
+        let watching: @Sendable ([ServiceEvent]) -> Bool = { $0.contains { if case .watching = $0 { true } else { false } } }
+        try await withScriptedService(folders, api: apiA, configure: { Self.leased(&$0, node: "a") }) { eventsA, store in
+            // b polls the inbox as a node on a network share does (libinotifytools is one per process, too).
+            try await withScriptedService(folders, api: apiB, configure: {
+                Self.leased(&$0, node: "b")
+                $0.watchMode = .poll
+                $0.pollInterval = .milliseconds(200)
+            }) { eventsB, _ in
+                await eventsA.wait(for: "node a to start", watching)
+                await eventsB.wait(for: "node b to start", watching)
+                for i in 0..<12 { try folders.drop("boats/boat-\(i).txt", "A paper boat on a puddle, take \(i)") }
+                try await waitUntil("every drop done", timeout: 60) { try store.countsByState()[.done] == 12 }
+                let queued = { (events: [ServiceEvent]) in events.filter { if case .queued = $0 { true } else { false } }.count }
+                #expect(queued(await eventsA.events) + queued(await eventsB.events) == 12, "each drop queued by one node")
+            }
+        }
+        #expect(apiA.calls.createCalls + apiB.calls.createCalls == 12, "one create call per drop")
+        #expect(folders.files(in: "outbox").filter { $0.hasSuffix(".mp4") }.count == 12)
+        let store = try SQLiteStateStore(directory: folders.state)
+        #expect(try store.countsByState() == [.done: 12])
+    }
 }
 }

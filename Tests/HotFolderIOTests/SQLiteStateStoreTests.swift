@@ -34,6 +34,35 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: directory.file("state/hotfolder.sqlite-wal")))
     }
 
+    /// The intake's path to the drop keys: a job whose key is registered already is skipped (another node made it),
+    /// the rest of the batch is written, and the key is forgotten once the job gives its inputs back.
+    @Test func aJobWhoseDropKeyIsTakenIsSkippedUntilItsInputsAreGivenBack() throws {
+        let input = StoredInput(path: "lane/a.txt", identity: InputIdentity(device: 1, inode: 2, size: 3, mtimeNs: 4), sha256: "ab")
+        let key = DropKey(job: "lane/a", files: [DropKey.File(relativePath: "lane/a.txt", size: 3, mtimeNs: 4, sha256: "ab")])
+        var first = newJob("a", inputs: [input])
+        first.dropKey = key
+        #expect(try store.insertJobs([first]).map(\.id) == [first.id])
+        var again = newJob("a", inputs: [input])
+        again.dropKey = key
+        let other = newJob("b")
+        #expect(try store.insertJobs([again, other]).map(\.id) == [other.id], "the same drop again: skipped")
+        #expect(try store.job(again.id) == nil)
+        #expect(throws: StateStoreError.duplicateDrop(key: key.value)) { try store.insertJob(again) }
+        #expect(key != DropKey(job: "lane/b", files: [DropKey.File(relativePath: "lane/a.txt", size: 3, mtimeNs: 4, sha256: "ab")]),
+            "another job of the same files (a manifest's row) has its own key")
+
+        try store.transition(first.id, from: .ready, to: .cancelled, message: "cancelled")
+        try store.finishDisposal(first.id, folder: "/failed/a", release: true)
+        #expect(try store.insertJobs([again]).map(\.id) == [again.id], "the files came back: a new drop")
+
+        // Files gone by the time of the insert (the node that made the job moved them and forgot the key): no job,
+        // and the key is not kept either.
+        var late = newJob("c", inputs: [input])
+        late.dropKey = DropKey(job: "lane/c", files: [])
+        #expect(try store.insertJobs([late], stillThere: { _ in false }).isEmpty)
+        #expect(try store.insertJobs([late], stillThere: { _ in true }).map(\.id) == [late.id])
+    }
+
     @Test func insertedJobReadsBackWithInputsAndACreatedEvent() throws {
         let inputs = [input("cat.png", inode: 7, sha: "11"), input("cat.txt", inode: 8, sha: "22")]
         let job = try store.insertJob(newJob("cat", priority: 3, inputs: inputs))
