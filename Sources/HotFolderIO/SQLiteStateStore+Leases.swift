@@ -134,13 +134,14 @@ extension SQLiteStateStore {
             arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, limit])
     }
 
-    /// Jobs in flight on every node: in a working state, or queued and claimed (a current lease) but not started. Two
-    /// ranges of the job_lease index, never the whole table.
+    /// Jobs in flight on every node: in a working state (from the counts the triggers keep: a burst claims hundreds of
+    /// times with thousands in flight), or queued and claimed (a current lease) but not started (a short range of the
+    /// job_lease index: at most a claim's worth per node).
     static func countInFlight(_ db: Database, now: Date) throws -> Int {
         try Int.fetchOne(
             db.cachedStatement(
                 sql: """
-                    SELECT (SELECT COUNT(*) FROM job INDEXED BY job_lease WHERE state IN (\(LeaseStates.working)))
+                    SELECT (SELECT COALESCE(SUM(n), 0) FROM jobCount WHERE state IN (\(LeaseStates.working)))
                         + (SELECT COUNT(*) FROM job INDEXED BY job_lease WHERE state = 'ready' AND lease_until >= ?)
                     """),
             arguments: [now.timeIntervalSince1970]) ?? 0
