@@ -150,7 +150,7 @@ extension ServiceSuites {
         let store = try SQLiteStateStore(directory: folders.state)
         let dead = try #require(try await store.claimTakeOvers(node: "b", limit: 10, leaseFor: Self.lease, now: clock.now).first)
         let state = try #require(try store.job(id)?.state)
-        var failed = JobLifecycle.Commit(
+        let failed = JobLifecycle.Commit(
             from: state, to: .failed, message: "the provider failed the task", counters: JobCounters(),
             failure: JobLifecycle.Failure(category: "provider", message: "the provider failed the task"), disposal: .failed)
         try await store.commit(id, failed, lease: dead.lease)
