@@ -10,19 +10,6 @@ extension ServiceEvent {
     var takenOverFrom: String? { if case .takenOver(_, _, let from) = self { from } else { nil } }
 }
 
-/// Polls `condition` until it holds (a store change no event announces), or records an issue after `timeout` s.
-func waitUntil(
-    _ what: String, timeout: Double = 20, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () throws -> Bool
-) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    if try condition() { return }
-    Issue.record("timed out after \(timeout) s waiting for \(what)", sourceLocation: sourceLocation)
-}
-
 /// The runner works under leases (issue 12): the real service with a scripted API, and the test acting as the other
 /// node through the same store. A node paused past its lease drops the job before it spends anything; a dead node's
 /// task is polled by another node and never created again.

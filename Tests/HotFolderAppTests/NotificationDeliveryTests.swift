@@ -58,20 +58,6 @@ extension ServiceSuites {
         }
     }
 
-    /// Polls `condition` until it holds (the store has no event to await), or records an issue.
-    func eventually(
-        _ what: String, timeout: Double = 20, sourceLocation: SourceLocation = #_sourceLocation,
-        _ condition: () throws -> Bool
-    ) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        if try condition() { return }
-        Issue.record("timed out after \(timeout) s waiting for \(what)", sourceLocation: sourceLocation)
-    }
-
     @Test func aReceiverThatFailsTwiceGetsTheEventWithTheSameIDAndAValidSignature() async throws {
         let receiver = try await WebhookReceiver.start(script: [.status(500), .status(503)])
         let secret = "s3cret-MARKER-91c7"
@@ -80,7 +66,7 @@ extension ServiceSuites {
         try await withDispatcher(store, [target]) { _ in
             let id = try #require(try store.enqueueNotification(type: .queuePaused, fields: ["reason": "no balance"]))
             await receiver.wait(for: "three attempts") { $0.count >= 3 }
-            try await eventually("the delivery recorded") { try store.notifications(eventID: id).first?.deliveredAt != nil }
+            try await waitUntil("the delivery recorded") { try store.notifications(eventID: id).first?.deliveredAt != nil }
             let received = receiver.received
             #expect(received.map(\.id) == [id, id, id], "the same id on every attempt, so a receiver can drop duplicates")
             for request in received {
@@ -115,7 +101,7 @@ extension ServiceSuites {
             await fast.wait(for: "the fast target's delivery") { $0.count == 1 }
             #expect(Date().timeIntervalSince(started) < 2, "the slow target (3 s) did not hold the fast one up")
             await slow.wait(for: "the slow target's second attempt") { $0.count >= 2 }
-            try await eventually("both deliveries recorded") {
+            try await waitUntil("both deliveries recorded") {
                 try store.notifications(eventID: id).allSatisfy { $0.deliveredAt != nil }
             }
             let slowRow = try #require(try store.notifications(eventID: id).first { $0.label.contains("\(slow.port)") })
@@ -136,12 +122,12 @@ extension ServiceSuites {
             for index in 0..<5 {
                 ids.append(try #require(try store.enqueueNotification(type: .budgetThreshold, fields: ["index": .number(Double(index))])))
             }
-            try await eventually("a failed attempt") { try store.notifications().contains { $0.attempts >= 2 } }
+            try await waitUntil("a failed attempt") { try store.notifications().contains { $0.attempts >= 2 } }
             #expect(try store.notificationCounts().first?.pending == 5)
             try await receiver.restart()
             await receiver.wait(for: "all five events") { $0.count >= 5 }
             #expect(receiver.received.map(\.id) == ids, "in the order they were written")
-            try await eventually("every delivery recorded") { try store.notificationCounts().first?.pending == 0 }
+            try await waitUntil("every delivery recorded") { try store.notificationCounts().first?.pending == 0 }
         }
         await receiver.stop()
     }
@@ -155,7 +141,7 @@ extension ServiceSuites {
             let store = try openStore()
             try await withDispatcher(store, [target]) { _ in
                 for _ in 0..<3 { ids.append(try #require(try store.enqueueNotification(type: .watchUnreachable))) }
-                try await eventually("a failed attempt") { try store.notifications().contains { $0.attempts >= 1 } }
+                try await waitUntil("a failed attempt") { try store.notifications().contains { $0.attempts >= 1 } }
             }
             try store.close()
         }
@@ -175,7 +161,7 @@ extension ServiceSuites {
         let target = NotifyTarget(destination: .command(["/bin/sh", "-c", "cat > \(output)/$HOTFOLDER_EVENT_ID.json"]))
         try await withDispatcher(store, [target]) { _ in
             let id = try #require(try store.enqueueNotification(type: .serviceStarted, fields: ["inbox": "/srv/inbox"]))
-            try await eventually("the command's delivery") { try store.notifications(eventID: id).first?.deliveredAt != nil }
+            try await waitUntil("the command's delivery") { try store.notifications(eventID: id).first?.deliveredAt != nil }
             let data = try Data(contentsOf: URL(fileURLWithPath: "\(output)/\(id).json"))
             let payload = try NotificationPayload.decode(data)
             #expect(payload.id == id && payload.type == .serviceStarted && payload.fields["inbox"] == "/srv/inbox")
@@ -192,7 +178,7 @@ extension ServiceSuites {
         try await withDispatcher(store, [target]) { _ in
             let started = Date()
             let id = try #require(try store.enqueueNotification(type: .serviceStopping))
-            try await eventually("the second attempt") { try store.notifications(eventID: id).first?.deliveredAt != nil }
+            try await waitUntil("the second attempt") { try store.notifications(eventID: id).first?.deliveredAt != nil }
             #expect(Date().timeIntervalSince(started) < 5, "killed at its time limit, not after the sleep")
             let row = try #require(try store.notifications(eventID: id).first)
             #expect(row.attempts == 2)
@@ -211,14 +197,14 @@ extension ServiceSuites {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await dispatcher.runLoops() }
             let id = try #require(try store.enqueueNotification(type: .jobStalled))
-            try await eventually("the first failure") { try store.notifications(eventID: id).first?.attempts == 1 }
+            try await waitUntil("the first failure") { try store.notifications(eventID: id).first?.attempts == 1 }
             let first = try #require(try store.notifications(eventID: id).first)
             #expect(first.nextAttemptAt == first.createdAt.addingTimeInterval(5), "5 s after the first failure")
             clock.advance(23 * 3600)
-            try await eventually("an attempt within the day") { try store.notifications(eventID: id).first?.attempts == 2 }
+            try await waitUntil("an attempt within the day") { try store.notifications(eventID: id).first?.attempts == 2 }
             #expect(try store.notifications(eventID: id).first?.abandonedAt == nil)
             clock.advance(3600)
-            try await eventually("the attempt at the deadline") { try store.notifications(eventID: id).first?.attempts == 3 }
+            try await waitUntil("the attempt at the deadline") { try store.notifications(eventID: id).first?.attempts == 3 }
             let last = try #require(try store.notifications(eventID: id).first)
             #expect(last.abandonedAt == clock.now() && last.nextAttemptAt == nil && last.lastError == "HTTP 500")
             #expect(try store.notificationCounts().first?.abandoned == 1)
@@ -246,7 +232,7 @@ extension ServiceSuites {
             let early = try store.notifications().count
             #expect(early == 0, "not stalled yet")
             clock.advance(31 * 60)
-            try await eventually("job.stalled delivered") {
+            try await waitUntil("job.stalled delivered") {
                 try store.notifications().contains { $0.type == .jobStalled && $0.deliveredAt != nil }
             }
             try await Task.sleep(for: .milliseconds(300))  // several more checks

@@ -265,3 +265,16 @@ func jsonObject(_ path: String) -> [String: Any] {
     else { return [:] }
     return object
 }
+
+/// Polls `condition` until it holds (a store change no event announces), or records an issue after `timeout` s.
+func waitUntil(
+    _ what: String, timeout: Double = 20, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () throws -> Bool
+) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    if try condition() { return }
+    Issue.record("timed out after \(timeout) s waiting for \(what)", sourceLocation: sourceLocation)
+}
