@@ -33,12 +33,12 @@ public struct BudgetStatus: Encodable, Sendable, Hashable {
     public var timeZone: String
 
     /// Reads the caps in force (configuration and `hotfolder budget` overrides) and the spend at `now`.
-    public static func read(store: SQLiteStateStore, configuration: ServiceConfiguration, now: Date = Date(), laneCaps: [LaneCap] = [])
-        throws -> BudgetStatus
+    public static func read(store: any ServiceStore, configuration: ServiceConfiguration, now: Date = Date(), laneCaps: [LaneCap] = [])
+        async throws -> BudgetStatus
     {
-        let overrides = try store.budgetOverrides()
+        let overrides = try await store.budgetOverrideValues()
         let caps = configuration.budget.overridden(by: overrides)
-        let summary = try store.spendSummary(now: now, calendar: configuration.calendar, laneFolders: laneCaps.map(\.folder))
+        let summary = try await store.spending(at: now, calendar: configuration.calendar, laneFolders: laneCaps.map(\.folder))
         func line(_ cap: String, _ limit: Double?, _ spend: SpendLine, _ source: String, _ resets: Date) -> Line {
             Line(
                 cap: cap, limit: limit, spent: spend.spent, reserved: spend.reserved,
@@ -52,16 +52,16 @@ public struct BudgetStatus: Encodable, Sendable, Hashable {
             lines.append(line("lane:" + lane.folder, lane.daily, summary.lanes[lane.folder] ?? SpendLine(),
                               (lane.folder.isEmpty ? "" : lane.folder + "/") + "_defaults.yaml", summary.period.dayEnds))
         }
-        let held = try store.heldCounts()
+        let held = try await store.heldJobCounts()
         return BudgetStatus(
             lines: lines, heldByBudget: held["budget"] ?? 0, heldByWindow: held["window"] ?? 0,
             timeZone: configuration.timeZone.identifier)
     }
 
     /// The lane caps of held and waiting jobs, so `status` shows the caps that matter now.
-    public static func laneCaps(store: SQLiteStateStore) -> [LaneCap] {
+    public static func laneCaps(store: any ServiceStore) async -> [LaneCap] {
         var seen: [String: LaneCap] = [:]
-        for job in (try? store.jobs(inStates: [.held, .ready, .submitting, .submitted, .running], limit: 200)) ?? [] {
+        for job in (try? await store.listJobs(in: [.held, .ready, .submitting, .submitted, .running], limit: 200)) ?? [] {
             for cap in job.spec?.lanePolicy?.budgets ?? [] { seen[cap.folder] = cap }
         }
         return seen.values.sorted { $0.folder < $1.folder }

@@ -22,7 +22,7 @@ actor FilmAssembler {
             again = false
             let films: [StoredFilm]
             do {
-                films = try context.store.filmsToSettle()
+                films = try await context.store.filmsToSettle()
             } catch {
                 context.logger.warning("cannot read the storyboard films: \(error)")
                 return
@@ -36,7 +36,7 @@ actor FilmAssembler {
     private func settle(_ film: StoredFilm, _ context: ServiceContext) async {
         let clips: [(job: StoredJob, clip: StoryboardClip)]
         do {
-            clips = try context.store.filmClips(film.id)
+            clips = try await context.store.clips(ofFilm: film.id)
                 .compactMap { job in job.spec?.storyboard.map { (job, $0) } }
                 .sorted { $0.clip.index < $1.clip.index }
         } catch {
@@ -46,19 +46,19 @@ actor FilmAssembler {
         let stem = film.lane.isEmpty ? film.name : film.lane + "/" + film.name
         if film.state == .open {
             if let reason = Self.whyNot(film, clips: clips, context: context) {
-                fail(film, reason: reason, context)
+                await fail(film, reason: reason, context)
                 return
             }
             do {
                 let reservation = try context.outbox.reserve(lane: film.lane, name: film.name)
-                guard try context.store.updateFilm(film.id, from: [.open], to: .joining, outputPath: reservation.stemPath, message: nil)
+                guard try await context.store.setFilmState(film.id, from: [.open], to: .joining, outputPath: reservation.stemPath, message: nil)
                 else { return context.outbox.release(reservation) }
             } catch {
                 context.logger.error("film \(stem): cannot reserve its name in the outbox: \(error)")
                 return
             }
         }
-        guard let stemPath = try? context.store.film(film.id)?.outputPath else { return }
+        guard let stemPath = try? await context.store.film(id: film.id)?.outputPath else { return }
         let reservation = context.outbox.reservation(stemPath: stemPath)
         let videos = clips.map { ($0.job.outputPath ?? "") + ".mp4" }
         let joiner = VideoJoiner(ffmpeg: context.posters)
@@ -69,12 +69,12 @@ actor FilmAssembler {
                 "joined \(clips.count) clips (\(method.rawValue)) into \(reservation.stem).mp4: "
                     + clips.map { ($0.job.outputPath.map { ($0 as NSString).lastPathComponent } ?? $0.job.name) + ".mp4" }.joined(separator: ", "),
                 at: context.clock(), for: reservation)
-            try context.store.updateFilm(film.id, from: [.joining], to: .joined, outputPath: nil, message: "joined \(clips.count) clips")
-            removeStaleErrors(film, context)
+            _ = try await context.store.setFilmState(film.id, from: [.joining], to: .joined, outputPath: nil, message: "joined \(clips.count) clips")
+            await removeStaleErrors(film, context)
             context.logger.info("film \(stem): \(clips.count) clips joined into \(reservation.videoPath)")
             context.observer(.filmJoined(name: film.name, video: reservation.videoPath))
         } catch {
-            fail(film, reason: "its \(clips.count) clips were made, but joining them failed: \(error). The clips are in the outbox; "
+            await fail(film, reason: "its \(clips.count) clips were made, but joining them failed: \(error). The clips are in the outbox; "
                 + "dropping the storyboard again joins them again without paying for them.", context)
             context.outbox.release(reservation)
         }
@@ -111,7 +111,7 @@ actor FilmAssembler {
         return text
     }
 
-    private func fail(_ film: StoredFilm, reason: String, _ context: ServiceContext) {
+    private func fail(_ film: StoredFilm, reason: String, _ context: ServiceContext) async {
         let text = "The film \(film.name) (storyboard \(film.folder)) was not made:\n\(reason)\n"
         var errorFile: String?
         do {
@@ -119,14 +119,14 @@ actor FilmAssembler {
         } catch {
             context.logger.error("film \(film.name): cannot write its error file: \(error)")
         }
-        _ = try? context.store.updateFilm(film.id, from: [.open, .joining], to: .failed, outputPath: errorFile, message: reason)
+        _ = try? await context.store.setFilmState(film.id, from: [.open, .joining], to: .failed, outputPath: errorFile, message: reason)
         context.logger.warning("film \(film.lane.isEmpty ? "" : film.lane + "/")\(film.name): not made — \(reason.split(separator: "\n").first ?? "")")
         context.observer(.filmFailed(name: film.name, reason: reason))
     }
 
     /// Removes the error files of earlier attempts at the same storyboard once its film is made.
-    private func removeStaleErrors(_ film: StoredFilm, _ context: ServiceContext) {
-        for earlier in (try? context.store.failedFilms(lane: film.lane, folder: film.folder)) ?? [] {
+    private func removeStaleErrors(_ film: StoredFilm, _ context: ServiceContext) async {
+        for earlier in (try? await context.store.failedFilms(lane: film.lane, folder: film.folder)) ?? [] {
             guard let errorFile = earlier.outputPath, errorFile.hasPrefix(context.outbox.failed) else { continue }
             unlink(errorFile)
             rmdir((errorFile as NSString).deletingLastPathComponent)

@@ -20,7 +20,7 @@ public struct HotFolderService: Service {
     /// `clock` is the time the service's rules see (budgets' days, windows, backoffs) and `reportClock` the morning
     /// report's: tests move them.
     public init(
-        configuration: ServiceConfiguration, api: any VideoAPI, store: SQLiteStateStore, logger: Logger,
+        configuration: ServiceConfiguration, api: any VideoAPI, store: any ServiceStore, logger: Logger,
         clock: @escaping @Sendable () -> Date = { Date() }, observer: @escaping @Sendable (ServiceEvent) -> Void = { _ in },
         reportClock: ReportScheduler.Clock = .system
     ) {
@@ -54,7 +54,7 @@ public struct HotFolderService: Service {
             clock: reportClock, logger: logger,
             observer: { event in
                 observer(event)
-                if case .reportReady(let path) = event { context.notify(.reportReady, ["path": .string(path)]) }
+                if case .reportReady(let path) = event { Task { await context.notify(.reportReady, ["path": .string(path)]) } }
             }) : nil
     }
 
@@ -81,7 +81,7 @@ public struct HotFolderService: Service {
         try watcher.validate()
         logger.info("hotfolder: inbox \(context.inbox), outbox \(context.outbox.outbox), provider \(context.api.providerName), up to \(context.configuration.maxInFlight) tasks in flight")
 
-        context.notify(.serviceStarted, ["inbox": .string(context.inbox), "provider": .string(context.api.providerName)])
+        await context.notify(.serviceStarted, ["inbox": .string(context.inbox), "provider": .string(context.api.providerName)])
 
         let grace = context.configuration.shutdownGrace.seconds
         let firstScan = Once()
@@ -103,7 +103,7 @@ public struct HotFolderService: Service {
                             logger.warning("\(problem)")
                             if case .inboxMissing(let path) = problem, inboxOutage.begin() {
                                 context.watchHealth.unreachable("\(problem)")
-                                context.notify(.watchUnreachable, ["path": .string(path), "message": .string("\(problem)")])
+                                await context.notify(.watchUnreachable, ["path": .string(path), "message": .string("\(problem)")])
                             } else if case .inboxRestored = problem {
                                 context.watchHealth.restored()
                                 inboxOutage.end()
@@ -131,6 +131,8 @@ public struct HotFolderService: Service {
                         loops.addTask { await runner.runDispatcher() }
                         loops.addTask { await runner.runPoller() }
                         loops.addTask { await runner.runHeartbeat() }
+                        // Other nodes announce work through the shared database; alone on SQLite nobody else does.
+                        if context.configuration.store != nil { loops.addTask { await runner.runWorkListener() } }
                     }
                 } onGracefulShutdown: {
                     logger.info("shutting down: no new jobs; waiting up to \(Int(grace)) s for requests under way")
@@ -147,8 +149,11 @@ public struct HotFolderService: Service {
                 await withGracefulShutdownHandler {
                     await notifications.runLoops()
                 } onGracefulShutdown: {
-                    context.notify(.serviceStopping)
-                    notifications.stop()
+                    // Recorded before the loops stop, so the drain delivers it.
+                    Task {
+                        await context.notify(.serviceStopping)
+                        notifications.stop()
+                    }
                 }
             }
             group.addTask {
@@ -169,7 +174,7 @@ public struct HotFolderService: Service {
         if let released = try? await context.store.releaseLeases(node: context.configuration.node), released > 0 {
             logger.info("gave back the lease of \(released) job(s) still under way")
         }
-        try? context.store.close()
+        await context.store.shutDown()
         logger.info("hotfolder stopped")
     }
 
@@ -198,8 +203,8 @@ public struct HotFolderService: Service {
         OutboxCleaner.removeTemporaryFiles(under: context.outbox.outbox)
         try? FileManager.default.removeItem(atPath: context.preparedImagesDirectory)
         // A name reserved (an empty log) by a job stopped before it recorded the name belongs to nobody.
-        OutboxCleaner.removeUnrecordedReservations(under: context.outbox.outbox) { stem in
-            (try? store.isOutputPathRecorded(stem)) ?? true
+        await OutboxCleaner.removeUnrecordedReservations(under: context.outbox.outbox) { stem in
+            (try? await store.knowsOutput(stem: stem)) ?? true
         }
         // Each job the stop caught between two steps is told so; its lifecycle says what that means (an upload
         // starts over, a create call becomes uncertain, a task resumes polling). This node's leases from before the
@@ -207,11 +212,11 @@ public struct HotFolderService: Service {
         try await intake.load()
         let inFlight = try await runner.recoverTakeOvers()
         // Inputs still to move (the jobs are finished: no lease).
-        for job in try store.jobsWithPendingDisposal() {
-            var work = runner.work(for: job)
+        for job in try await store.jobsAwaitingDisposal() {
+            var work = await runner.work(for: job)
             await runner.drive(&work, .recovered)
         }
-        let uncertain = try store.jobs(inStates: [.uncertain]).count
+        let uncertain = try await store.listJobs(in: [.uncertain], limit: nil).count
         if uncertain > 0 {
             logger.warning("\(uncertain) job(s) are uncertain: their create call may have succeeded; see `hotfolder status` and `hotfolder retry --uncertain`")
         }
@@ -231,13 +236,13 @@ public struct HotFolderService: Service {
 /// Removes what a crash left in the outbox: hidden temporary files, and names reserved but never recorded.
 enum OutboxCleaner {
     /// Removes empty `<stem>.log` files with no video or metadata beside them that no job has recorded.
-    static func removeUnrecordedReservations(under root: String, isRecorded: (String) -> Bool) {
+    static func removeUnrecordedReservations(under root: String, isRecorded: (String) async -> Bool) async {
         guard let enumerator = FileManager.default.enumerator(atPath: root) else { return }
         while let relative = enumerator.nextObject() as? String {
             guard relative.hasSuffix(".log"), FileSystemProbe.lstat(root + "/" + relative)?.size == 0 else { continue }
             let stem = root + "/" + String(relative.dropLast(4))
             let hasOutput = ["mp4", "json"].contains { FileSystemProbe.lstat(stem + "." + $0) != nil }
-            if !hasOutput, !isRecorded(stem) { unlink(stem + ".log") }
+            if !hasOutput, await !isRecorded(stem) { unlink(stem + ".log") }
         }
     }
 

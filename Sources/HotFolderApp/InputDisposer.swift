@@ -11,7 +11,7 @@ import HotFolderIO
 /// `failed/` and left in the inbox; inputs that changed since the job was planned are never moved, archived or
 /// deleted: they are someone's new drop.
 struct InputDisposer: Sendable {
-    let store: SQLiteStateStore
+    let store: any ServiceStore
     let outbox: OutboxWriter
     /// The inbox, absolute.
     let inbox: String
@@ -34,12 +34,27 @@ struct InputDisposer: Sendable {
     /// Disposes of the job's inputs and records it in one transaction (pending disposal cleared, inputs released).
     ///
     /// - Parameter errorText: the error file's text, for ``JobLifecycle/InputDisposal/failed``.
+    /// - Parameter lease: the lease of the node that finished the job (nil: an operator's command, the intake).
     func dispose(
         _ disposal: JobLifecycle.InputDisposal, job: StoredJob, name: String, errorText: String,
-        log: OutputReservation?
+        log: OutputReservation?, lease: JobLease? = nil
+    ) async throws -> Result {
+        let inputs = try await store.inputFiles(ofJob: job.id)
+        let shared = Set(try await store.inputsSharedWithLiveJobs(besides: job.id))
+        // Moves, copies across devices and fsyncs: on the thread pool.
+        let result = try await Blocking.run {
+            try self.move(disposal, job: job, inputs: inputs, shared: shared, name: name, errorText: errorText, log: log)
+        }
+        try await store.finishDisposal(
+            job.id, folder: result.folder, release: result.released, movedInputs: result.destinations, lease: lease)
+        return result
+    }
+
+    /// Moves (or copies, or deletes) the files of `disposal`; the store is not touched.
+    private func move(
+        _ disposal: JobLifecycle.InputDisposal, job: StoredJob, inputs: [StoredInput], shared: Set<String>, name: String,
+        errorText: String, log: OutputReservation?
     ) throws -> Result {
-        let inputs = try store.inputs(ofJob: job.id)
-        let shared = Set(try store.inputsSharedWithLiveJobs(job.id))
         var result = Result()
         let unchanged = inputs.filter { input in
             let same = FileSystemProbe.lstat(inbox + "/" + input.path).map { InputIdentity($0.identity) } == input.identity
@@ -74,7 +89,6 @@ struct InputDisposer: Sendable {
         case .release:
             result.released = true
         }
-        try store.finishDisposal(job.id, folder: result.folder, release: result.released, movedInputs: result.destinations)
         return result
     }
 

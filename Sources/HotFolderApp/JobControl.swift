@@ -8,11 +8,11 @@ import HotFolderIO
 /// Both only change the store and move files; the running service notices through the store and the
 /// watcher (a failed job is retried by moving its files back into the inbox, exactly as a person would).
 public struct JobControl: Sendable {
-    let store: SQLiteStateStore
+    let store: any ServiceStore
     let configuration: ServiceConfiguration
 
     /// Creates a controller.
-    public init(store: SQLiteStateStore, configuration: ServiceConfiguration) {
+    public init(store: any ServiceStore, configuration: ServiceConfiguration) {
         self.store = store
         self.configuration = configuration
     }
@@ -26,11 +26,11 @@ public struct JobControl: Sendable {
     }
 
     /// Finds jobs by id, id prefix or name; every query must match at least one job.
-    public func find(_ queries: [String]) throws -> (jobs: [StoredJob], unknown: [String]) {
+    public func find(_ queries: [String]) async throws -> (jobs: [StoredJob], unknown: [String]) {
         var jobs: [StoredJob] = []
         var unknown: [String] = []
         for query in queries {
-            let found = try store.findJobs(query)
+            let found = try await store.searchJobs(query)
             if found.isEmpty { unknown.append(query) }
             jobs += found.filter { job in !jobs.contains { $0.id == job.id } }
         }
@@ -48,7 +48,7 @@ public struct JobControl: Sendable {
                     try await perform(.operatorRetry, on: job, api: nil, outcome: &outcome)
                     outcome.lines.append("\(job.displayName): queued again (its first create call may also have been billed)")
                 case .failed, .invalid, .cancelled:
-                    let moved = try moveBack(job)
+                    let moved = try await moveBack(job)
                     outcome.lines.append("\(job.displayName): \(moved) file(s) moved back into the inbox; the service picks them up as a new drop")
                 default:
                     outcome.lines.append("\(job.displayName): is \(job.state.rawValue), nothing to retry")
@@ -72,7 +72,7 @@ public struct JobControl: Sendable {
             }
             do {
                 try await perform(.operatorCancel, on: job, api: api, outcome: &outcome)
-                let folder = try store.job(job.id)?.outputPath
+                let folder = try await store.job(id: job.id)?.outputPath
                 outcome.lines.append("\(job.displayName): cancelled\(folder.map { "; files in \($0)" } ?? "")")
             } catch {
                 outcome.hadErrors = true
@@ -86,7 +86,7 @@ public struct JobControl: Sendable {
     /// checked again against the caps and windows now in force. Returns how many went.
     public func releaseHeld(kind: String?) async throws -> Int {
         var released = 0
-        for job in try store.heldJobs(kind: kind) {
+        for job in try await store.heldJobs(ofKind: kind, limit: 1000) {
             var outcome = Outcome()
             do {
                 try await perform(.gateOpened, on: job, api: nil, outcome: &outcome)
@@ -103,12 +103,12 @@ public struct JobControl: Sendable {
     private func perform(_ event: JobLifecycle.Event, on job: StoredJob, api: (any VideoAPI)?, outcome: inout Outcome) async throws {
         let spec = job.spec
         var lifecycle = job.lifecycle(
-            spec: spec, task: try store.task(forJob: job.id),
+            spec: spec, task: try await store.activeTask(ofJob: job.id),
             policy: LifecyclePolicy(retry: configuration.retryPolicy, maxTaskFailures: configuration.maxTaskFailures))
         for effect in lifecycle.handle(event, now: Date()) {
             switch effect {
             case .commit(let commit):
-                try await store.commit(job.id, commit)
+                try await store.commit(job.id, commit, lease: nil)
             case .cancelRemoteTask:
                 guard let taskID = lifecycle.task?.taskID else { continue }
                 guard let api else {
@@ -117,7 +117,7 @@ public struct JobControl: Sendable {
                 }
                 do {
                     try await api.cancelTask(id: taskID)
-                    try? store.appendNote(job.id, "the provider cancelled task \(taskID)")
+                    try? await store.appendNote(job.id, "the provider cancelled task \(taskID)", lease: nil)
                 } catch {
                     outcome.lines.append("\(job.displayName): the provider could not cancel task \(taskID) (\(error)); it may still run and be billed")
                 }
@@ -127,8 +127,8 @@ public struct JobControl: Sendable {
                     store: store, outbox: outbox, inbox: HotFolderService.absolute(configuration.inbox),
                     archivePolicy: configuration.archivePolicy)
                 let failure = lifecycle.failure ?? JobLifecycle.Failure(category: "cancelled", message: "an operator cancelled it")
-                _ = try disposer.dispose(
-                    disposal, job: try store.job(job.id) ?? job, name: spec?.outputName ?? job.name,
+                _ = try await disposer.dispose(
+                    disposal, job: try await store.job(id: job.id) ?? job, name: spec?.outputName ?? job.name,
                     errorText: ErrorReport.failure(category: failure.category, message: failure.message, jobName: job.displayName),
                     log: job.outputPath.map { outbox.reservation(stemPath: $0) })
             default:
@@ -139,7 +139,7 @@ public struct JobControl: Sendable {
 
     /// Moves a failed job's files (not its error file or log) from its `failed/` folder back to where they were
     /// dropped: a shot folder's or storyboard's files into that folder, others into the inbox lane.
-    private func moveBack(_ job: StoredJob) throws -> Int {
+    private func moveBack(_ job: StoredJob) async throws -> Int {
         guard let folder = job.outputPath, folder.hasPrefix(HotFolderService.absolute(configuration.failed)),
             FileManager.default.fileExists(atPath: folder)
         else {
@@ -148,7 +148,7 @@ public struct JobControl: Sendable {
         let inbox = HotFolderService.absolute(configuration.inbox)
         // Where each input came from, by file name (the failed folder is flat).
         var origins: [String: [String]] = [:]
-        for input in (try? store.inputs(ofJob: job.id)) ?? [] {
+        for input in (try? await store.inputFiles(ofJob: job.id)) ?? [] {
             origins[(input.path as NSString).lastPathComponent, default: []].append(input.path)
         }
         var moved = 0

@@ -43,12 +43,11 @@ actor JobIntake {
     ///
     /// Also called now and then while running: `hotfolder cancel` and `retry`, run from another process,
     /// release inputs in the database only.
-    func load() throws {
+    func load() async throws {
+        let inputs = try await context.store.heldInputs()
         held = InputHolders()
         lastLoad = Date()
-        try context.store.forEachHeldInput { jobID, identity in
-            held.insert(jobID, holding: identity.fileIdentity)
-        }
+        for (jobID, identity) in inputs { held.insert(jobID, holding: identity.fileIdentity) }
     }
 
     /// Notes a ready file from the watcher; returns at once, the next planning pass takes it.
@@ -209,10 +208,10 @@ actor JobIntake {
         if !newJobs.isEmpty { context.jobsQueued() }
         for (job, spec) in invalid {
             context.logger.warning("job \(spec.lane.isEmpty ? "" : spec.lane + "/")\(spec.name): invalid — \(spec.errors.first?.message ?? "see the error file")")
-            failInvalid(job: job, spec: spec)
+            await failInvalid(job: job, spec: spec)
             context.observer(.invalid(name: spec.name, id: job.id))
         }
-        for (job, spec) in result.reused { finishReused(job: job, spec: spec) }
+        for (job, spec) in result.reused { await finishReused(job: job, spec: spec) }
         if !result.films.isEmpty {
             context.logger.info("storyboard films planned: \(result.films.map { $0.lane.isEmpty ? $0.name : $0.lane + "/" + $0.name }.joined(separator: ", "))")
         }
@@ -226,9 +225,11 @@ actor JobIntake {
     private static func passOffActor(
         context: ServiceContext, scopes: [ListingScope]?, now: Date, held: InputHolders, complete: PathMap<FileIdentity>
     ) async throws -> PassResult {
-        try await Blocking.run {
+        var result = try await Blocking.run {
             Self.pass(context: context, scopes: scopes, now: now, held: held, complete: complete)
         }
+        await record(&result, context: context)
+        return result
     }
 
     /// One planning pass over `scopes`: plans, skips groups already held or still arriving, hashes the inputs
@@ -264,7 +265,7 @@ actor JobIntake {
                     if heldNow.isHeld(identity), !released.contains(identity) {
                         // Reported again after it became a job (moved back from failed/, renamed): the database
                         // says whether some job still holds it. Otherwise the memory is enough.
-                        if completeNow[path] == identity, (try? store.isHeld(InputIdentity(identity))) == false {
+                        if completeNow[path] == identity, (try? Blocking.wait { try await store.isInputHeld(InputIdentity(identity)) }) == false {
                             released.insert(identity)
                         } else {
                             holders.formUnion(heldNow.jobs(holding: identity))
@@ -281,7 +282,7 @@ actor JobIntake {
                     // (`archive_policy: keep` leaves them in the inbox), a group with a new or re-exported file is a new
                     // drop: an image exported again beside its unchanged prompt must not be lost. (An edited manifest
                     // alone does not run again the rows already made.)
-                    guard changed, holders.allSatisfy({ (try? store.job($0))??.state.isTerminal ?? false }) else { return true }
+                    guard changed, holders.allSatisfy({ holder in (try? Blocking.wait { try await store.job(id: holder) })??.state.isTerminal ?? false }) else { return true }
                     unchangedInputs.formUnion(held)
                 }
                 if arriving { incomplete.append(files) }
@@ -334,7 +335,7 @@ actor JobIntake {
                 let new = films[clip.folder] ?? NewFilm(name: clip.film, lane: spec.lane, folder: clip.folder, clips: clip.count)
                 films[clip.folder] = new
                 let key = Self.reuseKey(spec, digests: digests)
-                let earlier = ((try? store.clipsMadeBefore(reuseKey: key)) ?? []).first { FileSystemProbe.lstat($0.outputPath + ".mp4") != nil }
+                let earlier = ((try? Blocking.wait { try await store.clipsMade(reuseKey: key) }) ?? []).first { FileSystemProbe.lstat($0.outputPath + ".mp4") != nil }
                 spec.storyboard?.reusedFrom = earlier?.id
                 film = (new.id, key, earlier?.outputPath)
             }
@@ -366,10 +367,15 @@ actor JobIntake {
             }
         }
         result.films = films.values.sorted { $0.folder < $1.folder }
-        guard !result.newJobs.isEmpty || !result.invalid.isEmpty || !result.reused.isEmpty else { return result }
+        return result
+    }
+
+    /// Records the jobs a pass made (all or none); drops another node recorded first are left out of `result`.
+    private static func record(_ result: inout PassResult, context: ServiceContext) async {
+        guard !result.newJobs.isEmpty || !result.invalid.isEmpty || !result.reused.isEmpty else { return }
         do {
             let inbox = context.inbox
-            let inserted = Set(try context.store.insertJobs(
+            let inserted = Set(try await context.store.recordJobs(
                 result.newJobs.map(\.0) + result.invalid.map(\.0) + result.reused.map(\.0), films: result.films,
                 stillThere: { job in
                     job.inputs.allSatisfy { input in
@@ -390,7 +396,6 @@ actor JobIntake {
         } catch {
             result.failure = "cannot record \(result.newJobs.count + result.invalid.count) new jobs: \(error)"
         }
-        return result
     }
 
     /// What makes a storyboard clip the same as one made before: its request (model, prompt, settings, seed) with
@@ -406,12 +411,12 @@ actor JobIntake {
     }
 
     /// A storyboard clip made before: recorded as done with the earlier video, its files archived like any done job.
-    private func finishReused(job: NewJob, spec: JobSpec) {
+    private func finishReused(job: NewJob, spec: JobSpec) async {
         context.logger.info("job \(spec.lane.isEmpty ? "" : spec.lane + "/")\(spec.name): the same clip was made before; reused, nothing sent", metadata: ["job": "\(job.id)"])
         context.observer(.done(name: spec.name, id: job.id, video: (job.reusedOutput ?? "") + ".mp4"))
         do {
-            guard let stored = try context.store.job(job.id) else { return }
-            let result = try context.disposer.dispose(.archive, job: stored, name: spec.name, errorText: "", log: nil)
+            guard let stored = try await context.store.job(id: job.id) else { return }
+            let result = try await context.disposer.dispose(.archive, job: stored, name: spec.name, errorText: "", log: nil)
             if result.released { release(jobID: job.id) }
         } catch {
             context.logger.error("job \(spec.name): cannot archive its files: \(error)")
@@ -419,13 +424,13 @@ actor JobIntake {
     }
 
     /// Moves an invalid drop's files into `failed/` with an error file that says what to fix.
-    private func failInvalid(job: NewJob, spec: JobSpec) {
+    private func failInvalid(job: NewJob, spec: JobSpec) async {
         let text = ErrorReport.invalidDrop(spec: spec, inboxLabel: context.planner.options.inboxLabel)
         do {
-            guard let stored = try context.store.job(job.id) else { return }
-            let result = try context.disposer.dispose(.failed, job: stored, name: spec.name, errorText: text, log: nil)
+            guard let stored = try await context.store.job(id: job.id) else { return }
+            let result = try await context.disposer.dispose(.failed, job: stored, name: spec.name, errorText: text, log: nil)
             release(jobID: job.id)
-            if let folder = result.folder { try? context.store.appendNote(job.id, "moved to \(folder)") }
+            if let folder = result.folder { try? await context.store.appendNote(job.id, "moved to \(folder)", lease: nil) }
         } catch {
             context.logger.error("job \(spec.name): cannot move its files to the failed folder: \(error)")
         }

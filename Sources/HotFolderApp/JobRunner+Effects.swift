@@ -27,10 +27,10 @@ struct JobWork: Sendable {
 
 extension JobRunner {
     /// Builds the work for a stored job: its description and its lifecycle from the stored state and task.
-    nonisolated func work(for job: StoredJob) -> JobWork {
+    nonisolated func work(for job: StoredJob) async -> JobWork {
         let spec = job.spec
         // Only a job that has had a create call can have a task: a queued job costs no read.
-        let task = job.state == .ready ? nil : try? context.store.task(forJob: job.id)
+        let task = job.state == .ready ? nil : try? await context.store.activeTask(ofJob: job.id)
         return JobWork(
             job: job, spec: spec, lifecycle: job.lifecycle(spec: spec, task: task, policy: context.lifecyclePolicy),
             reservation: job.outputPath.flatMap { $0.hasPrefix(context.outbox.outbox) ? context.outbox.reservation(stemPath: $0) : nil })
@@ -84,17 +84,17 @@ extension JobRunner {
             }
             if let refused {
                 // Nothing was written: the job is as stored, and is told why instead (a budget holds it).
-                guard let fresh = try? context.store.job(work.job.id) else { return }
+                guard let fresh = try? await context.store.job(id: work.job.id) else { return }
                 let (reservation, lease) = (work.reservation, work.lease)
-                work = self.work(for: fresh)
+                work = await self.work(for: fresh)
                 work.reservation = reservation ?? work.reservation
                 work.lease = lease
                 events = [refused]
             } else if movedOn {
-                guard !reread, let fresh = try? context.store.job(work.job.id) else { return }
+                guard !reread, let fresh = try? await context.store.job(id: work.job.id) else { return }
                 reread = true
                 let (reservation, orphan, lease) = (work.reservation, work.orphanTaskID, work.lease)
-                work = self.work(for: fresh)
+                work = await self.work(for: fresh)
                 work.reservation = reservation ?? work.reservation
                 work.orphanTaskID = orphan
                 work.lease = lease
@@ -117,7 +117,7 @@ extension JobRunner {
             return await performCommit(commit, &work)
         case .verifyInputs:
             // An indexed read and an lstat per input: cheap, and WAL readers never wait for a lock.
-            return .next(verifyInputs(work))
+            return .next(await verifyInputs(work))
         case .upload:
             return .next(await upload(&work))
         case .create:
@@ -146,7 +146,13 @@ extension JobRunner {
             return .next(await download(&work))
         case .writeOutbox:
             let snapshot = work
-            return .next((try? await Blocking.run { self.writeOutbox(snapshot) }) ?? .outboxFailed(message: "the service is stopping"))
+            let store = context.store
+            let task = try? await store.activeTask(ofJob: snapshot.job.id)
+            let events = (try? await store.events(ofJob: snapshot.job.id)) ?? []
+            let inputs = (try? await store.inputFiles(ofJob: snapshot.job.id)) ?? []
+            return .next(
+                (try? await Blocking.run { self.writeOutbox(snapshot, task: task, events: events, inputs: inputs) })
+                    ?? .outboxFailed(message: "the service is stopping"))
         case .moveInputs(let disposal):
             await moveInputs(disposal, work)
             return .done
@@ -157,7 +163,7 @@ extension JobRunner {
             return .next(await searchLostTask(work))
         case .replan:
             await intake.release(jobID: work.job.id)
-            await intake.replan(paths: ((try? context.store.inputs(ofJob: work.job.id)) ?? []).map(\.path))
+            await intake.replan(paths: ((try? await context.store.inputFiles(ofJob: work.job.id)) ?? []).map(\.path))
             return .done
         case .pauseQueue(let category, let message):
             await pauseQueue(category: category, message: message)
@@ -213,7 +219,7 @@ extension JobRunner {
                 work.reservation = nil
             }
             // Told once per cap and period (the poller announces it).
-            _ = try? context.store.recordBudgetAlert(hold.alert)
+            _ = try? await context.store.recordAlert(hold.alert)
             return .refused(.gateClosed(.budget, reason: hold.reason, until: hold.until))
         } catch StateStoreError.unexpectedState {
             return .movedOn

@@ -10,7 +10,7 @@ extension JobRunner {
 
     /// Takes a claimed queued job through its create call. Runs in a child task of the dispatcher.
     nonisolated func submit(_ leased: LeasedJob) async {
-        var work = self.work(for: leased.job)
+        var work = await self.work(for: leased.job)
         work.lease = leased.lease
         await drive(&work, .picked)
         await settled(work)
@@ -20,7 +20,7 @@ extension JobRunner {
     /// Resumes a job claimed in a working state: this node's own after a restart, or one whose node died or gave it
     /// back. An upload starts over, a create call becomes uncertain, a task resumes polling here.
     nonisolated func resume(_ leased: LeasedJob) async {
-        var work = self.work(for: leased.job)
+        var work = await self.work(for: leased.job)
         work.lease = leased.lease
         if let previous = leased.previousOwner, previous != node {
             context.logger.notice("job \(leased.job.displayName): taken over from node \(previous), whose lease ended (\(leased.job.state.rawValue))")
@@ -34,12 +34,12 @@ extension JobRunner {
 
     /// Moves one in-flight task forward: a status call, or the download. Runs in a child task of the poller.
     nonisolated func advance(_ item: InFlightTask, lease: JobLease) async {
-        guard let job = try? context.store.job(item.task.jobID) else {
+        guard let job = try? await context.store.job(id: item.task.jobID) else {
             await settled(item.task.jobID, keepLease: false)
             await finished(item.task.jobID, leftSlot: true)
             return
         }
-        var work = self.work(for: job)
+        var work = await self.work(for: job)
         work.lease = lease
         await drive(&work, .due)
         await settled(work)
@@ -49,7 +49,7 @@ extension JobRunner {
     /// Tells a job outside the slots (uncertain, held, or with inputs left to move) that its time came; `lease`
     /// when this node claimed it.
     nonisolated func wake(_ job: StoredJob, with event: JobLifecycle.Event, lease: JobLease? = nil) async {
-        var work = self.work(for: job)
+        var work = await self.work(for: job)
         work.lease = lease
         await drive(&work, event)
         let holdsSlot = work.lifecycle.state.isInFlight && (lease == nil || work.lease != nil)
@@ -76,9 +76,9 @@ extension JobRunner {
 
     /// Whether the job may leave the queue now: its time window first, then that every input is still the file
     /// that was planned.
-    nonisolated func verifyInputs(_ work: JobWork) -> JobLifecycle.Event {
+    nonisolated func verifyInputs(_ work: JobWork) async -> JobLifecycle.Event {
         if let spec = work.spec, let hold = context.windowHold(for: spec) { return hold }
-        let inputs = (try? context.store.inputs(ofJob: work.job.id)) ?? []
+        let inputs = (try? await context.store.inputFiles(ofJob: work.job.id)) ?? []
         let changed = inputs.filter { input in
             FileSystemProbe.lstat(context.inbox + "/" + input.path).map { InputIdentity($0.identity) } != input.identity
         }
@@ -171,13 +171,11 @@ extension JobRunner {
         }
     }
 
-    nonisolated func writeOutbox(_ work: JobWork) -> JobLifecycle.Event {
-        guard let reservation = work.reservation, let spec = work.spec,
-            let task = try? context.store.task(forJob: work.job.id)
+    /// Writes the job's metadata next to its video; `task`, `events` and `inputs` were read from the store first.
+    nonisolated func writeOutbox(_ work: JobWork, task: StoredTask?, events: [StoredEvent], inputs: [StoredInput]) -> JobLifecycle.Event {
+        guard let reservation = work.reservation, let spec = work.spec, let task
         else { return .outboxFailed(message: "the job's task or output name is not on record") }
         do {
-            let events = (try? context.store.events(work.job.id)) ?? []
-            let inputs = (try? context.store.inputs(ofJob: work.job.id)) ?? []
             var metadata = JobMetadata(
                 job: work.job, spec: spec, task: task, events: events, inputs: inputs, videoBytes: work.bytes,
                 videoPath: reservation.videoPath, sent: identifiable(spec.request, work),
@@ -219,10 +217,7 @@ extension JobRunner {
         } ?? ErrorReport.failure(category: failure.category, message: failure.message, jobName: job.displayName)
         let (disposer, name, reservation) = (context.disposer, work.spec?.outputName ?? job.name, work.reservation)
         do {
-            // Moves, copies across devices and fsyncs: on the thread pool.
-            let result = try await Blocking.run {
-                try disposer.dispose(disposal, job: job, name: name, errorText: text, log: reservation)
-            }
+            let result = try await disposer.dispose(disposal, job: job, name: name, errorText: text, log: reservation, lease: work.lease)
             if let reservation = work.reservation, disposal == .archive {
                 let policy = context.configuration.archivePolicy
                 if policy != .keep { log(reservation, "inputs \(policy == .move ? "archived" : "deleted"): \(result.moved.count) file(s)") }
@@ -240,13 +235,14 @@ extension JobRunner {
     // MARK: - Remote tasks
 
     nonisolated func cancelRemoteTask(_ work: JobWork) async {
-        let taskID = work.orphanTaskID ?? work.lifecycle.task?.taskID ?? (try? context.store.task(forJob: work.job.id))?.taskID
+        var taskID = work.orphanTaskID ?? work.lifecycle.task?.taskID
+        if taskID == nil { taskID = (try? await context.store.activeTask(ofJob: work.job.id))?.taskID }
         guard let taskID else { return }
         do {
             try await context.api.cancelTask(id: taskID)
-            try? context.store.appendNote(work.job.id, "the provider cancelled task \(taskID)")
+            try? await context.store.appendNote(work.job.id, "the provider cancelled task \(taskID)", lease: nil)
         } catch {
-            try? context.store.appendNote(work.job.id, "the provider could not cancel task \(taskID) (\(error)); it may still run and be billed")
+            try? await context.store.appendNote(work.job.id, "the provider could not cancel task \(taskID) (\(error)); it may still run and be billed", lease: nil)
             context.logger.warning("job \(work.job.displayName): task \(taskID) could not be cancelled at the provider: \(error)")
         }
     }
@@ -255,14 +251,14 @@ extension JobRunner {
         guard let request = work.spec.map({ identifiable($0.request, work) }) else {
             return .lookedUp(.failed(message: "the job's request cannot be rebuilt"))
         }
-        let sentAt = (try? context.store.lastSubmittingTime(work.job.id)) ?? work.job.updatedAt
+        let sentAt = (try? await context.store.submittingTime(ofJob: work.job.id)) ?? work.job.updatedAt
         // A stalled call may be carried out late: every task made since the call began counts (the job's own seed tells it apart).
         let endedBy = max(sentAt, Date())
         let store = context.store
         let provider = context.api.providerName
         do {
             let found = try await context.api.findLostTask(for: request, createdBetween: sentAt...endedBy) { taskID in
-                (try? store.isTaskRecorded(provider: provider, taskID: taskID)) ?? true
+                (try? await store.knowsTask(provider: provider, taskID: taskID)) ?? true
             }
             return .lookedUp(found, callStarted: sentAt)
         } catch {

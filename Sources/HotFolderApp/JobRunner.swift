@@ -136,7 +136,7 @@ actor JobRunner {
                 }
                 if timeout > 0.001, allowed > 0 {
                     // Nothing more to start now: sleep until the earliest backoff ends (or a wake).
-                    let retry = (try? context.store.nextRetryTime(after: now)) ?? nil
+                    let retry = (try? await context.store.nextRetry(after: now)) ?? nil
                     timeout = min(timeout, max(0.01, retry?.timeIntervalSince(now) ?? 5))
                 }
                 await dispatchWake.wait(timeout: timeout)
@@ -170,12 +170,12 @@ actor JobRunner {
                 }
                 if now >= nextPrune {
                     // A long history goes in short batches, one per second, between the polls.
-                    nextPrune = now.addingTimeInterval(pruneHistory(now: now) ? 1 : 6 * 3600)
+                    nextPrune = now.addingTimeInterval(await pruneHistory(now: now) ? 1 : 6 * 3600)
                 }
                 // Jobs outside the slots whose time came: uncertain ones due for a search, holds that end.
                 if now >= nextSweep {
                     nextSweep = now.addingTimeInterval(1)
-                    announceBudgetAlerts()
+                    await announceBudgetAlerts()
                     if context.gates.generation != gatesSeen {
                         // Caps or windows changed (SIGHUP): every held job is checked again, in priority order.
                         gatesSeen = context.gates.generation
@@ -203,7 +203,7 @@ actor JobRunner {
                     timeout = 1 / rate
                 } else if busy.isEmpty {
                     // Idle: sleep until the next poll is due; new tasks (recorded by the dispatcher) wake it.
-                    let next = (try? context.store.nextPollTime()) ?? nil
+                    let next = (try? await context.store.nextPoll()) ?? nil
                     timeout = min(5, max(0.001, next?.timeIntervalSince(now) ?? 5))
                     // Due by the task table but not listed as due (its job is between states): do not spin.
                     if due.isEmpty, timeout <= 0.001 { timeout = 0.25 }
@@ -247,15 +247,15 @@ actor JobRunner {
 
     /// Deletes one batch of the history of jobs finished more than `history_days` ago (nothing when 0); true when
     /// the batch was full (more may be left: the poller calls again a second later).
-    private func pruneHistory(now: Date) -> Bool {
+    private func pruneHistory(now: Date) async -> Bool {
         let days = context.configuration.historyDays
         guard days > 0 else { return false }
         let batch = 2_000
         do {
-            let pruned = try context.store.pruneHistory(before: now.addingTimeInterval(-Double(days) * 86400), now: now, limit: batch)
+            let pruned = try await context.store.pruneHistory(before: now.addingTimeInterval(-Double(days) * 86400), now: now, limit: batch)
             prunedSoFar += pruned
             if pruned == batch { return true }
-            try context.store.pruneFilms(before: now.addingTimeInterval(-Double(days) * 86400))
+            _ = try await context.store.pruneFilms(finishedBefore: now.addingTimeInterval(-Double(days) * 86400))
             if prunedSoFar > 0 { context.logger.info("removed \(prunedSoFar) job(s) finished more than \(days) days ago from the history") }
         } catch {
             context.logger.warning("cannot prune the job history: \(error)")
@@ -265,8 +265,8 @@ actor JobRunner {
     }
 
     /// Tells people about budget thresholds crossed and caps reached (each once per cap and period).
-    private func announceBudgetAlerts() {
-        guard let alerts = try? context.store.unannouncedBudgetAlerts(), !alerts.isEmpty else { return }
+    private func announceBudgetAlerts() async {
+        guard let alerts = try? await context.store.alertsToAnnounce(), !alerts.isEmpty else { return }
         for alert in alerts {
             if alert.fraction >= 1 {
                 context.logger.warning("\(alert.message)")
@@ -274,22 +274,22 @@ actor JobRunner {
                 context.logger.notice("\(alert.message)")
             }
             context.observer(.budget(type: alert.type, cap: alert.cap.key, message: alert.message))
-            context.notify(
+            await context.notify(
                 alert.fraction >= 1 ? .budgetExhausted : .budgetThreshold,
                 [
                     "budget": .string(alert.cap.key), "period": .string(alert.period), "fraction": .number(alert.fraction),
                     "used": .number(alert.used), "limit": .number(alert.limit), "message": .string(alert.message),
                 ])
         }
-        try? context.store.markBudgetAlertsAnnounced(alerts)
+        try? await context.store.markAnnounced(alerts)
     }
 
     /// Sends held jobs of `kind` (all when nil) back to the queue to be checked again: a cap was raised or the
     /// schedule changed. Highest priority first.
     func releaseHeld(kind: JobLifecycle.HoldKind?) async -> Int {
         var released = 0
-        for job in (try? context.store.heldJobs(kind: kind?.rawValue)) ?? [] where !busy.contains(job.id) {
-            var work = work(for: job)
+        for job in (try? await context.store.heldJobs(ofKind: kind?.rawValue, limit: 1000)) ?? [] where !busy.contains(job.id) {
+            var work = await work(for: job)
             await drive(&work, .gateOpened)
             if work.lifecycle.state == .ready { released += 1 }
         }
@@ -360,6 +360,19 @@ actor JobRunner {
         return true
     }
 
+    /// Wakes the dispatcher when another node announces work it can claim (a drop recorded, a lease given back:
+    /// PostgreSQL's LISTEN), until stopped. Announcements can be lost: the dispatcher also claims every few seconds.
+    func runWorkListener() async {
+        while !stopping, !Task.isCancelled {
+            do {
+                if try await context.store.waitForWork(timeout: .seconds(2)) { dispatchWake.signal() }
+            } catch {
+                // The database is away: the dispatcher's claims say so; listen again a moment later.
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
     /// Renews this node's leases every third of `lease` until stopped.
     func runHeartbeat() async {
         while !stopping, !Task.isCancelled {
@@ -426,7 +439,7 @@ actor JobRunner {
             if claimed.isEmpty { break }
             for leased in claimed {
                 held[leased.job.id] = leased.lease
-                var work = work(for: leased.job)
+                var work = await work(for: leased.job)
                 work.lease = leased.lease
                 await drive(&work, .recovered)
                 let keeps = work.lease != nil && work.lifecycle.state.isWorking
@@ -458,7 +471,7 @@ actor JobRunner {
         guard let ended else { return }  // another node ended it, and said so
         context.logger.notice("the queue resumes: the API accepted a job again (it was paused: \(ended.reason))")
         context.observer(.queueResumed)
-        context.notify(.queueResumed, ["paused_for": .string(ended.reason)])
+        await context.notify(.queueResumed, ["paused_for": .string(ended.reason)])
     }
 
     /// Pauses the queue because of the account (auth or quota), for every node; announced once, by the node that
@@ -487,7 +500,7 @@ actor JobRunner {
         if wasRunning {
             context.logger.error("the queue is paused: \(reason). Jobs wait; it resumes by itself once the API accepts a job again (checked every \(Int(context.configuration.pauseProbeInterval.seconds)) s).")
             context.observer(.queuePaused(category: category.name))
-            context.notify(.queuePaused, ["category": .string(category.name), "reason": .string(reason)])
+            await context.notify(.queuePaused, ["category": .string(category.name), "reason": .string(reason)])
         }
     }
 

@@ -22,10 +22,10 @@ public struct MorningReportWriter: Sendable {
     }
 
     /// Where budgets' spend comes from; the report shows "No budget set" when it returns no line.
-    public typealias BudgetSource = @Sendable (_ period: DateInterval) throws -> [MorningReport.BudgetLine]
+    public typealias BudgetSource = @Sendable (_ period: DateInterval) async throws -> [MorningReport.BudgetLine]
 
     let configuration: ServiceConfiguration
-    let store: SQLiteStateStore
+    let store: any ServiceStore
     /// The folder the report's files go to (default `outbox/_reports`).
     public var directory: String
     /// Makes the contact sheet from the posters the runner made beside each video.
@@ -35,16 +35,17 @@ public struct MorningReportWriter: Sendable {
     public var budgets: BudgetSource
 
     /// Creates a writer for the configured outbox and store.
-    public init(configuration: ServiceConfiguration, store: SQLiteStateStore, directory: String? = nil) {
+    public init(configuration: ServiceConfiguration, store: any ServiceStore, directory: String? = nil) {
         self.configuration = configuration
         self.store = store
         self.directory = directory ?? Self.defaultDirectory(outbox: configuration.outbox)
-        budgets = { period in try Self.budgetLines(store: store, configuration: configuration, at: period.end) }
+        budgets = { period in try await Self.budgetLines(store: store, configuration: configuration, at: period.end) }
     }
 
     /// The caps in force at `date` with what is spent and reserved against them.
-    static func budgetLines(store: SQLiteStateStore, configuration: ServiceConfiguration, at date: Date) throws -> [MorningReport.BudgetLine] {
-        let status = try BudgetStatus.read(store: store, configuration: configuration, now: date, laneCaps: BudgetStatus.laneCaps(store: store))
+    static func budgetLines(store: any ServiceStore, configuration: ServiceConfiguration, at date: Date) async throws -> [MorningReport.BudgetLine] {
+        let status = try await BudgetStatus.read(
+            store: store, configuration: configuration, now: date, laneCaps: await BudgetStatus.laneCaps(store: store))
         return status.lines.compactMap { line in
             guard let cap = line.limit else { return nil }
             let name = line.cap.hasPrefix("lane:") ? "lane '\(line.cap.dropFirst(5))' daily" : line.cap
@@ -62,14 +63,14 @@ public struct MorningReportWriter: Sendable {
     /// The one place the report's cost comes from: what its create calls spent (the billed figure, or the estimate
     /// where the provider gives none) and still have reserved (an uncertain call may have been billed); for a job
     /// that never left the queue, its estimate.
-    public func cost(of job: StoredJob, spec: JobSpec?) -> Double? {
+    public func cost(of job: StoredJob, spec: JobSpec?) async -> Double? {
         switch job.state {
         case .ready, .held:
             return spec?.estimate?.cost
         case .invalid:
             return 0
         default:
-            if let spend = try? store.recordedSpend(ofJob: job.id) { return spend.used }
+            if let spend = try? await store.spendRecorded(ofJob: job.id) { return spend.used }
             // Finished before spend was recorded: the estimate for a video, nothing for a failure.
             return job.state == .failed || job.state == .cancelled ? 0 : spec?.estimate?.cost
         }
@@ -78,17 +79,17 @@ public struct MorningReportWriter: Sendable {
     // MARK: - Building
 
     /// The report for `since..<until`: jobs finished in the period, and every job held or uncertain now.
-    public func report(since: Date, until: Date) throws -> MorningReport {
-        let finished = try store.jobsFinished(from: since, to: until)
-        let waiting = try store.jobs(inStates: [.held, .uncertain])
+    public func report(since: Date, until: Date) async throws -> MorningReport {
+        let finished = try await store.finishedJobs(from: since, to: until, limit: 10_000)
+        let waiting = try await store.listJobs(in: [.held, .uncertain], limit: nil)
         let period = DateInterval(start: min(since, until), end: until)
-        return MorningReport(
-            period: period, timeZone: configuration.timeZone, budgets: try budgets(period),
-            entries: (finished + waiting).map(entry))
+        var entries: [MorningReport.Entry] = []
+        for job in finished + waiting { entries.append(await entry(job)) }
+        return MorningReport(period: period, timeZone: configuration.timeZone, budgets: try await budgets(period), entries: entries)
     }
 
     /// One job as the report shows it.
-    func entry(_ job: StoredJob) -> MorningReport.Entry {
+    func entry(_ job: StoredJob) async -> MorningReport.Entry {
         let spec = job.spec
         let request = spec?.request
         let outcome: MorningReport.Outcome =
@@ -103,7 +104,7 @@ public struct MorningReportWriter: Sendable {
             name: job.outputPath.map { ($0 as NSString).lastPathComponent } ?? job.name, lane: job.lane, outcome: outcome,
             prompt: request?.prompt ?? "", model: request.map { SeedanceModel(setting: $0.model)?.shortName ?? $0.model } ?? "unknown",
             duration: request?.duration, ratio: request?.aspectRatio, resolution: request?.resolution,
-            cost: cost(of: job, spec: spec), queuedAt: job.createdAt, updatedAt: job.updatedAt)
+            cost: await cost(of: job, spec: spec), queuedAt: job.createdAt, updatedAt: job.updatedAt)
         switch outcome {
         case .done:
             if let stem = job.outputPath {
@@ -144,8 +145,15 @@ public struct MorningReportWriter: Sendable {
     // MARK: - Writing
 
     /// Builds the report for `since..<until` and writes its page, table and contact sheet.
-    public func write(since: Date, until: Date) throws -> Written {
-        var report = try report(since: since, until: until)
+    public func write(since: Date, until: Date) async throws -> Written {
+        let report = try await report(since: since, until: until)
+        // The contact sheet (ffmpeg) and the files: on the thread pool.
+        return try await Blocking.run { try self.writeFiles(report) }
+    }
+
+    /// Writes the report's page, table and contact sheet.
+    private func writeFiles(_ built: MorningReport) throws -> Written {
+        var report = built
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let day = report.day
         let sheetName = "\(day)-contact.jpg"

@@ -27,7 +27,7 @@ public final class NotificationDispatcher: Service, Sendable {
     }
 
     let targets: [Target]
-    let store: SQLiteStateStore
+    let store: any ServiceStore
     let logger: Logger
     let policy: NotificationRetryPolicy
     let clock: @Sendable () -> Date
@@ -55,7 +55,7 @@ public final class NotificationDispatcher: Service, Sendable {
     ///     `stallAfter`, at most a minute).
     /// - Throws: ``NotificationError/secretUnreadable(path:)`` when a secret file cannot be read.
     public init(
-        targets: [NotifyTarget], store: SQLiteStateStore, logger: Logger, instance: String? = nil,
+        targets: [NotifyTarget], store: any ServiceStore, logger: Logger, instance: String? = nil,
         stallAfter: Duration = .seconds(1800), policy: NotificationRetryPolicy = NotificationRetryPolicy(),
         clock: @escaping @Sendable () -> Date = { Date() }, idleInterval: Double = 5, drainTime: Double = 5,
         stallCheckInterval: Double? = nil
@@ -84,11 +84,7 @@ public final class NotificationDispatcher: Service, Sendable {
         store.configureNotifications(
             resolved.map { $0.target.route }, instance: instance ?? ProcessInfo.processInfo.hostName,
             onEnqueue: { for wake in wakes { wake.signal() } })
-        let removed = try store.abandonNotifications(exceptTargets: resolved.map(\.key), at: clock())
-        if removed > 0 {
-            logger.warning("gave up \(removed) notification(s) for targets no longer in the configuration")
-        }
-    }
+            }
 
     /// Runs until a graceful shutdown (then drains for a moment) or cancellation.
     public func run() async throws {
@@ -115,10 +111,20 @@ public final class NotificationDispatcher: Service, Sendable {
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
+    /// How long a node holds a delivery it is making: the attempt's time limit and a margin. A node that dies
+    /// meanwhile leaves it to be made (again) once this has passed.
+    static func lease(of target: Target) -> TimeInterval {
+        target.target.timeout.seconds * 2 + 30
+    }
+
     /// The delivery loops, the stall check and the shutdown's time limit; returns when all are done.
     public func runLoops() async {
+        let removed = (try? await store.abandonDeliveries(exceptTargets: targets.map(\.key), at: clock())) ?? 0
+        if removed > 0 {
+            logger.warning("gave up \(removed) notification(s) for targets no longer in the configuration")
+        }
         guard !targets.isEmpty else { return }
-        if let pruned = try? store.pruneNotifications(before: clock().addingTimeInterval(-30 * 86400)), pruned > 0 {
+        if let pruned = try? await store.pruneDeliveries(before: clock().addingTimeInterval(-30 * 86400)), pruned > 0 {
             logger.info("removed \(pruned) notification(s) older than 30 days")
         }
         // Made here, not in `init`: a client must be shut down, and the service may fail between the two.
@@ -167,26 +173,31 @@ public final class NotificationDispatcher: Service, Sendable {
             let now = clock()
             let next: StoredNotification?
             do {
-                next = try store.nextNotification(target: target.key)
+                next = try await store.claimNotification(target: target.key, leaseFor: Self.lease(of: target), now: now)
             } catch {
                 logger.error("notifications to \(target.label): cannot read the next one: \(error)")
                 if isStopping { return }
                 await target.wake.wait(timeout: idleInterval)
                 continue
             }
-            guard let row = next, let due = row.nextAttemptAt else {
+            guard let row = next else {
+                // Nothing due (or the oldest is with another node): sleep until the oldest is due or its lease ends.
                 if isStopping { return }
-                await target.wake.wait(timeout: idleInterval)
-                continue
-            }
-            if due > now {
-                if isStopping { return }
-                await target.wake.wait(timeout: min(idleInterval, due.timeIntervalSince(now)))
+                let due = (try? await store.nextNotificationAttempt(target: target.key)) ?? nil
+                await target.wake.wait(timeout: due.map { min(idleInterval, max(0.01, $0.timeIntervalSince(now))) } ?? idleInterval)
                 continue
             }
             let outcome = await deliver(row, to: target, client: client)
-            if Task.isCancelled, case .failed = outcome { return }  // cut off by the shutdown: tried again at the next start
-            if !record(outcome, of: row, target: target) {
+            if Task.isCancelled, case .failed = outcome {
+                // Cut off by the shutdown: given back (not counted as an attempt), so the next start sends it at once
+                // rather than after the claim's lease. Recorded outside this cancelled task.
+                let store = self.store
+                await Task {
+                    try? await store.recordDeliveryFailed(row.rowID, attempts: row.attempts, error: "cut off by the shutdown", next: now, at: now)
+                }.value
+                return
+            }
+            if await !record(outcome, of: row, target: target) {
                 // The database refused the outcome: wait rather than send the same event in a tight loop.
                 await target.wake.wait(timeout: idleInterval)
             }
@@ -194,22 +205,22 @@ public final class NotificationDispatcher: Service, Sendable {
     }
 
     /// Writes the attempt's outcome; false when the database refused it.
-    private func record(_ outcome: DeliveryOutcome, of row: StoredNotification, target: Target) -> Bool {
+    private func record(_ outcome: DeliveryOutcome, of row: StoredNotification, target: Target) async -> Bool {
         let now = clock()
         let attempts = row.attempts + 1
         do {
             switch outcome {
             case .delivered:
-                try store.markNotificationDelivered(row.rowID, attempts: attempts, at: now)
+                try await store.recordDelivered(row.rowID, attempts: attempts, at: now)
                 logger.debug("notification \(row.type.rawValue) \(row.eventID) delivered to \(target.label)")
             case .failed(let reason):
                 switch policy.afterFailure(attempts: attempts, createdAt: row.createdAt, now: now) {
                 case .retry(let at):
-                    try store.markNotificationFailed(row.rowID, attempts: attempts, error: reason, next: at, at: now)
+                    try await store.recordDeliveryFailed(row.rowID, attempts: attempts, error: reason, next: at, at: now)
                     logger.warning(
                         "notification \(row.type.rawValue) to \(target.label) failed (\(reason)); trying again in \(Int(at.timeIntervalSince(now).rounded(.up))) s")
                 case .abandon:
-                    try store.markNotificationFailed(row.rowID, attempts: attempts, error: reason, next: nil, at: now)
+                    try await store.recordDeliveryFailed(row.rowID, attempts: attempts, error: reason, next: nil, at: now)
                     logger.warning(
                         "notification \(row.type.rawValue) \(row.eventID) to \(target.label) given up after \(attempts) attempts over \(Int(policy.giveUpAfter / 3600)) h; last error: \(reason)")
                 }
@@ -227,14 +238,14 @@ public final class NotificationDispatcher: Service, Sendable {
         while !isStopping, !Task.isCancelled {
             let now = clock()
             do {
-                let stalled = try store.checkStalledJobs(stallAfter: stallAfter, now: now)
+                let stalled = try await store.checkStalled(after: stallAfter, now: now, limit: 100)
                 if stalled > 0 { logger.warning("\(stalled) job(s) made no progress for \(Int(stallAfter / 60)) min") }
             } catch {
                 logger.error("cannot look for stalled jobs: \(error)")
             }
             if now >= nextPrune {
                 nextPrune = now.addingTimeInterval(86400)
-                _ = try? store.pruneNotifications(before: now.addingTimeInterval(-30 * 86400))
+                _ = try? await store.pruneDeliveries(before: now.addingTimeInterval(-30 * 86400))
             }
             await stallWake.wait(timeout: stallCheckInterval)
         }

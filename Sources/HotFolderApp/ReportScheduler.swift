@@ -119,7 +119,7 @@ public struct ReportScheduler: Sendable {
     func write(since: Date, until: Date) async -> Bool {
         let writer = self.writer
         do {
-            let written = try await Blocking.run { try writer.write(since: since, until: until) }
+            let written = try await writer.write(since: since, until: until)
             try saveState(State(lastReportAt: until))
             logger.info("morning report written: \(written.html) (\(written.jobs) job(s))")
             let removed = writer.removeReports(olderThan: keepDays, today: until)

@@ -160,6 +160,11 @@ public struct ServiceConfiguration: Sendable, Hashable {
 
     /// ``nodeName``, or the host name.
     public var node: String { nodeName ?? ProcessInfo.processInfo.hostName }
+    /// Where the state lives (`store`): nil for the embedded SQLite database in ``stateDirectory``, or a
+    /// `postgres://USER@HOST:PORT/DATABASE` URL (never with a password) of the database several nodes share.
+    public var store: String?
+    /// A file holding the PostgreSQL password (`store_password_file`); without it, `PGPASSWORD`.
+    public var storePasswordFile: String?
 
     /// Creates a configuration with every default: output folders beside the inbox, the provider's base URL.
     public init(inbox: String, stateDirectory: String, configFile: String? = nil) {

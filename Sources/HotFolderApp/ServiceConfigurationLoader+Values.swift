@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
-import HotFolderIO
 import HotFolderCore
+import HotFolderIO
 import Logging
 
 extension ServiceConfigurationLoader {
@@ -62,6 +62,8 @@ extension ServiceConfigurationLoader {
         configuration.instance = try values.get("instance") { $0.text.isEmpty ? nil : $0.text }
         configuration.nodeName = try values.get("node_name") { $0.text.isEmpty ? nil : $0.text }
         try values.set(&configuration.lease, "lease", Self.duration(allowZero: false))
+        configuration.store = try values.get("store") { $0.text.isEmpty ? nil : $0.text }
+        configuration.storePasswordFile = try values.get("store_password_file", path)
 
         try check(configuration, raw, warnings: &warnings)
         return configuration
@@ -83,6 +85,14 @@ extension ServiceConfigurationLoader {
             throw ConfigurationError.conflict(
                 "\(raw["lease"]?.source ?? "lease"): a lease of \(String(format: "%g", configuration.lease.seconds))s is too short: the heartbeat renews it "
                     + "every third, and a node would lose its jobs at every pause of the network; use 3s or more (default 60s).")
+        }
+        if let store = configuration.store {
+            // The sentence never repeats the URL: it could hold a password by mistake.
+            do {
+                _ = try PostgresEndpoint(url: store)
+            } catch {
+                throw ConfigurationError.conflict("\(raw["store"]?.source ?? "store"): \(error.description)")
+            }
         }
         for (key, folder) in [("outbox", configuration.outbox), ("failed", configuration.failed), ("archive", configuration.archive)]
         where folder == configuration.inbox {
@@ -156,6 +166,7 @@ extension ServiceConfigurationLoader {
                 "timezone": "a time zone name from the tz database, such as Europe/Berlin or UTC",
                 "instance": "a name for this hotfolder in notifications, such as render-01",
                 "node_name": "this machine's name among the nodes sharing one database, such as render-01",
+                "store": "a postgres://USER@HOST:5432/DATABASE URL without a password", "store_password_file": "a file path",
                 "lease": "a duration of 3 seconds or more, such as 60s",
                 "max_status_calls_per_second": "a number above 0, such as 5",
                 "prices.fast": "a number of US dollars per million tokens, 0 or more, such as 0.6",

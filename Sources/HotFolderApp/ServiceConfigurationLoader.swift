@@ -37,7 +37,7 @@ public struct ServiceConfigurationLoader: Sendable {
         "poll_max_interval", "max_status_calls_per_second", "max_attempts", "max_task_failures", "backoff_base", "backoff_max",
         "request_timeout", "resubmit_uncertain", "history_days", "pause_probe_interval", "shutdown_grace", "log_level",
         "timezone", "budget", "schedule", "report", "notify", "export_names", "sequence_settle", "image_fit",
-        "zip_max_entries", "zip_max_bytes", "stall_after", "instance", "node_name", "lease", "http",
+        "zip_max_entries", "zip_max_bytes", "stall_after", "instance", "node_name", "lease", "store", "store_password_file", "http",
     ]
 
     /// Settings that hold a structure (mappings, lists of mappings); each is read by its own parser

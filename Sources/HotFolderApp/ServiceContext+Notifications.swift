@@ -7,9 +7,9 @@ import Synchronization
 extension ServiceContext {
     /// Records a service-level event for the notification targets that want it (nothing when none does); a
     /// failure to record it is logged, never thrown: telling people must not stop the work.
-    func notify(_ type: NotificationEventType, _ fields: [String: NotificationField] = [:]) {
+    func notify(_ type: NotificationEventType, _ fields: [String: NotificationField] = [:]) async {
         do {
-            try store.enqueueNotification(type: type, fields: fields)
+            try await store.recordNotification(type: type, fields: fields, job: nil)
         } catch {
             logger.warning("cannot record the \(type.rawValue) notification: \(error)")
         }

@@ -11,7 +11,7 @@ struct ServiceContext: Sendable {
     let inbox: String
     /// Service folders inside the inbox (relative), never planned or watched.
     let excludedRelative: [String]
-    let store: SQLiteStateStore
+    let store: any ServiceStore
     let outbox: OutboxWriter
     let api: any VideoAPI
     let planner: DropPlanner

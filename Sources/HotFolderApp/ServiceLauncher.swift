@@ -21,15 +21,55 @@ public enum ServiceLauncher {
         // Held (shared) while the service runs: `hotfolder migrate` refuses to copy a state directory in use.
         let lock = try StateDirectoryLock(directory: configuration.stateDirectory, mode: .shared)
         defer { withExtendedLifetime(lock) {} }
+        if let (endpoint, warnings) = try configuration.storeEndpoint() {
+            for warning in warnings { logger.warning("\(warning)") }
+            let store = PostgresStateStore(
+                configuration: endpoint.clientConfiguration, target: endpoint.description, clock: { Date() }, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { pool in
+                pool.addTask { await store.run() }
+                defer { pool.cancelAll() }
+                do {
+                    try await store.migrate()
+                } catch {
+                    throw StoreUnreachable(endpoint: endpoint.description, reason: "\(error)")
+                }
+                logger.info("state: the database \(endpoint) shared by the nodes; this node is \(configuration.node)")
+                try await run(
+                    configuration: configuration, apiKey: apiKey, store: store, uploadCache: nil, token: token, logger: logger,
+                    observer: observer, onDashboard: onDashboard)
+            }
+            return
+        }
         let marker = (configuration.stateDirectory as NSString).appendingPathComponent(StoreMigration.markerFileName)
         if FileManager.default.fileExists(atPath: marker) {
             // The jobs now live in PostgreSQL: working on this copy too would submit them twice.
             throw StoreMigration.Failure.movedToPostgres(marker: marker)
         }
         let store = try SQLiteStateStore(directory: configuration.stateDirectory)
+        try await run(
+            configuration: configuration, apiKey: apiKey, store: store, uploadCache: store, token: token, logger: logger,
+            observer: observer, onDashboard: onDashboard)
+    }
+
+    /// The shared database could not be reached or prepared at start.
+    struct StoreUnreachable: Error, CustomStringConvertible {
+        var endpoint: String
+        var reason: String
+        var description: String {
+            "cannot use the shared database \(endpoint): \(reason). Check that PostgreSQL runs and accepts this node "
+                + "(the store: URL, PGPASSWORD or store_password_file, pg_hba.conf); systemd starts the service again."
+        }
+    }
+
+    /// Runs the service on an open store.
+    static func run(
+        configuration: ServiceConfiguration, apiKey: String, store: any ServiceStore, uploadCache: (any UploadCache)?,
+        token: String?, logger: Logger, observer: @escaping @Sendable (ServiceEvent) -> Void,
+        onDashboard: @escaping @Sendable (String) -> Void
+    ) async throws {
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
-            let api = makeAPI(configuration: configuration, apiKey: apiKey, httpClient: httpClient, store: store, logger: logger)
+            let api = makeAPI(configuration: configuration, apiKey: apiKey, httpClient: httpClient, uploadCache: uploadCache, logger: logger)
             let service = HotFolderService(configuration: configuration, api: api, store: store, logger: logger, observer: observer)
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
             if configuration.http.enabled {
@@ -79,13 +119,13 @@ public enum ServiceLauncher {
 
     /// The API client for the configured provider.
     public static func makeAPI(
-        configuration: ServiceConfiguration, apiKey: String, httpClient: HTTPClient, store: SQLiteStateStore?, logger: Logger
+        configuration: ServiceConfiguration, apiKey: String, httpClient: HTTPClient, uploadCache: (any UploadCache)?, logger: Logger
     ) -> any VideoAPI {
         var apiConfiguration = VideoAPIConfiguration(baseURL: configuration.baseURL, apiKey: APIKey(apiKey))
         apiConfiguration.requestTimeout = configuration.requestTimeout.seconds
         switch configuration.provider {
         case .gateway:
-            let cache: any UploadCache = store ?? InMemoryUploadCache()
+            let cache: any UploadCache = uploadCache ?? InMemoryUploadCache()
             return GatewayVideoAPI(httpClient: httpClient, configuration: apiConfiguration, uploadCache: cache, logger: logger)
         case .ark:
             // `base_url` is the API root (`https://ark…/api/v3`, the default); a bare host (an emulator) gets

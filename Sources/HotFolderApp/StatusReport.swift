@@ -78,13 +78,13 @@ public struct StatusReport: Encodable, Sendable {
 
     /// Reads the report from the store and the state directory.
     public static func read(
-        store: SQLiteStateStore, stateDirectory: String, limit: Int = 50, configuration: ServiceConfiguration? = nil
-    ) throws -> StatusReport {
-        let counts = try store.countsByState()
+        store: any ServiceStore, stateDirectory: String, limit: Int = 50, configuration: ServiceConfiguration? = nil
+    ) async throws -> StatusReport {
+        let counts = try await store.jobCounts()
         let live: Set<JobState> = [.ready, .uploading, .submitting, .submitted, .running, .downloading, .uncertain, .held]
         var active: [ActiveJob] = []
-        for job in try store.jobs(inStates: live, limit: limit) {
-            let task = try store.task(forJob: job.id)
+        for job in try await store.listJobs(in: live, limit: limit) {
+            let task = try await store.activeTask(ofJob: job.id)
             var note: String?
             if job.state == .uncertain {
                 let why = job.failureMessage.map { $0 + ". " } ?? ""
@@ -99,28 +99,31 @@ public struct StatusReport: Encodable, Sendable {
                 job: job.displayName, id: job.id.uuidString.lowercased(), state: job.state.rawValue,
                 progress: task?.progress, taskId: task?.taskID, note: note))
         }
-        let failures = try store.recentFailures(limit: 10).map { job in
+        let failures = try await store.latestFailures(limit: 10).map { job in
             Failure(
                 job: job.displayName, id: job.id.uuidString.lowercased(), category: job.failureCategory ?? job.state.rawValue,
                 message: job.failureMessage ?? "", at: job.updatedAt, folder: job.outputPath)
         }
         let pause = QueuePause.load(stateDirectory: stateDirectory)
-        let notifications = try store.notificationCounts().map {
+        let notifications = try await store.deliveryCounts().map {
             Notifications(target: $0.label, pending: $0.pending, abandoned: $0.abandoned)
         }
         let now = Date()
         let lease = configuration?.lease.seconds ?? 60
-        let nodes = try store.nodeList(now: now).map {
+        let nodes = try await store.nodes(now: now).map {
             Node(
                 name: $0.name, started: $0.registeredAt, lastHeartbeat: $0.lastHeartbeat, jobsHeld: $0.jobsHeld,
                 silent: now.timeIntervalSince($0.lastHeartbeat) > lease)
+        }
+        var budget: BudgetStatus?
+        if let configuration {
+            budget = try await BudgetStatus.read(store: store, configuration: configuration, laneCaps: await BudgetStatus.laneCaps(store: store))
         }
         return StatusReport(
             counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
             paused: pause.map { "since \($0.since.formatted(.iso8601)): \($0.reason)" },
             active: active, recentFailures: failures,
-            budget: try configuration.map { try BudgetStatus.read(store: store, configuration: $0, laneCaps: BudgetStatus.laneCaps(store: store)) },
-            notifications: notifications, nodes: nodes)
+            budget: budget, notifications: notifications, nodes: nodes)
     }
 
     /// The report as text for a terminal.

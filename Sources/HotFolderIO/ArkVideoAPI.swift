@@ -139,7 +139,7 @@ public struct ArkVideoAPI: VideoAPI {
     /// must do; when two tasks could be the job's, the answer is ``JobLifecycle/LostTaskSearch/ambiguous(_:)``
     /// and a person decides (a wrong guess would deliver one prompt's video under another's name).
     public func findLostTask(
-        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) -> Bool
+        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) async -> Bool
     ) async throws -> JobLifecycle.LostTaskSearch {
         let model = modelIDs[request.model] ?? request.model
         let earliest = createdBetween.lowerBound.addingTimeInterval(-3)
@@ -153,7 +153,7 @@ public struct ArkVideoAPI: VideoAPI {
             }
             for item in list.items {
                 guard let id = item.id, let created = item.createdAt, created >= earliest, created <= latest else { continue }
-                guard item.matches(request, model: model), !isRecorded(id) else { continue }
+                guard item.matches(request, model: model), await !isRecorded(id) else { continue }
                 matches.append(id)
             }
             let oldest = list.items.compactMap(\.createdAt).min()

@@ -40,7 +40,7 @@ public protocol VideoAPI: Sendable {
     /// Searches the provider's task list for a task that a create call with an unknown outcome may have made:
     /// same model and parameters, created within `createdBetween`, not already recorded for another job.
     func findLostTask(
-        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) -> Bool
+        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) async -> Bool
     ) async throws -> JobLifecycle.LostTaskSearch
 }
 
@@ -57,7 +57,7 @@ extension VideoAPI {
 
     /// No task list by default: ``JobLifecycle/LostTaskSearch/unsupported``.
     public func findLostTask(
-        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) -> Bool
+        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) async -> Bool
     ) async throws -> JobLifecycle.LostTaskSearch {
         .unsupported
     }

@@ -47,7 +47,7 @@ struct BudgetCommand: AsyncParsableCommand {
                 let released = try await JobControl(store: store, configuration: configuration).releaseHeld(kind: "budget")
                 if released > 0 { Terminal.error("\(released) job(s) held by a budget went back into the queue") }
             }
-            let status = try BudgetStatus.read(store: store, configuration: configuration, laneCaps: BudgetStatus.laneCaps(store: store))
+            let status = try await BudgetStatus.read(store: store, configuration: configuration, laneCaps: await BudgetStatus.laneCaps(store: store))
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

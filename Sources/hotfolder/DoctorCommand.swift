@@ -90,7 +90,7 @@ struct DoctorCommand: AsyncParsableCommand {
 
         if !offline, let apiKey {
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            let api = ServiceLauncher.makeAPI(configuration: configuration, apiKey: apiKey, httpClient: client, store: nil, logger: Logger(label: "doctor"))
+            let api = ServiceLauncher.makeAPI(configuration: configuration, apiKey: apiKey, httpClient: client, uploadCache: nil, logger: Logger(label: "doctor"))
             do {
                 _ = try await api.task(id: "task_00000000000000000000000000")
                 ok("the API at \(configuration.baseURL) answers and accepts the key")

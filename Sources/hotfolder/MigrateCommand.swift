@@ -66,26 +66,9 @@ struct MigrateCommand: AsyncParsableCommand {
 
     /// The password from `--password-file` (trimmed), else `PGPASSWORD`, else none.
     func password() throws -> String? {
-        if let passwordFile {
-            let attributes: [FileAttributeKey: Any]
-            do {
-                attributes = try FileManager.default.attributesOfItem(atPath: passwordFile)
-            } catch {
-                throw ValidationError("The password file \(passwordFile) does not exist.")
-            }
-            if let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o044 != 0 {
-                Terminal.error(
-                    "warning: The password file \(passwordFile) is readable by group or others (mode \(String(mode & 0o777, radix: 8))); run `chmod 600 \(passwordFile)`.")
-            }
-            guard let data = FileManager.default.contents(atPath: passwordFile) else {
-                throw ValidationError("The password file \(passwordFile) cannot be read.")
-            }
-            let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !value.isEmpty else { throw ValidationError("The password file \(passwordFile) is empty.") }
-            return value
-        }
-        let value = ProcessInfo.processInfo.environment["PGPASSWORD"]
-        return value?.isEmpty == false ? value : nil
+        let password = try StorePassword.read(file: passwordFile)
+        for warning in password.warnings { Terminal.error("warning: " + warning) }
+        return password.value
     }
 
     /// The report as printed: a table of rows per table, what stays behind, and the next step.

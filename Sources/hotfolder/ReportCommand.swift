@@ -51,7 +51,7 @@ struct ReportCommand: AsyncParsableCommand {
         let directory = out.map(HotFolderService.absolute)
         let writer = MorningReportWriter(configuration: configuration, store: store, directory: directory)
         do {
-            let written = try await Blocking.run { try writer.write(since: start, until: now) }
+            let written = try await writer.write(since: start, until: now)
             Terminal.output(written.html)
             Terminal.output(written.csv)
             if let sheet = written.contactSheet { Terminal.output(sheet) }

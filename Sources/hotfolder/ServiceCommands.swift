@@ -115,7 +115,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let store = try options.openStore(configuration)
-        let report = try StatusReport.read(store: store, stateDirectory: configuration.stateDirectory, configuration: configuration)
+        let report = try await StatusReport.read(store: store, stateDirectory: configuration.stateDirectory, configuration: configuration)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -152,7 +152,7 @@ struct RetryCommand: AsyncParsableCommand {
         let configuration = try options.load()
         let store = try options.openStore(configuration)
         let control = JobControl(store: store, configuration: configuration)
-        var (selected, unknown) = try control.find(jobs)
+        var (selected, unknown) = try await control.find(jobs)
         if failed { selected += try store.jobs(inStates: [.failed]) }
         if uncertain { selected += try store.jobs(inStates: [.uncertain]) }
         for query in unknown { Terminal.error("hotfolder retry: no job matches \(query)") }
@@ -176,7 +176,7 @@ struct CancelCommand: AsyncParsableCommand {
         let configuration = try options.load()
         let store = try options.openStore(configuration)
         let control = JobControl(store: store, configuration: configuration)
-        let (selected, unknown) = try control.find(jobs)
+        let (selected, unknown) = try await control.find(jobs)
         for query in unknown { Terminal.error("hotfolder cancel: no job matches \(query)") }
         let outcome = await control.cancel(selected, api: nil)
         for line in outcome.lines { Terminal.output(line) }

@@ -135,7 +135,7 @@ extension ServiceSuites {
         try await Self.waitForState(folders, "the uncertain job") { $0[.uncertain] == 1 }
         // The status explains the possible double charge; the input stays in the inbox; nothing is resubmitted.
         let store = try SQLiteStateStore(directory: folders.state)
-        let status = try StatusReport.read(store: store, stateDirectory: folders.state)
+        let status = try await StatusReport.read(store: store, stateDirectory: folders.state)
         #expect(status.active.first?.note?.contains("double charge") == true, "\(status.text)")
         #expect(folders.files(in: "inbox") == ["maybe.txt"])
         #expect(healthy.stats.tasksCreated == 0)

@@ -55,7 +55,7 @@ func withDashboard(
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
     let logs = LogLines()
     let logger = logs.logger()
-    let api = ServiceLauncher.makeAPI(configuration: configuration, apiKey: serviceTestKey, httpClient: client, store: store, logger: logger)
+    let api = ServiceLauncher.makeAPI(configuration: configuration, apiKey: serviceTestKey, httpClient: client, uploadCache: store, logger: logger)
     let service = HotFolderService(configuration: configuration, api: api, store: store, logger: logger, observer: events.record)
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let dashboard = DashboardServer(service: service, token: token, api: api, logger: logger) { continuation.yield($0) }

@@ -111,13 +111,14 @@ final class FakeVideoAPI: VideoAPI, Sendable {
     }
 
     func findLostTask(
-        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) -> Bool
+        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) async -> Bool
     ) async throws -> JobLifecycle.LostTaskSearch {
         let made = script.withLock { script -> [String] in
             script.searches += 1
             return script.tasksMade
         }
-        let unrecorded = made.filter { !isRecorded($0) }
+        var unrecorded: [String] = []
+        for taskID in made where await !isRecorded(taskID) { unrecorded.append(taskID) }
         switch unrecorded.count {
         case 0: return .notFound
         case 1: return .found(taskID: unrecorded[0])

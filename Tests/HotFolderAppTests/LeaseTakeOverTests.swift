@@ -115,7 +115,7 @@ extension ServiceSuites {
         #expect(folders.files(in: "outbox").contains("orphan.mp4"))
 
         // `hotfolder status` lists both nodes; neither holds a job now.
-        let status = try StatusReport.read(store: SQLiteStateStore(directory: folders.state), stateDirectory: folders.state)
+        let status = try await StatusReport.read(store: SQLiteStateStore(directory: folders.state), stateDirectory: folders.state)
         #expect(status.nodes.map(\.name) == ["a", "b"] && status.nodes.allSatisfy { $0.jobsHeld == 0 })
         #expect(status.text.contains("node a: last heartbeat") && status.text.contains("node b: last heartbeat"), "\(status.text)")
     }
@@ -168,7 +168,7 @@ extension ServiceSuites {
                 category: "auth", reason: "the API refused the key (HTTP 401)", since: Date(), nextProbe: Date().addingTimeInterval(3600)))
             // a reads the shared pause twice a second and mirrors it for `hotfolder status`.
             try await waitUntil("node a to see the pause") {
-                try StatusReport.read(store: store, stateDirectory: folders.state).paused?.contains("HTTP 401") == true
+                try await StatusReport.read(store: store, stateDirectory: folders.state).paused?.contains("HTTP 401") == true
             }
             try folders.drop("waits.txt", "A kettle on a stove")
             await events.wait(for: "the job") { $0.contains { if case .queued = $0 { true } else { false } } }
@@ -178,7 +178,7 @@ extension ServiceSuites {
 
             #expect(try await store.resumeQueue() != nil)
             await events.wait(for: "the video") { $0.contains(where: \.isDone) }
-            #expect(try StatusReport.read(store: store, stateDirectory: folders.state).paused == nil)
+            #expect(try await StatusReport.read(store: store, stateDirectory: folders.state).paused == nil)
             #expect(await events.count { if case .queuePaused = $0 { true } else { false } } == 0, "b announced it, not a")
             #expect(await events.count { if case .queueResumed = $0 { true } else { false } } == 0, "b resumed it")
         }

@@ -20,7 +20,7 @@ import Testing
         return try encoder.encode(spec)
     }
 
-    @Test func finishedInThePeriodPlusEveryHeldAndUncertainJob() throws {
+    @Test func finishedInThePeriodPlusEveryHeldAndUncertainJob() async throws {
         let folders = try ServiceFolders("report-writer")
         var configuration = folders.configuration(baseURL: "http://127.0.0.1:1")
         configuration.timeZone = TimeZone(identifier: "UTC")!
@@ -57,7 +57,7 @@ import Testing
         try job("tomorrow", path: toDone)
 
         let writer = MorningReportWriter(configuration: configuration, store: store)
-        let report = try writer.report(since: start, until: start.addingTimeInterval(86_400))
+        let report = try await writer.report(since: start, until: start.addingTimeInterval(86_400))
         let byName = Dictionary(uniqueKeysWithValues: report.entries.map { ($0.displayName, $0) })
         #expect(Set(byName.keys) == ["wide/sea-2", "rejected", "stopped", "later", "lost"])
         #expect(report.totals == [.done: 1, .failed: 1, .held: 1, .uncertain: 1, .cancelled: 1])
@@ -75,7 +75,7 @@ import Testing
         // Budgets come from the source the budget feature plugs in.
         var budgeted = writer
         budgeted.budgets = { _ in [MorningReport.BudgetLine(name: "nightly", cap: 20, spent: 1.25)] }
-        let written = try budgeted.write(since: start, until: start.addingTimeInterval(86_400))
+        let written = try await budgeted.write(since: start, until: start.addingTimeInterval(86_400))
         let html = try String(contentsOfFile: written.html, encoding: .utf8)
         #expect(written.html == folders.outbox + "/_reports/2026-12-01.html")
         #expect(html.contains("<td>nightly</td>") && html.contains("<b>Goes:</b> 2026-12-01 01:53"))

@@ -100,7 +100,7 @@ extension ServiceSuites {
         }
         let stopped = try SQLiteStateStore(directory: folders.state)
         let pending = try stopped.notifications().filter { $0.nextAttemptAt != nil }
-        let status = try StatusReport.read(store: stopped, stateDirectory: folders.state)
+        let status = try await StatusReport.read(store: stopped, stateDirectory: folders.state)
         #expect(status.notifications.first?.pending == pending.count && status.text.contains("pending, 0 abandoned"), "\(status.text)")
         try stopped.close()
         #expect(pending.contains { $0.type == .jobDone } && pending.contains { $0.type == .serviceStopping })

@@ -35,7 +35,7 @@ extension ServiceSuites {
                 let heldJobs = try store.heldJobs()
                 #expect(heldJobs.count == 10)
                 #expect(heldJobs.allSatisfy { $0.failureCategory == "budget" && ($0.failureMessage ?? "").hasPrefix("daily budget \(Money.text(Self.jobCost * 10.5)) reached") })
-                let status = try StatusReport.read(store: store, stateDirectory: folders.state, configuration: {
+                let status = try await StatusReport.read(store: store, stateDirectory: folders.state, configuration: {
                     var configuration = folders.configuration(baseURL: emulator.baseURL)
                     configure(&configuration)
                     return configuration
@@ -45,7 +45,7 @@ extension ServiceSuites {
                 // The morning report shows the cap with the settled spend, and every held job with its reason.
                 var configuration = folders.configuration(baseURL: emulator.baseURL)
                 configure(&configuration)
-                let report = try MorningReportWriter(configuration: configuration, store: store)
+                let report = try await MorningReportWriter(configuration: configuration, store: store)
                     .report(since: Date().addingTimeInterval(-3600), until: Date())
                 let daily = try #require(report.budgets.first { $0.name == "daily" })
                 #expect(abs(daily.cap - Self.jobCost * 10.5) < 1e-9 && abs(daily.spent - Self.jobCost * 10) < 1e-9 && daily.reserved == 0)

@@ -21,7 +21,7 @@ extension ServiceSuites {
             configuration.outbox = folders.outbox
             let store = try SQLiteStateStore(directory: folders.state)
             let control = JobControl(store: store, configuration: configuration)
-            let (jobs, unknown) = try control.find(["door"])
+            let (jobs, unknown) = try await control.find(["door"])
             #expect(unknown.isEmpty && jobs.count == 1)
             // The same names dropped again meanwhile: nothing is overwritten, and the operator is told why.
             try folders.drop("lane/door/prompt.txt", "A new take")

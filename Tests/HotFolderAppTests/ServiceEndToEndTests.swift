@@ -255,7 +255,7 @@ extension ServiceSuites {
         try await withService(folders, emulator: broke!) { events, store in
             try folders.drop("wait.txt", "Snow falling on a quiet street")
             await events.wait(for: "the pause") { $0.contains(.queuePaused(category: "quota")) }
-            let status = try StatusReport.read(store: store, stateDirectory: folders.state)
+            let status = try await StatusReport.read(store: store, stateDirectory: folders.state)
             #expect(status.paused?.contains("balance") == true, "\(status.text)")
             #expect(try store.countsByState()[.ready] == 1, "the job waits in the queue, it is not failed")
             // The operator tops up the account: the same API, now working.
@@ -263,7 +263,7 @@ extension ServiceSuites {
             broke = nil
             let healthy = try await startEmulator(port: port)
             await events.wait(for: "the resume and the video") { $0.contains(.queueResumed) && $0.contains(where: \.isDone) }
-            #expect(try StatusReport.read(store: store, stateDirectory: folders.state).paused == nil)
+            #expect(try await StatusReport.read(store: store, stateDirectory: folders.state).paused == nil)
             await healthy.shutdown()
         }
     }
@@ -279,7 +279,7 @@ extension ServiceSuites {
         try await withService(folders, emulator: emulator) { events, store in
             try folders.drop("key.txt", "A lantern in the dark")
             await events.wait(for: "the pause") { $0.contains(.queuePaused(category: "auth")) }
-            let status = try StatusReport.read(store: store, stateDirectory: folders.state)
+            let status = try await StatusReport.read(store: store, stateDirectory: folders.state)
             #expect(status.paused?.contains("refused the key") == true)
             #expect(status.text.contains("PAUSED"))
         }

@@ -206,7 +206,7 @@ func withService(
     let events = ServiceEvents()
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
     let logger = logs.logger()
-    let api = ServiceLauncher.makeAPI(configuration: configuration, apiKey: serviceTestKey, httpClient: client, store: store, logger: logger)
+    let api = ServiceLauncher.makeAPI(configuration: configuration, apiKey: serviceTestKey, httpClient: client, uploadCache: store, logger: logger)
     let service = HotFolderService(
         configuration: configuration, api: api, store: store, logger: logger, clock: now, observer: events.record,
         reportClock: reportClock)
@@ -268,13 +268,13 @@ func jsonObject(_ path: String) -> [String: Any] {
 
 /// Polls `condition` until it holds (a store change no event announces), or records an issue after `timeout` s.
 func waitUntil(
-    _ what: String, timeout: Double = 20, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () throws -> Bool
+    _ what: String, timeout: Double = 20, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool
 ) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        if try condition() { return }
+        if try await condition() { return }
         try await Task.sleep(for: .milliseconds(20))
     }
-    if try condition() { return }
+    if try await condition() { return }
     Issue.record("timed out after \(timeout) s waiting for \(what)", sourceLocation: sourceLocation)
 }

@@ -8,20 +8,20 @@ import Hummingbird
 extension Dashboard {
     func addHealthRoutes(_ router: Router<BasicRequestContext>) {
         router.get(path("/healthz")) { _, _ in DashboardResponses.text("ok\n") }
-        router.get(path("/readyz")) { _, _ in await answer { readiness() } }
+        router.get(path("/readyz")) { _, _ in await answer { await readiness() } }
         router.get(path("/metrics")) { _, _ in
             await answer {
                 DashboardResponses.text(
-                    context.metrics.scrape(store: store, configuration: context.configuration, clients: store.liveFeed.subscriberCount),
+                    await context.metrics.scrape(store: store, configuration: context.configuration, clients: store.liveFeed.subscriberCount),
                     contentType: "text/plain; version=0.0.4; charset=utf-8")
             }
         }
     }
 
     /// Ready when the database takes a write, the inbox is reachable and the queue is not paused.
-    func readiness() -> Response {
+    func readiness() async -> Response {
         var problems: [String] = []
-        if !store.isWritable() { problems.append("the state database does not take writes") }
+        if await !store.canWrite() { problems.append("the state database does not take writes") }
         if FileSystemProbe.lstat(context.inbox)?.kind != .directory || !context.watchHealth.current.reachable {
             problems.append("the inbox \(context.inbox) is not reachable")
         }
@@ -34,12 +34,12 @@ extension Dashboard {
 
     func addAPIRoutes(_ router: Router<BasicRequestContext>) {
         router.get(path("/api/v1/status")) { _, _ in
-            await answer { DashboardResponses.json(try status()) }
+            await answer { DashboardResponses.json(try await status()) }
         }
         router.get(path("/api/v1/jobs")) { request, _ in
             await answer {
                 let (filter, cursor, limit) = try listParameters(QueryParameters(request.uri.query))
-                let page = try store.jobPage(filter, cursor: cursor, limit: limit)
+                let page = try await store.jobListPage(filter, cursor: cursor, limit: limit)
                 return DashboardResponses.json(JobList(jobs: page.rows.map { JobSummary($0, prefix: prefix) }, nextCursor: page.nextCursor))
             }
         }
@@ -47,7 +47,7 @@ extension Dashboard {
             let id = Result { try jobID(requestContext) }
             return await answer {
                 let id = try id.get()
-                guard let detail = try detail(id) else { return DashboardResponses.error(.notFound, "There is no job \(id.lowercasedString).") }
+                guard let detail = try await detail(id) else { return DashboardResponses.error(.notFound, "There is no job \(id.lowercasedString).") }
                 return DashboardResponses.json(detail)
             }
         }
@@ -78,15 +78,15 @@ extension Dashboard {
 
     /// Retries or cancels one job through ``JobControl``, as `hotfolder retry` and `hotfolder cancel` do.
     func act(_ action: Action, on id: UUID) async throws -> Response {
-        guard let job = try store.job(id) else { return DashboardResponses.error(.notFound, "There is no job \(id.lowercasedString).") }
+        guard let job = try await store.job(id: id) else { return DashboardResponses.error(.notFound, "There is no job \(id.lowercasedString).") }
         guard Self.actions(for: job.state).contains(action.rawValue) else {
             return DashboardResponses.error(.conflict, "\(job.displayName) is \(job.state.rawValue): there is nothing to \(action.rawValue).")
         }
         let outcome = action == .retry ? await control.retry([job]) : await control.cancel([job], api: api)
         let message = outcome.lines.joined(separator: " ")
         guard !outcome.hadErrors else { return DashboardResponses.error(.conflict, message) }
-        let after = try store.job(id) ?? job
-        return DashboardResponses.json(ActionResult(job: JobSummary(after, task: try store.task(forJob: id), prefix: prefix), message: message))
+        let after = try await store.job(id: id) ?? job
+        return DashboardResponses.json(ActionResult(job: JobSummary(after, task: try await store.activeTask(ofJob: id), prefix: prefix), message: message))
     }
 
     /// The list's filter, cursor and page size from the query, or a 400 that says which is wrong.
@@ -121,9 +121,10 @@ extension Dashboard {
 
     /// Runs `body`, turning a bad request, a missing thing or a store failure into a JSON error (never a stack trace).
     /// Answers from the store on the thread pool for blocking work (see ``page(_:)``); errors become JSON errors.
-    func answer(_ body: @escaping @Sendable () throws -> Response) async -> Response {
+    /// `body`'s response, or the error's (the store's reads are async: SQLite's run on the blocking pool).
+    func answer(_ body: () async throws -> Response) async -> Response {
         do {
-            return try await Blocking.run(body)
+            return try await body()
         } catch {
             return Self.errorResponse(error)
         }

@@ -27,7 +27,7 @@ extension Dashboard {
     func file(_ request: Request, _ requestContext: BasicRequestContext, kind: FileKind) async throws -> Response {
         let located: (path: String, type: String)?
         do {
-            located = try locate(try jobID(requestContext), kind)
+            located = try await locate(try jobID(requestContext), kind)
         } catch {
             return Self.errorResponse(error)
         }
@@ -54,8 +54,8 @@ extension Dashboard {
     }
 
     /// The file's path and content type, from the database only; nil when the job has no such file.
-    func locate(_ id: UUID, _ kind: FileKind) throws -> (String, String)? {
-        guard let job = try store.job(id) else { return nil }
+    func locate(_ id: UUID, _ kind: FileKind) async throws -> (String, String)? {
+        guard let job = try await store.job(id: id) else { return nil }
         switch kind {
         case .video:
             guard job.state == .done, let output = job.outputPath else { return nil }
@@ -64,9 +64,9 @@ extension Dashboard {
             guard job.state == .done, let output = job.outputPath else { return nil }
             return (output + ".jpg", "image/jpeg")
         case .input(let index):
-            let inputs = try store.inputs(ofJob: id)
+            let inputs = try await store.inputFiles(ofJob: id)
             guard inputs.indices.contains(index) else { return nil }
-            let destinations = try store.inputDestinations(ofJob: id)
+            let destinations = try await store.inputMoves(ofJob: id)
             return inputImage(job, inputs[index], movedTo: destinations.indices.contains(index) ? destinations[index] : nil)
         }
     }

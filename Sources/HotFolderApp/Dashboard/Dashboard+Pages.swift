@@ -7,19 +7,19 @@ import Hummingbird
 /// The server-rendered pages (readable with JavaScript off) and the forms behind their buttons.
 extension Dashboard {
     func addPageRoutes(_ router: Router<BasicRequestContext>) {
-        router.get(path("/")) { _, _ in await page { overviewPage(try status()) } }
+        router.get(path("/")) { _, _ in await page { overviewPage(try await status()) } }
         router.get(path("/jobs")) { request, _ in
             await page {
                 let query = QueryParameters(request.uri.query)
                 let (filter, cursor, limit) = try listParameters(query)
-                let page = try store.jobPage(filter, cursor: cursor, limit: limit)
-                return jobsPage(page, filter: filter, lanes: try store.lanes())
+                let page = try await store.jobListPage(filter, cursor: cursor, limit: limit)
+                return jobsPage(page, filter: filter, lanes: try await store.laneNames(limit: 200))
             }
         }
         router.get(path("/failed")) { request, _ in
             await page {
                 let query = QueryParameters(request.uri.query)
-                let page = try store.jobPage(JobListFilter(states: [.failed, .invalid, .uncertain]), cursor: query["cursor"], limit: 100)
+                let page = try await store.jobListPage(JobListFilter(states: [.failed, .invalid, .uncertain]), cursor: query["cursor"], limit: 100)
                 return failedPage(page, message: query["message"])
             }
         }
@@ -27,7 +27,7 @@ extension Dashboard {
             let id = Result { try jobID(requestContext) }
             return await page {
                 let id = try id.get()
-                guard let detail = try detail(id) else { throw DashboardRequestError.notFound("There is no job \(id.lowercasedString).") }
+                guard let detail = try await detail(id) else { throw DashboardRequestError.notFound("There is no job \(id.lowercasedString).") }
                 return jobPage(detail, message: QueryParameters(request.uri.query)["message"])
             }
         }
@@ -62,7 +62,7 @@ extension Dashboard {
         var jobs: [StoredJob] = []
         var lines: [String] = []
         for id in ids {
-            guard let job = try store.job(id) else { continue }
+            guard let job = try await store.job(id: id) else { continue }
             if Self.actions(for: job.state).contains(action.rawValue) {
                 jobs.append(job)
             } else {
@@ -79,9 +79,9 @@ extension Dashboard {
     /// The store reads and the rendering run on the thread pool for blocking work, like the service's own store
     /// calls: on a 2-core machine the cooperative pool has two threads, and a page that held one for its queries
     /// would stall the jobs' tasks meanwhile.
-    func page(_ body: @escaping @Sendable () throws -> String) async -> Response {
+    func page(_ body: () async throws -> String) async -> Response {
         do {
-            return DashboardResponses.html(try await Blocking.run(body))
+            return DashboardResponses.html(try await body())
         } catch {
             return errorPage(error)
         }

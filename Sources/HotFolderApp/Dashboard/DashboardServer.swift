@@ -88,7 +88,7 @@ struct Dashboard: Sendable {
     /// Jobs done per hour, read at most every 5 s.
     let throughput = RecentValue<[Int]>(lifetime: .seconds(5))
 
-    var store: SQLiteStateStore { context.store }
+    var store: any ServiceStore { context.store }
     /// The base path prefix (`""` or `/hotfolder`).
     var prefix: String { settings.prefix }
 

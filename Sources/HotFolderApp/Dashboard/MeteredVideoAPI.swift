@@ -35,7 +35,7 @@ struct MeteredVideoAPI: VideoAPI {
     func recordedBody(for request: GenerationRequest) -> Data? { base.recordedBody(for: request) }
 
     func findLostTask(
-        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) -> Bool
+        for request: GenerationRequest, createdBetween: ClosedRange<Date>, isRecorded: @Sendable (String) async -> Bool
     ) async throws -> JobLifecycle.LostTaskSearch {
         try await measure("list") { try await base.findLostTask(for: request, createdBetween: createdBetween, isRecorded: isRecorded) }
     }

@@ -13,10 +13,10 @@ final class RecentValue<Value: Sendable>: Sendable {
     }
 
     /// The kept value while it is fresh, else `read()`'s (kept for next time).
-    func get(_ read: () throws -> Value) rethrows -> Value {
+    func get(_ read: () async throws -> Value) async rethrows -> Value {
         let now = ContinuousClock.now
         if let kept = stored.withLock({ $0 }), now - kept.at < lifetime { return kept.value }
-        let value = try read()
+        let value = try await read()
         stored.withLock { $0 = (value, now) }
         return value
     }

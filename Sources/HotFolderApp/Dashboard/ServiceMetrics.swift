@@ -70,15 +70,15 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// Reads the store's gauges, then prints every metric in the Prometheus text format.
-    func scrape(store: SQLiteStateStore, configuration: ServiceConfiguration, clients: Int) -> String {
-        if let counts = try? store.countsByState() {
+    func scrape(store: any ServiceStore, configuration: ServiceConfiguration, clients: Int) async -> String {
+        if let counts = try? await store.jobCounts() {
             for state in JobState.allCases { gauge(Self.jobs, [("state", state.rawValue)]).record(counts[state] ?? 0) }
         }
-        if let tasks = try? store.activeTaskCount() { gauge(Self.tasksInFlight).record(tasks) }
+        if let tasks = try? await store.tasksInFlight() { gauge(Self.tasksInFlight).record(tasks) }
         gauge(Self.queuePaused).record(QueuePause.load(stateDirectory: configuration.stateDirectory) == nil ? 0 : 1)
         gauge(Self.sseClients).record(clients)
-        let caps = configuration.budget.overridden(by: (try? store.budgetOverrides()) ?? BudgetOverrides())
-        if caps.daily != nil || caps.monthly != nil, let budget = try? BudgetStatus.read(store: store, configuration: configuration) {
+        let caps = configuration.budget.overridden(by: (try? await store.budgetOverrideValues()) ?? BudgetOverrides())
+        if caps.daily != nil || caps.monthly != nil, let budget = try? await BudgetStatus.read(store: store, configuration: configuration) {
             for line in budget.lines {
                 gauge(Self.spend, [("cap", line.cap)]).record(line.spent)
                 gauge(Self.reserved, [("cap", line.cap)]).record(line.reserved)
@@ -93,7 +93,7 @@ public final class ServiceMetrics: Sendable {
 extension ServiceMetrics {
     /// Counts a job that ended (done, failed, invalid, cancelled) by result and model, and times a done one from its
     /// drop to its video.
-    func observe(_ event: ServiceEvent, store: SQLiteStateStore, now: Date) {
+    func observe(_ event: ServiceEvent, store: any ServiceStore, now: Date) {
         let (id, result): (UUID, String)
         switch event {
         case .done(_, let jobID, _): (id, result) = (jobID, "done")
@@ -102,8 +102,11 @@ extension ServiceMetrics {
         case .cancelled(_, let jobID): (id, result) = (jobID, "cancelled")
         default: return
         }
-        let job = try? store.job(id)
-        let model = job?.spec?.request.model ?? "unknown"
-        jobFinished(result: result, model: model, duration: result == "done" ? job.map { now.timeIntervalSince($0.createdAt) } : nil)
+        // Told on the runner's path: the job's model and age are read off it.
+        Task {
+            let job = try? await store.job(id: id)
+            let model = job?.spec?.request.model ?? "unknown"
+            jobFinished(result: result, model: model, duration: result == "done" ? job.map { now.timeIntervalSince($0.createdAt) } : nil)
+        }
     }
 }
