@@ -22,7 +22,7 @@ actor FilmAssembler {
             again = false
             let films: [StoredFilm]
             do {
-                films = try context.store.filmsToSettle()
+                films = try await context.store.filmsToSettle()
             } catch {
                 context.logger.warning("cannot read the storyboard films: \(error)")
                 return
