@@ -89,6 +89,42 @@ struct PostgresStoreConformanceTests {
         }
     }
 
+    @Test func recordJobsSkipsTakenKeysAndVanishedFiles() async throws {
+        try await withTwoNodes { try await StoreConformance.checkRecordJobsSkipsTakenKeysAndVanishedFiles($0, $1) }
+    }
+
+    @Test func filmsSettleByCompareAndSet() async throws {
+        try await withTwoNodes { try await StoreConformance.checkFilmsSettleByCompareAndSet($0, $1, clock: clock) }
+    }
+
+    @Test func clipsMadeAreTheDoneOnesOfTheSameShot() async throws {
+        try await withTwoNodes { try await StoreConformance.checkClipsMadeAreTheDoneOnesOfTheSameShot($0, $1, clock: clock) }
+    }
+
+    @Test func jobQueriesReadWhatCommitsWrote() async throws {
+        try await withTwoNodes { try await StoreConformance.checkJobQueriesReadWhatCommitsWrote($0, $1, clock: clock) }
+    }
+
+    @Test func retriesAndDisposals() async throws {
+        try await withTwoNodes { try await StoreConformance.checkRetriesAndDisposals($0, $1) }
+    }
+
+    @Test func heldAndSharedInputs() async throws {
+        try await withTwoNodes { try await StoreConformance.checkHeldAndSharedInputs($0, $1) }
+    }
+
+    @Test func budgetRecords() async throws {
+        try await withTwoNodes { try await StoreConformance.checkBudgetRecords($0, $1) }
+    }
+
+    @Test func dashboardReads() async throws {
+        try await withTwoNodes { try await StoreConformance.checkDashboardReads($0, $1, clock: clock) }
+    }
+
+    @Test func stallsAreToldOncePerStall() async throws {
+        try await withTwoNodes { try await StoreConformance.checkStallsAreToldOncePerStall($0, $1, clock: clock) }
+    }
+
     @Test func migrationsAreRecordedAndASecondStartAppliesNothing() async throws {
         try await withTwoNodes { a, b in
             #expect(try await a.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"])
