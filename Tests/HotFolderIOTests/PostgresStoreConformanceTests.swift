@@ -125,6 +125,34 @@ struct PostgresStoreConformanceTests {
         try await withTwoNodes { try await StoreConformance.checkStallsAreToldOncePerStall($0, $1, clock: clock) }
     }
 
+    /// A database that takes no writes (a standby, or one set read-only) is not ready (`/readyz`), nor is a server
+    /// gone; reads still go through.
+    @Test func aReadOnlyDatabaseCannotWrite() async throws {
+        let cluster = try #require(SharedPostgresCluster.current, "the suite's cluster is running")
+        let database = "readonly_\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try await cluster.withClient(maximumConnections: 1) { admin in
+            try await admin.query("CREATE DATABASE \(unescaped: database)")
+        }
+        var configuration = cluster.clientConfiguration
+        configuration.database = database
+        try await PostgresStateStore.withStore(configuration, target: database, callTimeout: .seconds(20), clock: clock.closure) { store in
+            #expect(await store.canWrite())
+            _ = try await StoreConformance.insert(store, ["before"])
+        }
+        _ = try await cluster.withClient(maximumConnections: 1) { admin in
+            try await admin.query("ALTER DATABASE \(unescaped: database) SET default_transaction_read_only = on")
+        }
+        // Not migrated again: the schema is there, and a read-only database refuses even CREATE TABLE IF NOT EXISTS.
+        let store = PostgresStateStore(configuration: configuration, target: database, callTimeout: .seconds(20), clock: clock.closure)
+        try await withThrowingTaskGroup(of: Void.self) { group throws in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            #expect(await !store.canWrite())
+            #expect(try await store.jobCounts() == [.ready: 1], "reads still go through")
+            await #expect(throws: StateStoreError.self) { _ = try await StoreConformance.insert(store, ["after"]) }
+        }
+    }
+
     @Test func migrationsAreRecordedAndASecondStartAppliesNothing() async throws {
         try await withTwoNodes { a, b in
             #expect(try await a.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"])

@@ -144,4 +144,12 @@ import Testing
     @Test func stallsAreToldOncePerStall() async throws {
         try await StoreConformance.checkStallsAreToldOncePerStall(a, b, clock: clock)
     }
+
+    /// A store shut down takes no write (`/readyz` says so); the other node's store on the same file still does.
+    @Test func aShutDownStoreCannotWrite() async throws {
+        #expect(await a.canWrite())
+        await a.shutDown()
+        #expect(await !a.canWrite())
+        #expect(await b.canWrite())
+    }
 }
