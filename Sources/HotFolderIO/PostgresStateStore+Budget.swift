@@ -86,8 +86,8 @@ extension PostgresStateStore {
         return totals
     }
 
-    /// The caps set with `hotfolder budget` (none can be set on PostgreSQL yet: the table is read for parity).
-    private func overrides(_ connection: PostgresConnection) async throws -> BudgetOverrides {
+    /// The caps set with `hotfolder budget` (``setOverride(_:value:clear:)``), inside the caller's call.
+    func overrides(_ connection: PostgresConnection) async throws -> BudgetOverrides {
         var overrides = BudgetOverrides()
         for row in try await rows(connection, "SELECT cap, value FROM budget_override") {
             let value = BudgetOverrides.Value(try row[1].decode(Double?.self))
@@ -100,12 +100,16 @@ extension PostgresStateStore {
         return overrides
     }
 
-    private func insertAlert(_ connection: PostgresConnection, _ alert: BudgetAlert, now: Date) async throws {
-        try await connection.query(
+    /// Records an alert unless this one (cap, period, fraction) was recorded already; true when it was new.
+    @discardableResult
+    func insertAlert(_ connection: PostgresConnection, _ alert: BudgetAlert, now: Date) async throws -> Bool {
+        try await execute(
+            connection,
             """
             INSERT INTO budget_alert (cap, period, fraction, used, cap_limit, at)
             VALUES (\(alert.cap.key), \(alert.period), \(alert.fraction), \(alert.used), \(alert.limit), \(now.timeIntervalSince1970))
             ON CONFLICT DO NOTHING
-            """, logger: logger)
+            RETURNING cap
+            """) == 1
     }
 }

@@ -107,13 +107,17 @@ extension PostgresStateStore: NotificationOutbox {
 
     @discardableResult
     public func pruneDeliveries(before cutoff: Date) async throws -> Int {
-        try await call("prune old notifications") { connection in
-            try await self.execute(
+        try await transaction("prune old notifications") { connection in
+            let deleted = try await self.execute(
                 connection,
                 """
                 DELETE FROM notification WHERE next_attempt_at IS NULL AND created_at < \(cutoff.timeIntervalSince1970)
                 RETURNING id
                 """)
+            // The stalls told before then go too, as in SQLite.
+            try await connection.query(
+                "DELETE FROM notification_stall WHERE at < \(cutoff.timeIntervalSince1970)", logger: self.logger)
+            return deleted
         }
     }
 

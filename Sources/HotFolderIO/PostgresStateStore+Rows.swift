@@ -47,6 +47,26 @@ extension PostgresStateStore {
             previousOwner: try row[17].decode(String?.self))
     }
 
+    /// The model and the prompt a job's description asks for (`request.model`, `request.prompt`), as SQLite's
+    /// `json_extract` reads them: nil when the description is not JSON or has no such text.
+    static func specFacts(_ specJSON: Data) -> (model: String?, prompt: String?) {
+        guard let object = try? JSONSerialization.jsonObject(with: specJSON) as? [String: Any],
+            let request = object["request"] as? [String: Any]
+        else { return (nil, nil) }
+        return (request["model"] as? String, request["prompt"] as? String)
+    }
+
+    static let filmColumns = "id, name, lane, folder, clips, state, output_path, message, updated_at"
+
+    static func decodeFilm(_ row: PostgresRandomAccessRow) throws -> StoredFilm {
+        StoredFilm(
+            id: try row[0].decode(UUID.self), name: try row[1].decode(String.self), lane: try row[2].decode(String.self),
+            folder: try row[3].decode(String.self), clips: try row[4].decode(Int.self),
+            state: FilmState(rawValue: try row[5].decode(String.self)) ?? .failed,
+            outputPath: try row[6].decode(String?.self), message: try row[7].decode(String?.self),
+            updatedAt: Date(timeIntervalSince1970: try row[8].decode(Double.self)))
+    }
+
     static let taskColumns = """
         task.job_id, task.provider, task.task_id, task.status, task.progress, task.video_url, task.expires_at, \
         task.estimated_time, task.error_message, task.result_json, task.submitted_at, task.updated_at, \

@@ -177,6 +177,74 @@ extension PostgresStateStore {
                 """
             ]
         ),
+        (
+            "pg-v3-films-stalls",
+            [
+                // Storyboards (SQLite's v4-films): a clip job names its film in `job.film_id`, and its `reuse_key`
+                // (its request and its keyframes' content) finds clips made before, with their `output_path`; those
+                // columns exist since pg-v1. A film is joined once its clips are all finished (`open` → `joining` →
+                // `joined` or `failed`). No foreign key either way, as in SQLite: clips outlive pruned films and the
+                // other way round.
+                """
+                CREATE TABLE film (
+                    id uuid PRIMARY KEY,
+                    name text NOT NULL,
+                    lane text NOT NULL,
+                    folder text NOT NULL,
+                    clips bigint NOT NULL,
+                    state text NOT NULL,
+                    output_path text,
+                    message text,
+                    created_at double precision NOT NULL,
+                    updated_at double precision NOT NULL
+                )
+                """,
+                "CREATE INDEX film_unsettled ON film (state) WHERE state IN ('open', 'joining')",
+                "CREATE INDEX film_folder ON film (lane, folder)",
+                "CREATE INDEX job_film ON job (film_id) WHERE film_id IS NOT NULL",
+                "CREATE INDEX job_reuse ON job (reuse_key, state) WHERE reuse_key IS NOT NULL",
+                // Stalls already told (SQLite's notificationStall): one row per job and stall (the update time it
+                // stalled at), so a stall is told once by whichever node finds it first. No foreign key to job, as
+                // in SQLite; pruned with the deliveries.
+                """
+                CREATE TABLE notification_stall (
+                    job_id uuid NOT NULL,
+                    since double precision NOT NULL,
+                    at double precision NOT NULL,
+                    PRIMARY KEY (job_id, since)
+                )
+                """,
+                "CREATE INDEX notification_stall_at ON notification_stall (at)",
+                // The prompt the job's request sends, for the dashboard's search (SQLite keeps it in its full-text
+                // index): written with the job, read from its description by the inserting node.
+                "ALTER TABLE job ADD COLUMN prompt text",
+                """
+                DO $$
+                DECLARE r record;
+                BEGIN
+                    FOR r IN SELECT id, spec_json FROM job LOOP
+                        BEGIN
+                            UPDATE job SET prompt = convert_from(r.spec_json, 'UTF8')::jsonb #>> '{request,prompt}'
+                            WHERE id = r.id;
+                        EXCEPTION WHEN others THEN
+                            -- Not JSON: no prompt to search, as in SQLite.
+                        END;
+                    END LOOP;
+                END $$
+                """,
+                // The reads of the service and the dashboard (SQLite's v4-dashboard, v4-scale, v5-lifecycle): pages
+                // newest first by (created_at, seq), all jobs, one state, one lane; jobs done per hour; held inputs
+                // and identities; what a job's output path and its inputs still to move are.
+                "CREATE INDEX job_created ON job (created_at, seq)",
+                "CREATE INDEX job_state_created ON job (state, created_at, seq)",
+                "CREATE INDEX job_lane_created ON job (lane, created_at, seq)",
+                "CREATE INDEX job_state_updated ON job (state, updated_at)",
+                "CREATE INDEX job_output_path ON job (output_path) WHERE output_path IS NOT NULL",
+                "CREATE INDEX job_pending ON job (seq) WHERE pending_disposal IS NOT NULL",
+                "CREATE INDEX input_file_identity ON input_file (device, inode, size, mtime_ns)",
+                "CREATE INDEX input_file_held ON input_file (job_id) WHERE inode <> -1",
+            ]
+        ),
     ]
 
     /// Creates or upgrades the schema; safe when several nodes start at once (the migration table is locked for

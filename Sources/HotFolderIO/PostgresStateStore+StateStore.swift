@@ -20,15 +20,8 @@ extension PostgresStateStore: StateStore {
             var stored: [StoredJob] = []
             var after = AfterCommit()
             for job in jobs {
-                let new = try await self.insertJob(connection, job, dropKey: key, now: now)
-                stored.append(new)
-                // As in SQLite: an invalid drop is told (`job.invalid`) with the insert that records it.
-                if new.state == .invalid {
-                    try await self.enqueueJobNotification(connection, new, to: .invalid, now: now, routing: routing, into: &after)
-                } else if self.liveFeed.hasSubscribers {
-                    after.changes.append(
-                        LiveJobChange(id: new.id.lowercasedString, name: new.name, lane: new.lane, state: new.state.rawValue))
-                }
+                stored.append(
+                    try await self.insertJob(connection, job, dropKey: key.value, now: now, routing: routing, into: &after))
             }
             if stored.contains(where: { $0.state == .ready }) { try await self.announceWork(connection) }
             return (stored, after)
@@ -37,7 +30,25 @@ extension PostgresStateStore: StateStore {
         return stored
     }
 
-    private func insertJob(_ connection: PostgresConnection, _ job: NewJob, dropKey: DropKey, now: Date) async throws -> StoredJob {
+    /// Inside a transaction: inserts one job (under `dropKey`, registered by the caller, or none) with its inputs and
+    /// `created` event, and collects what its insert tells: an invalid drop's `job.invalid`, else its change for
+    /// the live feed. Every insert of jobs goes through here (``insertDrop(_:jobs:)``, ``recordJobs(_:films:stillThere:)``).
+    func insertJob(
+        _ connection: PostgresConnection, _ job: NewJob, dropKey: String?, now: Date, routing: NotificationRouting.State,
+        into after: inout AfterCommit
+    ) async throws -> StoredJob {
+        let new = try await insertJobRows(connection, job, dropKey: dropKey, now: now)
+        // As in SQLite: an invalid drop is told (`job.invalid`) with the insert that records it.
+        if new.state == .invalid {
+            try await enqueueJobNotification(connection, new, to: .invalid, now: now, routing: routing, into: &after)
+        } else if liveFeed.hasSubscribers {
+            after.changes.append(
+                LiveJobChange(id: new.id.lowercasedString, name: new.name, lane: new.lane, state: new.state.rawValue))
+        }
+        return new
+    }
+
+    private func insertJobRows(_ connection: PostgresConnection, _ job: NewJob, dropKey: String?, now: Date) async throws -> StoredJob {
         let message = job.state == .invalid || job.state == .failed ? job.message : nil
         // As in SQLite: an invalid drop's files go to failed/, a reused clip's to the archive.
         let disposal: JobLifecycle.InputDisposal? = job.state == .invalid ? .failed : job.state == .done ? .archive : nil
@@ -46,10 +57,10 @@ extension PostgresStateStore: StateStore {
             try await connection.query(
                 """
                 INSERT INTO job (id, name, lane, state, priority, created_at, updated_at, spec_json, attempts,
-                    failure_message, spec_version, pending_disposal, film_id, reuse_key, output_path, drop_key)
+                    failure_message, spec_version, pending_disposal, film_id, reuse_key, output_path, drop_key, prompt)
                 VALUES (\(job.id), \(job.name), \(job.lane), \(job.state.rawValue), \(job.priority), \(seconds),
                     \(seconds), \(job.specJSON), 0, \(message), \(NewJob.currentSpecVersion), \(disposal?.rawValue),
-                    \(job.filmID), \(job.reuseKey), \(job.reusedOutput), \(dropKey.value))
+                    \(job.filmID), \(job.reuseKey), \(job.reusedOutput), \(dropKey), \(Self.specFacts(job.specJSON).prompt))
                 """, logger: logger)
         } catch where Self.sqlState(error) == "23505" {
             throw StateStoreError.duplicateJob(job.id)

@@ -18,9 +18,9 @@ import PostgresNIO
 /// Every call has its own deadline (``callTimeout``): with the server gone, postgres-nio waits ~40 s for a connection,
 /// and a node must instead learn at once that the database is ``StateStoreError/unavailable(operation:reason:)``.
 ///
-/// Only the ``StateStore`` requirements exist here so far (with the notification outbox, history pruning and this
-/// node's own commits on its live feed): not yet films, the upload cache, stalled-job events, other nodes' changes on
-/// the live feed, nor the dashboard's and reports' read models that ``SQLiteStateStore`` also has.
+/// It is a ``ServiceStore`` (PostgresStateStore+ServiceStore.swift, +Films.swift, +Dashboard.swift): the notification
+/// outbox, history pruning, films, stalled-job events, the dashboard's and reports' reads, and this node's own
+/// commits on its live feed. Not yet: the upload cache, nor other nodes' changes on the live feed.
 public final class PostgresStateStore: Sendable {
     /// The connection pool.
     let client: PostgresClient

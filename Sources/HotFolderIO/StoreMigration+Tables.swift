@@ -51,7 +51,7 @@ extension StoreMigration {
         return out
     }
 
-    /// The tables of pg-v1 that are copied, parents first (the foreign keys need the job rows first).
+    /// The tables of the PostgreSQL schema that are copied, parents first (the foreign keys need the job rows first).
     ///
     /// Deliberate differences between the two schemas:
     /// - `job.seq` (PostgreSQL's insertion order) is SQLite's `rowid`, so equal priorities are still claimed in the
@@ -61,6 +61,10 @@ extension StoreMigration {
     /// - `job.lease_owner`, `lease_until` and `lease_generation` are not copied: they are reset (NULL, NULL, 0), so
     ///   any node can claim the job; the node that held them has stopped (the migration holds its state lock).
     /// - `task.active` is SQLite's 0/1 integer, PostgreSQL's boolean.
+    /// - `job.prompt` (pg-v3, the dashboard's search) is read from the job's description, as SQLite's search index
+    ///   reads it: the text of `request.prompt`, else NULL.
+    /// - `job.film_id`, `reuse_key` and `output_path` link clips to their `film` and to clips made before, as in
+    ///   SQLite.
     /// - Every other name is the SQLite name in snake case (``snakeCased(_:)``): `inputFile.movedTo` is
     ///   `input_file.moved_to`.
     static let tables: [Table] = [
@@ -87,8 +91,28 @@ extension StoreMigration {
                 Column("filmId", .uuid, optional: true),
                 Column("reuseKey", .text, optional: true),
                 Column("drop_key", .text, optional: true),
+                Column(
+                    """
+                    CASE WHEN json_valid(CAST(specJSON AS TEXT))
+                        AND json_type(CAST(specJSON AS TEXT), '$.request.prompt') = 'text'
+                    THEN json_extract(CAST(specJSON AS TEXT), '$.request.prompt') END
+                    """, .text, optional: true, target: "prompt"),
             ],
             serial: "seq"),
+        Table(
+            "film",
+            columns: [
+                Column("id", .uuid),
+                Column("name", .text),
+                Column("lane", .text),
+                Column("folder", .text),
+                Column("clips", .integer),
+                Column("state", .text),
+                Column("outputPath", .text, optional: true),
+                Column("message", .text, optional: true),
+                Column("createdAt", .real),
+                Column("updatedAt", .real),
+            ]),
         Table(
             "inputFile",
             columns: [
@@ -193,14 +217,20 @@ extension StoreMigration {
                 Column("lastError", .text, optional: true),
             ],
             serial: "id"),
+        Table(
+            "notificationStall",
+            columns: [
+                Column("jobId", .uuid),
+                Column("since", .real),
+                Column("at", .real),
+            ]),
     ]
 
-    /// SQLite's tables that pg-v1 has no place for, and why leaving them behind loses nothing that costs money.
+    /// SQLite's tables that the PostgreSQL schema has no place for, and why leaving them behind loses nothing that
+    /// costs money.
     /// (`jobCount` and `jobSearch` are derived from `job` by triggers: PostgreSQL counts and searches `job` itself.)
     static let leftBehind: [(table: String, why: String)] = [
         ("upload", "the upload cache: its links expire, and a node uploads an image again when it needs one"),
-        ("film", "finished storyboards; pg-v1 has no film table yet (their clips are copied)"),
-        ("notificationStall", "which stalled jobs were announced; stalled-job events are not made on PostgreSQL yet"),
         ("node", "this node's registration: every node registers itself when it starts on PostgreSQL"),
         ("queue_pause", "the queue's pause: the first create call refused on PostgreSQL pauses it again, before any charge"),
     ]

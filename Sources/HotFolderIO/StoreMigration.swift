@@ -7,15 +7,15 @@ import PostgresNIO
 /// Moves one node's SQLite state into an empty PostgreSQL database (`hotfolder migrate --to postgres://…`, issue 12).
 ///
 /// Every job keeps its id, state, remote tasks (a task id is money: a job whose task is lost would be paid for
-/// again), history, spend rows and pending deliveries; leases are reset so any node can claim the jobs. The copy is
+/// again), history, spend rows and pending deliveries, and storyboards their films (a film still being made is joined
+/// on PostgreSQL once its clips finish); leases are reset so any node can claim the jobs. The copy is
 /// one PostgreSQL transaction that also checks, before it commits, that every table holds as many rows as were read
 /// (and the spend the same total): either everything lands or nothing does. The SQLite database is read from one
 /// snapshot and never changed (it stays as a backup).
 ///
 /// It refuses, with one sentence and before writing anything, when a service uses the state directory
-/// (``StateDirectoryLock``), when there is no state database, when it was written by a newer hotfolder, when
-/// storyboards are still being joined (pg-v1 has no film table yet), when the server cannot be reached, and when the
-/// target already holds hotfolder state (a merge is never attempted).
+/// (``StateDirectoryLock``), when there is no state database, when it was written by a newer hotfolder, when the
+/// server cannot be reached, and when the target already holds hotfolder state (a merge is never attempted).
 public struct StoreMigration: Sendable {
     /// How many rows one table has (copied, or to copy in a dry run).
     public struct TableCount: Sendable, Hashable, Codable {
@@ -61,8 +61,6 @@ public struct StoreMigration: Sendable {
         case noStateDatabase(path: String)
         /// The state database has migrations this hotfolder does not know.
         case newerStateDatabase(path: String)
-        /// Storyboards are still being made: their films would never be joined on PostgreSQL yet.
-        case unsettledFilms(count: Int)
         /// The server could not be reached, or refused the connection.
         case unreachable(server: String, reason: String)
         /// The target already holds rows in these tables.
@@ -79,8 +77,6 @@ public struct StoreMigration: Sendable {
                 "There is no state database at \(path); check --config (or HOTFOLDER_CONFIG) and its state_dir."
             case .newerStateDatabase(let path):
                 "The state database \(path) was written by a newer hotfolder; migrate it with that version."
-            case .unsettledFilms(let count):
-                "\(count) storyboard film(s) are still being made, and PostgreSQL does not join films yet: let them finish (or cancel their clips), then migrate."
             case .unreachable(let server, let reason):
                 "Could not connect to PostgreSQL at \(server): \(reason). Nothing was written."
             case .targetNotEmpty(let target, let tables):
@@ -145,8 +141,6 @@ public struct StoreMigration: Sendable {
             // One snapshot for every read: a CLI command writing meanwhile (`hotfolder budget`) is not half-copied.
             snapshot = try source.pool.makeSnapshot()
             (counts, leftBehind, spend) = try await snapshot.read { db in
-                let unsettled = try Int.fetchOne(db, sql: "SELECT count(*) FROM film WHERE state IN ('open', 'joining')") ?? 0
-                if unsettled > 0 { throw Failure.unsettledFilms(count: unsettled) }
                 let counts = try Self.tables.map { table in
                     TableCount(table: table.target, rows: try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.source)") ?? 0)
                 }

@@ -12,17 +12,16 @@ struct MigrateCommand: AsyncParsableCommand {
         discussion: """
             Copies every job of the state database (found through --config or HOTFOLDER_CONFIG, as `hotfolder \
             status` finds it) into PostgreSQL: ids, states, remote task ids (never lost: each one is money), \
-            history, spend, budget overrides and alerts, drop keys and pending notifications. Leases are reset, \
-            so any node can claim the jobs. Left behind: the upload cache, finished storyboard films (their \
-            clips are copied), stalled-job announcements and this node's registration.
+            history, spend, budget overrides and alerts, drop keys, storyboard films (with the clips that make \
+            them), stalled-job announcements and pending notifications. Leases are reset, so any node can claim \
+            the jobs. Left behind: the upload cache, the queue's pause and this node's registration.
 
             The copy is one transaction, verified table by table before it commits: either everything lands or \
             nothing. The SQLite database is not changed and stays as a backup.
 
             It refuses, and writes nothing, when `hotfolder run` uses the state directory (stop the service \
             first), when the target database already holds hotfolder state (it never merges: drop and create the \
-            database again, or name a new one), when storyboards are still being joined, or when the server \
-            cannot be reached. The URL names no password: it comes from --password-file, else PGPASSWORD. \
+            database again, or name a new one), or when the server cannot be reached. The URL names no password: it comes from --password-file, else PGPASSWORD. \
             sslmode is read as libpq does (disable, allow, prefer, require, verify-ca, verify-full; default \
             prefer); ?host=/run/postgresql reaches a Unix socket.
 

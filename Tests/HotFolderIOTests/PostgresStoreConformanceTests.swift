@@ -89,11 +89,75 @@ struct PostgresStoreConformanceTests {
         }
     }
 
+    @Test func recordJobsSkipsTakenKeysAndVanishedFiles() async throws {
+        try await withTwoNodes { try await StoreConformance.checkRecordJobsSkipsTakenKeysAndVanishedFiles($0, $1) }
+    }
+
+    @Test func filmsSettleByCompareAndSet() async throws {
+        try await withTwoNodes { try await StoreConformance.checkFilmsSettleByCompareAndSet($0, $1, clock: clock) }
+    }
+
+    @Test func clipsMadeAreTheDoneOnesOfTheSameShot() async throws {
+        try await withTwoNodes { try await StoreConformance.checkClipsMadeAreTheDoneOnesOfTheSameShot($0, $1, clock: clock) }
+    }
+
+    @Test func jobQueriesReadWhatCommitsWrote() async throws {
+        try await withTwoNodes { try await StoreConformance.checkJobQueriesReadWhatCommitsWrote($0, $1, clock: clock) }
+    }
+
+    @Test func retriesAndDisposals() async throws {
+        try await withTwoNodes { try await StoreConformance.checkRetriesAndDisposals($0, $1) }
+    }
+
+    @Test func heldAndSharedInputs() async throws {
+        try await withTwoNodes { try await StoreConformance.checkHeldAndSharedInputs($0, $1) }
+    }
+
+    @Test func budgetRecords() async throws {
+        try await withTwoNodes { try await StoreConformance.checkBudgetRecords($0, $1) }
+    }
+
+    @Test func dashboardReads() async throws {
+        try await withTwoNodes { try await StoreConformance.checkDashboardReads($0, $1, clock: clock) }
+    }
+
+    @Test func stallsAreToldOncePerStall() async throws {
+        try await withTwoNodes { try await StoreConformance.checkStallsAreToldOncePerStall($0, $1, clock: clock) }
+    }
+
+    /// A database that takes no writes (a standby, or one set read-only) is not ready (`/readyz`), nor is a server
+    /// gone; reads still go through.
+    @Test func aReadOnlyDatabaseCannotWrite() async throws {
+        let cluster = try #require(SharedPostgresCluster.current, "the suite's cluster is running")
+        let database = "readonly_\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try await cluster.withClient(maximumConnections: 1) { admin in
+            try await admin.query("CREATE DATABASE \(unescaped: database)")
+        }
+        var configuration = cluster.clientConfiguration
+        configuration.database = database
+        try await PostgresStateStore.withStore(configuration, target: database, callTimeout: .seconds(20), clock: clock.closure) { store in
+            #expect(await store.canWrite())
+            _ = try await StoreConformance.insert(store, ["before"])
+        }
+        _ = try await cluster.withClient(maximumConnections: 1) { admin in
+            try await admin.query("ALTER DATABASE \(unescaped: database) SET default_transaction_read_only = on")
+        }
+        // Not migrated again: the schema is there, and a read-only database refuses even CREATE TABLE IF NOT EXISTS.
+        let store = PostgresStateStore(configuration: configuration, target: database, callTimeout: .seconds(20), clock: clock.closure)
+        try await withThrowingTaskGroup(of: Void.self) { group throws in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            #expect(await !store.canWrite())
+            #expect(try await store.jobCounts() == [.ready: 1], "reads still go through")
+            await #expect(throws: StateStoreError.self) { _ = try await StoreConformance.insert(store, ["after"]) }
+        }
+    }
+
     @Test func migrationsAreRecordedAndASecondStartAppliesNothing() async throws {
         try await withTwoNodes { a, b in
-            #expect(try await a.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause"])
+            #expect(try await a.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"])
             try await b.migrate()
-            #expect(try await b.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause"])
+            #expect(try await b.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"])
         }
     }
 
@@ -113,7 +177,7 @@ struct PostgresStoreConformanceTests {
         async let first = start()
         async let second = start()
         let (one, two) = try await (first, second)
-        #expect(one == ["pg-v1", "pg-v2-queue-pause"] && two == ["pg-v1", "pg-v2-queue-pause"], "both see the schema, made once")
+        #expect(one == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"] && two == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"], "both see the schema, made once")
     }
 
     @Test func aDropInsertedTwiceMakesOneJob() async throws {
@@ -163,7 +227,7 @@ struct PostgresStoreConformanceTests {
             #expect(store.target == endpoint.description)
             return try await store.appliedMigrations()
         }
-        #expect(applied == ["pg-v1", "pg-v2-queue-pause"])
+        #expect(applied == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"])
     }
 
     @Test func anInsertedDropWakesAWaitingNodeAndARefusedOneDoesNot() async throws {

@@ -108,4 +108,48 @@ import Testing
     @Test func pruningRemovesOnlyOldFinishedJobsThatHoldNoInput() async throws {
         try await StoreConformance.checkPruningRemovesOnlyOldFinishedJobsThatHoldNoInput(a, b, clock: clock)
     }
+
+    @Test func recordJobsSkipsTakenKeysAndVanishedFiles() async throws {
+        try await StoreConformance.checkRecordJobsSkipsTakenKeysAndVanishedFiles(a, b)
+    }
+
+    @Test func filmsSettleByCompareAndSet() async throws {
+        try await StoreConformance.checkFilmsSettleByCompareAndSet(a, b, clock: clock)
+    }
+
+    @Test func clipsMadeAreTheDoneOnesOfTheSameShot() async throws {
+        try await StoreConformance.checkClipsMadeAreTheDoneOnesOfTheSameShot(a, b, clock: clock)
+    }
+
+    @Test func jobQueriesReadWhatCommitsWrote() async throws {
+        try await StoreConformance.checkJobQueriesReadWhatCommitsWrote(a, b, clock: clock)
+    }
+
+    @Test func retriesAndDisposals() async throws {
+        try await StoreConformance.checkRetriesAndDisposals(a, b)
+    }
+
+    @Test func heldAndSharedInputs() async throws {
+        try await StoreConformance.checkHeldAndSharedInputs(a, b)
+    }
+
+    @Test func budgetRecords() async throws {
+        try await StoreConformance.checkBudgetRecords(a, b)
+    }
+
+    @Test func dashboardReads() async throws {
+        try await StoreConformance.checkDashboardReads(a, b, clock: clock)
+    }
+
+    @Test func stallsAreToldOncePerStall() async throws {
+        try await StoreConformance.checkStallsAreToldOncePerStall(a, b, clock: clock)
+    }
+
+    /// A store shut down takes no write (`/readyz` says so); the other node's store on the same file still does.
+    @Test func aShutDownStoreCannotWrite() async throws {
+        #expect(await a.canWrite())
+        await a.shutDown()
+        #expect(await !a.canWrite())
+        #expect(await b.canWrite())
+    }
 }

@@ -207,6 +207,61 @@ struct StoreMigrationTests {
         }
     }
 
+    /// Storyboards move with their films, finished or still being made (their clips name them, and a clip made
+    /// before is found by its shot), the stalls already told are not told again, and the dashboard finds a job by
+    /// the prompt its description holds.
+    @Test func filmsClipsStallsAndPromptsSurviveTheMove() async throws {
+        let folder = try TemporaryDirectory("migrate-films")
+        let stalls = NotificationRoute(key: "pager", label: "pager", filter: try NotificationFilter(patterns: ["job.stalled"]))
+        let open = NewFilm(name: "coast", lane: "boards", folder: "boards/coast", clips: 2)
+        let joined = NewFilm(name: "harbour", lane: "boards", folder: "boards/harbour", clips: 1)
+        var clips = [
+            StoreConformance.serviceJob("coast-1", lane: "boards", inode: 1, prompt: "A lighthouse at night"),
+            StoreConformance.serviceJob("coast-2", lane: "boards", inode: 2),
+            StoreConformance.serviceJob("harbour-1", lane: "boards", inode: 3),
+        ]
+        clips[0].filmID = open.id
+        clips[1].filmID = open.id
+        clips[2].filmID = joined.id
+        clips[0].reuseKey = "shot-1"
+        clips[2].reuseKey = "shot-1"
+        var films: [UUID: StoredFilm] = [:]
+        do {
+            let store = try SQLiteStateStore(directory: folder.path, clock: clock.closure)
+            defer { try? store.close() }
+            store.configureNotifications([stalls], instance: "old-node", onEnqueue: nil)
+            _ = try store.insertJobs(clips, films: [open, joined])
+            try await StoreConformance.finish(store, clips[2].id, output: "/outbox/boards/harbour-1")
+            #expect(try store.updateFilm(joined.id, from: [.open], to: .joined, outputPath: "/outbox/boards/harbour", message: "1 clip"))
+            try await store.commit(clips[0].id, StoreConformance.move(.ready, .uploading), lease: nil)
+            #expect(try store.checkStalledJobs(stallAfter: 60, now: Self.t0.addingTimeInterval(120)) == 1)
+            for film in [open, joined] { films[film.id] = try store.film(film.id) }
+        }
+
+        let database = try await Self.makeDatabase()
+        let report = try await StoreMigration(stateDirectory: folder.path, to: try Self.endpoint(database)).run(dryRun: false)
+        let copied = Dictionary(uniqueKeysWithValues: report.copied.map { ($0.table, $0.rows) })
+        #expect(copied["film"] == 2 && copied["notification_stall"] == 1 && copied["job"] == 3)
+        #expect(!report.leftBehind.contains { $0.table == "film" || $0.table == "notificationStall" })
+
+        try await PostgresStateStore.withStore(try Self.endpoint(database), clock: clock.closure) { pg in
+            for id in [open.id, joined.id] {
+                #expect(try await pg.film(id: id) == films[id], "the film is the same")
+            }
+            #expect(try await pg.clips(ofFilm: open.id).map(\.id) == [clips[0].id, clips[1].id])
+            #expect(try await pg.clipsMade(reuseKey: "shot-1").map(\.outputPath) == ["/outbox/boards/harbour-1"])
+            #expect(try await pg.filmsToSettle().isEmpty, "the open film's clips still run")
+            pg.configureNotifications([stalls], instance: "new-node", onEnqueue: nil)
+            #expect(try await pg.checkStalled(after: 60, now: Self.t0.addingTimeInterval(180), limit: 10) == 0, "told already")
+            try await pg.commit(clips[1].id, StoreConformance.move(.ready, .cancelled), lease: nil)
+            try await pg.commit(clips[0].id, StoreConformance.move(.uploading, .cancelled), lease: nil)
+            #expect(try await pg.filmsToSettle().map(\.id) == [open.id], "joined on PostgreSQL now")
+
+            let found = try await pg.jobListPage(JobListFilter(query: "LIGHTHOUSE"), cursor: nil, limit: 10)
+            #expect(found.rows.map(\.job.id) == [clips[0].id] && found.rows.first?.prompt == "A lighthouse at night")
+        }
+    }
+
     @Test func aTargetThatHoldsJobsIsRefusedAndKeptAsItWas() async throws {
         let database = try await Self.makeDatabase()
         let first = try TemporaryDirectory("migrate-first")
