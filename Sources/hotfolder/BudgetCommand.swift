@@ -30,17 +30,17 @@ struct BudgetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let store = try options.openStore(configuration)
+        let store = try await options.openStore(configuration)
         var changed = false
         do {
             if reset {
-                try store.setBudgetOverride(.daily, value: nil, clear: true)
-                try store.setBudgetOverride(.monthly, value: nil, clear: true)
+                try await store.setOverride(.daily, value: nil, clear: true)
+                try await store.setOverride(.monthly, value: nil, clear: true)
                 changed = true
             }
             for (cap, text) in [(BudgetCap.daily, daily), (.monthly, monthly)] {
                 guard let text else { continue }
-                try store.setBudgetOverride(cap, value: try Self.amount(text, option: cap == .daily ? "--daily" : "--monthly"))
+                try await store.setOverride(cap, value: try Self.amount(text, option: cap == .daily ? "--daily" : "--monthly"), clear: false)
                 changed = true
             }
             if changed {

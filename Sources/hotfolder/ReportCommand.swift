@@ -40,7 +40,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let store = try options.openStore(configuration)
+        let store = try await options.openStore(configuration)
         let now = Date()
         let start: Date
         if let since, let seconds = Self.seconds(since) {

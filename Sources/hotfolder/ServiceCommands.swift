@@ -29,8 +29,17 @@ struct ConfigOptions: ParsableArguments {
     }
 
     /// Opens the state database, exiting 1 with a clear message when it cannot be opened.
-    func openStore(_ configuration: ServiceConfiguration) throws -> SQLiteStateStore {
+    /// The configured store: the shared PostgreSQL database with `store:` (its pool runs until the command's process
+    /// ends), else the state directory's SQLite database.
+    func openStore(_ configuration: ServiceConfiguration) async throws -> any ServiceStore {
         do {
+            if let (endpoint, warnings) = try configuration.storeEndpoint() {
+                for warning in warnings { Terminal.error("warning: " + warning) }
+                let store = PostgresStateStore(configuration: endpoint.clientConfiguration, target: endpoint.description)
+                Task { await store.run() }
+                try await store.migrate()
+                return store
+            }
             return try SQLiteStateStore(directory: configuration.stateDirectory)
         } catch {
             Terminal.error("hotfolder: \(error)")
@@ -114,7 +123,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let store = try options.openStore(configuration)
+        let store = try await options.openStore(configuration)
         let report = try await StatusReport.read(store: store, stateDirectory: configuration.stateDirectory, configuration: configuration)
         if json {
             let encoder = JSONEncoder()
@@ -150,11 +159,11 @@ struct RetryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let store = try options.openStore(configuration)
+        let store = try await options.openStore(configuration)
         let control = JobControl(store: store, configuration: configuration)
         var (selected, unknown) = try await control.find(jobs)
-        if failed { selected += try store.jobs(inStates: [.failed]) }
-        if uncertain { selected += try store.jobs(inStates: [.uncertain]) }
+        if failed { selected += try await store.listJobs(in: [.failed], limit: nil) }
+        if uncertain { selected += try await store.listJobs(in: [.uncertain], limit: nil) }
         for query in unknown { Terminal.error("hotfolder retry: no job matches \(query)") }
         let outcome = await control.retry(selected)
         for line in outcome.lines { Terminal.output(line) }
@@ -174,7 +183,7 @@ struct CancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let store = try options.openStore(configuration)
+        let store = try await options.openStore(configuration)
         let control = JobControl(store: store, configuration: configuration)
         let (selected, unknown) = try await control.find(jobs)
         for query in unknown { Terminal.error("hotfolder cancel: no job matches \(query)") }
