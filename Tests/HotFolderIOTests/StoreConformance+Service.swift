@@ -103,7 +103,7 @@ extension StoreConformance {
         #expect(try await b.clips(ofFilm: film.id).map(\.id) == [clip1.id, clip2.id], "in storyboard order")
         #expect(try await b.clips(ofFilm: UUID()).isEmpty)
 
-        // An invalid job is recorded with its files due for failed/ and told as job.invalid... (job.failed).
+        // An invalid job is recorded with its files due for failed/, and told (job.failed) by the same transaction.
         a.configureNotifications(try routes(), instance: "a", onEnqueue: nil)
         var invalid = newJob("broken")
         invalid.state = .invalid
