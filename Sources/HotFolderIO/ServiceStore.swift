@@ -14,7 +14,7 @@ public protocol JobQueries: Sendable {
     /// The latest failed jobs, newest first.
     func latestFailures(limit: Int) async throws -> [StoredJob]
 
-    /// Jobs whose name, id, task id or input path contains `query` (case-insensitive), newest first, at most 50.
+    /// Jobs named `query`, or whose id is `query` or starts with it (what `hotfolder retry` and `cancel` take), oldest first.
     func searchJobs(_ query: String) async throws -> [StoredJob]
 
     /// Jobs that reached a final state between `start` (included) and `end` (excluded), oldest first.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import AsyncHTTPClient
 import Foundation
 import HotFolderIO
 import SeedanceEmulator
@@ -36,6 +37,8 @@ struct SeveralNodesEndToEndTests {
                 lease: 3s
                 shutdown_grace: 2s
                 store: \(url)
+                http:
+                  listen: 127.0.0.1:0
 
                 """
             try Data(yaml.utf8).write(to: URL(fileURLWithPath: configPath))
@@ -49,7 +52,7 @@ struct SeveralNodesEndToEndTests {
             environment["SEEDANCE_API_KEY"] = testKey
             environment["PGPASSWORD"] = nil
             process.environment = environment
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
             process.standardError = log
             process.standardOutput = log
@@ -57,6 +60,12 @@ struct SeveralNodesEndToEndTests {
         }
 
         var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+        /// The dashboard's address from the log line `dashboard on http://…/`.
+        var dashboard: String? {
+            guard let range = log.range(of: "dashboard on ") else { return nil }
+            return log[range.upperBound...].split(separator: "\n").first.map { String($0).trimmingCharacters(in: .whitespaces) }
+        }
 
         func stop() {
             if process.isRunning { process.interrupt() }
@@ -79,6 +88,12 @@ struct SeveralNodesEndToEndTests {
         Issue.record("timed out after \(timeout) s waiting for \(what)")
     }
 
+    /// Drops still in the inbox (a finished job's files are archived after its last commit).
+    static func drops(in directory: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("inbox").path)) ?? []
+        return names.filter { $0.hasSuffix(".txt") }
+    }
+
     static func videos(in directory: URL) -> [String] {
         let outbox = directory.appendingPathComponent("outbox").path
         let names = (FileManager.default.enumerator(atPath: outbox)?.allObjects as? [String]) ?? []
@@ -99,7 +114,7 @@ struct SeveralNodesEndToEndTests {
     @Test func twoNodesOnOneInboxAndADeadNodesTasksAreTakenOver() async throws {
         let database = try await StoreMigrationTests.makeDatabase()
         let url = try StoreMigrationTests.url(database)
-        try await EmulatorFixture.with({ $0.runSeconds = 4 }) { fixture in
+        try await Fixture.with({ $0.runSeconds = 6 }) { fixture in
             let directory = fixture.directory
             try FileManager.default.createDirectory(at: directory.appendingPathComponent("inbox"), withIntermediateDirectories: true)
             let a = try Node(name: "a", directory: directory, url: url, baseURL: fixture.emulator.baseURL)
@@ -115,27 +130,50 @@ struct SeveralNodesEndToEndTests {
                 try Data("A lighthouse in a storm, take \(index)".utf8)
                     .write(to: directory.appendingPathComponent("inbox/first-\(index).txt"))
             }
-            try await Self.waitFor("six videos") { Self.videos(in: directory).count >= 6 }
+            try await Self.waitFor("six videos, their drops archived") {
+                Self.videos(in: directory).count >= 6 && Self.drops(in: directory).isEmpty
+            }
             #expect(fixture.emulator.stats.tasksCreated == 6, "one create call per drop: \(fixture.emulator.stats.tasksCreated)")
             let status = try Self.status(a)
             let nodes = ((status["nodes"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
             #expect(nodes == ["a", "b"], "status lists both nodes: \(nodes)")
             #expect((status["counts"] as? [String: Any])?["done"] as? Int == 6, "\(status["counts"] ?? "")")
+            // Each node's dashboard reads the shared database: b lists the jobs a made too.
+            let address = try #require(b.dashboard, "node b's dashboard address in its log")
+            let response = try await fixture.http.execute(HTTPClientRequest(url: address + "api/v1/jobs?state=done"), timeout: .seconds(10))
+            let body = Data(try await response.body.collect(upTo: 1 << 20).readableBytesView)
+            let listed = ((try JSONSerialization.jsonObject(with: body) as? [String: Any])?["jobs"] as? [[String: Any]]) ?? []
+            #expect(listed.count == 6, "node b's dashboard lists the six done jobs: \(String(decoding: body, as: UTF8.self).prefix(500))")
 
-            // Second round: a dies while the tasks run (4 s each at the emulator).
+            // Second round: b is frozen (SIGSTOP) so that a makes every task, then a dies (SIGKILL) while the tasks run
+            // (6 s each at the emulator) and b, thawed, must take them over once a's lease ends.
+            Glibc.kill(b.process.processIdentifier, SIGSTOP)
             for index in 1...6 {
                 try Data("A fox in the snow, take \(index)".utf8)
                     .write(to: directory.appendingPathComponent("inbox/second-\(index).txt"))
             }
-            try await Self.waitFor("the six new tasks to be created") { fixture.emulator.stats.tasksCreated >= 12 }
+            // Killed once a recorded every task id (killed between the create call and its record, a job becomes
+            // uncertain instead: a path of its own).
+            var inFlight = 0
+            try await Self.waitFor("a to record the six new tasks") {
+                guard fixture.emulator.stats.tasksCreated >= 12 else { return false }
+                let active = (try Self.status(a)["active"] as? [[String: Any]]) ?? []
+                inFlight = active.count
+                return active.allSatisfy { $0["taskId"] is String }
+            }
+            #expect(fixture.emulator.stats.tasksCreated == 12)
+            #expect(inFlight >= 1, "a still has tasks running when it is killed")
             a.kill()
-            try await Self.waitFor("twelve videos", timeout: 90) { Self.videos(in: directory).count >= 12 }
+            Glibc.kill(b.process.processIdentifier, SIGCONT)
+            try await Self.waitFor("twelve videos, their drops archived", timeout: 90) {
+                Self.videos(in: directory).count >= 12 && Self.drops(in: directory).isEmpty
+            }
             #expect(fixture.emulator.stats.tasksCreated == 12, "no task created again: \(fixture.emulator.stats.tasksCreated)")
             #expect(Self.videos(in: directory).count == 12, "one video per drop: \(Self.videos(in: directory))")
+            let takenOver = b.log.components(separatedBy: "taken over from node a").count - 1
+            #expect(takenOver == inFlight, "b took a's \(inFlight) jobs in flight over: \(takenOver)\n\(b.log.suffix(3000))")
             let after = try Self.status(b)
             #expect((after["counts"] as? [String: Any])?["done"] as? Int == 12, "\(after["counts"] ?? "")\n\(b.log.suffix(3000))")
-            let inbox = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("inbox").path)
-            #expect(inbox.filter { $0.hasSuffix(".txt") }.isEmpty, "every drop archived: \(inbox)")
             b.stop()
             #expect(!a.log.contains(testKey) && !b.log.contains(testKey), "the API key appeared in a node's log")
         }
