@@ -71,6 +71,15 @@ extension JobRunner {
                     refused = instead
                     break
                 }
+                if case .storeFailed = outcome {
+                    // Nothing was written and the job is as stored: this node lets its lease end rather than renew it
+                    // for work nobody does, and the job is taken over (here or on another node) once it has.
+                    if work.lease != nil {
+                        context.logger.warning("job \(work.job.displayName): its work stops here; it resumes once its lease ends")
+                    }
+                    work.lease = nil
+                    return
+                }
                 if case .leaseLost = outcome {
                     // Another node holds the job now: stop at once, touch nothing more.
                     if let lease = work.lease {
@@ -203,8 +212,10 @@ extension JobRunner {
         let budget = commit.spend == .reserve ? work.spec.map(context.budgetRequest(for:)) : nil
         do {
             // On the database's writer queue: a lock held by another process never blocks a cooperative thread.
-            work.job = try await context.store.commit(
-                work.job.id, commit, lease: work.lease, outputPath: output, task: recordSeen, budget: budget)
+            let (store, id, lease) = (context.store, work.job.id, work.lease)
+            work.job = try await untilTheStoreAnswers("job \(work.job.displayName): its move to \(commit.to.rawValue)") {
+                try await store.commit(id, commit, lease: lease, outputPath: output, task: recordSeen, budget: budget)
+            }
         } catch StateStoreError.leaseLost {
             // Another node claimed the job: nothing was written, and nothing more is done here.
             if output != nil, let reservation = work.reservation {
@@ -224,8 +235,12 @@ extension JobRunner {
         } catch StateStoreError.unexpectedState {
             return .movedOn
         } catch {
-            context.logger.error("job \(work.job.displayName): \(error)")
-            return .movedOn
+            if output != nil, let reservation = work.reservation {
+                context.outbox.release(reservation)
+                work.reservation = nil
+            }
+            context.logger.error("job \(work.job.displayName): cannot record its move to \(commit.to.rawValue): \(error)")
+            return .storeFailed
         }
         if commit.from != commit.to {
             // The create call logs its own, fuller line.
@@ -253,9 +268,14 @@ extension JobRunner {
 
     private nonisolated func recordTask(_ taskID: String, from: JobState, firstPoll: Date, _ work: inout JobWork) async -> EffectOutcome {
         do {
-            _ = try await context.store.recordTask(
-                work.job.id, lease: work.lease, provider: context.api.providerName, taskID: taskID, status: "queued",
-                nextPollAt: firstPoll, from: from, message: nil)
+            // The task exists and may be billed: its id is recorded however long the database is away (a take-over
+            // meanwhile makes this write fail with leaseLost, and the id goes into the history below).
+            let (store, id, lease, provider) = (context.store, work.job.id, work.lease, context.api.providerName)
+            _ = try await untilTheStoreAnswers("job \(work.job.displayName): task \(taskID)") {
+                try await store.recordTask(
+                    id, lease: lease, provider: provider, taskID: taskID, status: "queued", nextPollAt: firstPoll, from: from,
+                    message: nil)
+            }
             work.job.state = .submitted
         } catch StateStoreError.leaseLost {
             // The node was paused during the call and another one took the job over (it is uncertain there): the
@@ -265,8 +285,13 @@ extension JobRunner {
             context.logger.error("job \(work.job.displayName): \(note)")
             return .leaseLost
         } catch StateStoreError.unexpectedState {
-            work.orphanTaskID = taskID
-            return .movedOn
+            if (try? await context.store.activeTask(ofJob: work.job.id))?.taskID == taskID {
+                // An earlier try was written but its answer lost with the connection: recorded after all.
+                work.job.state = .submitted
+            } else {
+                work.orphanTaskID = taskID
+                return .movedOn
+            }
         } catch {
             context.logger.error("job \(work.job.displayName): task \(taskID) was created but could not be recorded: \(error)")
             return .movedOn
@@ -275,6 +300,31 @@ extension JobRunner {
         context.logger.info("job \(work.job.displayName): submitted as task \(taskID)", metadata: ["job": "\(work.job.id)"])
         wakePoller(for: firstPoll)
         return .done
+    }
+
+    /// Runs a write of the job's steps, trying again while the database is away (PostgreSQL restarting, the network
+    /// down) or locked by another process (SQLite busy past its timeout): every 0.5 s at first, then up to every 10 s, said once. It ends when the database answers (the write's
+    /// own outcome, a lost lease included) or when the service stops (the last error: the job resumes at the next start,
+    /// or on another node once its lease ends).
+    nonisolated func untilTheStoreAnswers<T: Sendable>(_ what: String, _ write: () async throws -> T) async throws -> T {
+        var delay = 0.5
+        var said = false
+        while true {
+            do {
+                let value = try await write()
+                if said { context.logger.notice("\(what) is recorded: the state database answers again") }
+                return value
+            } catch let error as StateStoreError where error.isTransient {
+                if await isStopping { throw error }
+                let reason = error.transientReason
+                if !said {
+                    context.logger.warning("\(what) waits for the state database, which does not answer (\(reason)); trying again until it does")
+                    said = true
+                }
+                try? await Task.sleep(for: .seconds(delay))
+                delay = min(10, delay * 2)
+            }
+        }
     }
 
     /// The poller sleeps until its next poll is due; it only needs waking for one due sooner.
@@ -328,4 +378,7 @@ enum EffectOutcome: Sendable {
     case refused(JobLifecycle.Event)
     /// Another node holds the job's lease now: stop, and do nothing more with the job.
     case leaseLost
+    /// The store refused the write for a reason other than the job's state or lease (a disk error, the database away
+    /// past the service's stop): stop, and let the lease end so the job is taken over.
+    case storeFailed
 }

@@ -70,6 +70,9 @@ actor JobRunner {
     }
 
     /// Stops taking new jobs and new polls; work already started finishes.
+    /// Whether ``stop()`` was called.
+    var isStopping: Bool { stopping }
+
     func stop() {
         stopping = true
         dispatchWake.signal()

@@ -74,3 +74,23 @@ extension UUID {
     /// The UUID in lowercase, as the store keeps and the CLI shows it.
     public var lowercasedString: String { uuidString.lowercased() }
 }
+
+extension StateStoreError {
+    /// Whether trying the same call again later can succeed: the database away (``unavailable(operation:reason:)``),
+    /// or SQLite locked by another process past its busy timeout.
+    public var isTransient: Bool {
+        switch self {
+        case .unavailable: true
+        case .database(_, _, let reason): reason.contains("database is locked") || reason.contains("SQLITE_BUSY")
+        default: false
+        }
+    }
+
+    /// What made a transient error, for a log line.
+    public var transientReason: String {
+        switch self {
+        case .unavailable(_, let reason), .database(_, _, let reason): reason
+        default: "\(self)"
+        }
+    }
+}

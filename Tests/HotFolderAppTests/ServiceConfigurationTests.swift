@@ -2,6 +2,7 @@
 import Foundation
 import HotFolderApp
 import HotFolderCore
+import HotFolderIO
 import Testing
 
 @Suite struct ServiceConfigurationTests {
@@ -113,6 +114,40 @@ import Testing
             "\(error)".contains("a lease of 1s is too short") && "\(error)".contains("3s or more")
         }
         #expect(throws: ConfigurationError.self) { try load("inbox: /srv/in\nlease: 0\n") }
+    }
+
+    /// `store:` names the shared PostgreSQL database; its password comes from a file or PGPASSWORD, never the URL,
+    /// and no error repeats a URL that holds one.
+    @Test func theStoreIsAPostgresURLWithItsPasswordKeptApart() throws {
+        #expect(try load("inbox: /srv/in\n").configuration.store == nil)
+        #expect(try load("inbox: /srv/in\n").configuration.storeEndpoint() == nil, "no store: the embedded SQLite database")
+        let set = try load("inbox: /srv/in\nstore: postgres://hotfolder@db.example:5433/studio?sslmode=require\n").configuration
+        let (endpoint, _) = try #require(try set.storeEndpoint(environment: ["PGPASSWORD": "from-env-7c1d"]))
+        #expect(endpoint.host == "db.example" && endpoint.port == 5433 && endpoint.database == "studio" && endpoint.sslMode == .require)
+        #expect(endpoint.password == "from-env-7c1d" && !"\(endpoint)".contains("from-env-7c1d"))
+        let environment = ["HOTFOLDER_STORE": "postgres://hotfolder@/hotfolder?host=/run/postgresql"]
+        #expect(try load("inbox: /srv/in\n", environment: environment).configuration.storeEndpoint()?.0.isUnixSocket == true)
+
+        // A password in the URL is refused, and the sentence does not repeat it.
+        #expect {
+            try load("inbox: /srv/in\nstore: postgres://hotfolder:Hunter2-secret@db.example/hotfolder\n")
+        } throws: { error in
+            "\(error)".contains("holds a password") && !"\(error)".contains("Hunter2-secret")
+        }
+        #expect(throws: ConfigurationError.self) { try load("inbox: /srv/in\nstore: mysql://db.example/hotfolder\n") }
+
+        // The password file wins over PGPASSWORD; a missing or empty one is said.
+        let file = NSTemporaryDirectory() + "hotfolder-pg-password-\(UUID().uuidString)"
+        defer { unlink(file) }
+        try Data("from-file-9e2b\n".utf8).write(to: URL(fileURLWithPath: file))
+        chmod(file, 0o600)
+        let withFile = try load("inbox: /srv/in\nstore: postgres://hotfolder@db.example/hotfolder\nstore_password_file: \(file)\n").configuration
+        #expect(try withFile.storeEndpoint(environment: ["PGPASSWORD": "from-env-7c1d"])?.0.password == "from-file-9e2b")
+        try Data("\n".utf8).write(to: URL(fileURLWithPath: file))
+        #expect { try withFile.storeEndpoint() } throws: { "\($0)".contains("is empty") }
+        var missing = withFile
+        missing.storePasswordFile = file + "-nowhere"
+        #expect { try missing.storeEndpoint() } throws: { "\($0)".contains("does not exist") }
     }
 
     @Test func environmentOverridesTheFile() throws {
