@@ -168,6 +168,9 @@ actor JobIntake {
         /// Storyboard clips made before from the same request and keyframes: recorded as done, nothing sent.
         var reused: [(NewJob, JobSpec)] = []
         var films: [NewFilm] = []
+        /// Files of this pass that other nodes' jobs hold (recorded there first, or still running there), with those
+        /// jobs: held here too, so they are not planned again while the jobs may run.
+        var heldElsewhere: [(job: UUID, path: String, identity: FileIdentity)] = []
         /// Nil when the pass could not be done; the error otherwise.
         var failure: String?
     }
@@ -187,6 +190,10 @@ actor JobIntake {
             return false
         }
         for identity in result.released { held.remove(identity) }
+        for (job, path, identity) in result.heldElsewhere {
+            held.insert(job, holding: identity)
+            complete[path] = nil
+        }
         for (folder, due) in result.waiting { waiting[folder] = min(waiting[folder] ?? due, due) }
         if let failure = result.failure {
             context.logger.error("\(failure) (trying again shortly)")
@@ -373,7 +380,33 @@ actor JobIntake {
     /// Records the jobs a pass made (all or none); drops another node recorded first are left out of `result`.
     private static func record(_ result: inout PassResult, context: ServiceContext) async {
         guard !result.newJobs.isEmpty || !result.invalid.isEmpty || !result.reused.isEmpty else { return }
+        func files(_ job: NewJob) -> [DropKey.File] {
+            job.inputs.map { DropKey.File(relativePath: $0.path, size: $0.identity.size, mtimeNs: $0.identity.mtimeNs, sha256: $0.sha256) }
+        }
+        /// Notes the jobs holding `job`'s files as holding them here too.
+        func holdElsewhere(_ job: NewJob, _ holders: [FileHolder]) {
+            for input in job.inputs {
+                for holder in holders where holder.path == input.path {
+                    result.heldElsewhere.append((holder.job, input.path, input.identity.fileIdentity))
+                }
+            }
+        }
         do {
+            // A file another node's job still runs with (a manifest whose rows it made, a prompt with variants) is
+            // that job's until it ends, as this node's own would be: a row planned again here, its image already
+            // archived there, must not become a second (invalid) job.
+            let candidates = result.newJobs + result.invalid + result.reused
+            let live = Set(try await context.store.holders(of: candidates.flatMap { files($0.0) }).filter(\.live).map(\.path))
+            if !live.isEmpty {
+                var busy: Set<UUID> = []
+                for (job, _) in candidates where job.inputs.contains(where: { live.contains($0.path) }) { busy.insert(job.id) }
+                let holders = try await context.store.holders(of: candidates.filter { busy.contains($0.0.id) }.flatMap { files($0.0) })
+                for (job, _) in candidates where busy.contains(job.id) { holdElsewhere(job, holders.filter(\.live)) }
+                result.newJobs.removeAll { busy.contains($0.0.id) }
+                result.invalid.removeAll { busy.contains($0.0.id) }
+                result.reused.removeAll { busy.contains($0.0.id) }
+                guard !result.newJobs.isEmpty || !result.invalid.isEmpty || !result.reused.isEmpty else { return }
+            }
             let inbox = context.inbox
             let inserted = Set(try await context.store.recordJobs(
                 result.newJobs.map(\.0) + result.invalid.map(\.0) + result.reused.map(\.0), films: result.films,
@@ -389,6 +422,11 @@ actor JobIntake {
                 // Another node sharing the inbox and the database recorded these drops first (or an earlier job of
                 // the very same files still holds them): they are that job's.
                 context.logger.info("\(skipped.count) drop(s) already made into jobs (by another node, or earlier from the same files): \(skipped.prefix(5).map { $0.1.lane.isEmpty ? $0.1.name : $0.1.lane + "/" + $0.1.name }.joined(separator: ", "))")
+            }
+            let taken = (result.newJobs + result.invalid + result.reused).filter { !made($0) }
+            if !taken.isEmpty {
+                let holders = try await context.store.holders(of: taken.flatMap { files($0.0) })
+                for (job, _) in taken { holdElsewhere(job, holders) }
             }
             result.newJobs = result.newJobs.filter(made)
             result.invalid = result.invalid.filter(made)

@@ -155,13 +155,25 @@ extension PostgresStateStore {
                     connection, jobID: id, at: now, kind: .update, from: nil, to: nil, message: "inputs moved to \(folder)")
             }
             if release {
-                // The drop is forgotten once every job of it gave its inputs back (a manifest's jobs one by one).
+                // The drop keys of this job and of the jobs sharing a file with it (a manifest's rows, a prompt's
+                // variants) are forgotten once no job holds any of their files: until then a shared file is still in
+                // the inbox, and a node planning it again must find every key taken.
                 try await connection.query(
                     """
-                    DELETE FROM drop_key WHERE key = (SELECT drop_key FROM job WHERE id = \(id))
-                        AND NOT EXISTS (
-                            SELECT 1 FROM job JOIN input_file ON input_file.job_id = job.id
-                            WHERE job.drop_key = drop_key.key AND input_file.device <> -1)
+                    DELETE FROM drop_key WHERE key IN (
+                        SELECT sharer.drop_key FROM job AS sharer
+                        WHERE sharer.drop_key IS NOT NULL
+                            AND sharer.id IN (
+                                SELECT other.job_id FROM input_file AS mine
+                                JOIN input_file AS other ON other.path = mine.path
+                                WHERE mine.job_id = \(id))
+                            AND NOT EXISTS (
+                                SELECT 1 FROM input_file AS its
+                                JOIN input_file AS holder ON holder.path = its.path
+                                WHERE its.job_id = sharer.id AND holder.device <> -1)
+                            AND NOT EXISTS (
+                                SELECT 1 FROM job AS same JOIN input_file ON input_file.job_id = same.id
+                                WHERE same.drop_key = sharer.drop_key AND input_file.device <> -1))
                     """, logger: self.logger)
             }
         }

@@ -245,6 +245,14 @@ extension PostgresStateStore {
                 "CREATE INDEX input_file_held ON input_file (job_id) WHERE inode <> -1",
             ]
         ),
+        (
+            "pg-v4-input-path",
+            [
+                // Which jobs share a file (a manifest's rows, a prompt's variants): their drop keys last until the
+                // last of them lets it go (finishDisposal).
+                "CREATE INDEX input_file_path ON input_file (path)"
+            ]
+        ),
     ]
 
     /// Creates or upgrades the schema; safe when several nodes start at once (the migration table is locked for

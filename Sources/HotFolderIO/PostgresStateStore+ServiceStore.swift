@@ -183,13 +183,35 @@ extension PostgresStateStore: ServiceStore {
                 connection,
                 """
                 SELECT DISTINCT i.path FROM input_file i
-                JOIN input_file o ON o.device = i.device AND o.inode = i.inode AND o.size = i.size
-                    AND o.mtime_ns = i.mtime_ns AND o.job_id <> i.job_id
+                JOIN input_file o ON o.path = i.path AND o.size = i.size
+                    AND o.mtime_ns = i.mtime_ns AND o.job_id <> i.job_id AND o.inode <> -1
                 JOIN job j ON j.id = o.job_id
                 WHERE i.job_id = \(jobID) AND i.inode <> -1 AND j.state NOT IN (\(unescaped: Self.terminalStates))
                 ORDER BY i.path
                 """
             ).map { try $0[0].decode(String.self) }
+        }
+    }
+
+    public func holders(of files: [DropKey.File]) async throws -> [FileHolder] {
+        guard !files.isEmpty else { return [] }
+        let wanted = Set(files.map { "\($0.relativePath)\u{0}\($0.size)\u{0}\($0.mtimeNs)" })
+        let paths = Array(Set(files.map(\.relativePath))).sorted()
+        return try await call("find the jobs holding files") { connection in
+            var holders: [FileHolder] = []
+            for row in try await self.rows(
+                connection,
+                """
+                SELECT i.path, i.size, i.mtime_ns, i.job_id, j.state FROM input_file i JOIN job j ON j.id = i.job_id
+                WHERE i.path = ANY(\(paths)) AND i.inode <> -1
+                """)
+            {
+                let (path, size, mtime) = (try row[0].decode(String.self), try row[1].decode(Int64.self), try row[2].decode(Int64.self))
+                let (id, state) = (try row[3].decode(UUID.self), try row[4].decode(String.self))
+                guard wanted.contains("\(path)\u{0}\(size)\u{0}\(mtime)") else { continue }
+                holders.append(FileHolder(path: path, job: id, live: !(JobState(rawValue: state) ?? .ready).isTerminal))
+            }
+            return holders
         }
     }
 

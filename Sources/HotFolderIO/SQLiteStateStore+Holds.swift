@@ -82,12 +82,42 @@ extension SQLiteStateStore {
                 db,
                 sql: """
                     SELECT DISTINCT i.path FROM inputFile i
-                    JOIN inputFile o ON o.device = i.device AND o.inode = i.inode AND o.size = i.size
-                        AND o.mtimeNs = i.mtimeNs AND o.jobId != i.jobId
+                    JOIN inputFile o INDEXED BY inputFile_path ON o.path = i.path AND o.size = i.size
+                        AND o.mtimeNs = i.mtimeNs AND o.jobId != i.jobId AND o.inode != -1
                     JOIN job j ON j.id = o.jobId
                     WHERE i.jobId = ? AND i.inode != -1 AND j.state NOT IN (\(finished), 'failed')
                     """,
                 arguments: [jobID.uuidString.lowercased()])
+        }
+    }
+
+    /// See ``InputHolding/holders(of:)``.
+    public func fileHolders(_ files: [DropKey.File]) throws -> [FileHolder] {
+        guard !files.isEmpty else { return [] }
+        let wanted = Set(files.map { "\($0.relativePath)\u{0}\($0.size)\u{0}\($0.mtimeNs)" })
+        let paths = Array(Set(files.map(\.relativePath))).sorted()
+        return try read("find the jobs holding files") { db in
+            var holders: [FileHolder] = []
+            for start in stride(from: 0, to: paths.count, by: 500) {
+                let chunk = Array(paths[start..<min(start + 500, paths.count)])
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT i.path, i.size, i.mtimeNs, i.jobId, j.state FROM inputFile i INDEXED BY inputFile_path
+                        JOIN job j ON j.id = i.jobId
+                        WHERE i.path IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ",")))
+                            AND i.inode != -1
+                        """,
+                    arguments: StatementArguments(chunk))
+                for row in rows {
+                    let path: String = row[0]
+                    let (size, mtime): (Int64, Int64) = (row[1], row[2])
+                    guard wanted.contains("\(path)\u{0}\(size)\u{0}\(mtime)"), let id = UUID(uuidString: row[3]) else { continue }
+                    let state = JobState(rawValue: row[4]) ?? .ready
+                    holders.append(FileHolder(path: path, job: id, live: !state.isTerminal))
+                }
+            }
+            return holders
         }
     }
 }

@@ -44,14 +44,27 @@ extension SQLiteStateStore {
         return stored
     }
 
-    /// Forgets the drop key of the job once no job of that drop holds an input any more (all given back).
+    /// After the job gave its inputs back: forgets the drop keys of the job and of every job sharing a file with it
+    /// (a manifest's rows, a prompt's variants) whose files no job holds any more, and no job of the same drop either. While one of them still holds a
+    /// shared file, that file is still in the inbox, and a node planning it again must find every key taken; once
+    /// the last lets go, the files have left and the same files moved back are new drops.
     static func forgetReleasedDrop(_ db: Database, _ id: UUID) throws {
         try db.cachedStatement(
             sql: """
-                DELETE FROM drop_key WHERE key = (SELECT drop_key FROM job WHERE id = ?)
-                    AND NOT EXISTS (
-                        SELECT 1 FROM job JOIN inputFile ON inputFile.jobId = job.id
-                        WHERE job.drop_key = drop_key.key AND inputFile.device != -1)
+                DELETE FROM drop_key WHERE key IN (
+                    SELECT sharer.drop_key FROM job AS sharer
+                    WHERE sharer.drop_key IS NOT NULL
+                        AND sharer.id IN (
+                            SELECT other.jobId FROM inputFile AS mine
+                            JOIN inputFile AS other INDEXED BY inputFile_path ON other.path = mine.path
+                            WHERE mine.jobId = ?)
+                        AND NOT EXISTS (
+                            SELECT 1 FROM inputFile AS its
+                            JOIN inputFile AS holder INDEXED BY inputFile_path ON holder.path = its.path
+                            WHERE its.jobId = sharer.id AND holder.device != -1)
+                        AND NOT EXISTS (
+                            SELECT 1 FROM job AS same JOIN inputFile ON inputFile.jobId = same.id
+                            WHERE same.drop_key = sharer.drop_key AND inputFile.device != -1))
                 """
         ).execute(arguments: [id.lowercasedString])
     }

@@ -85,6 +85,10 @@ extension SQLiteStateStore: ServiceStore {
         try await Blocking.run { try self.inputsSharedWithLiveJobs(jobID) }
     }
 
+    public func holders(of files: [DropKey.File]) async throws -> [FileHolder] {
+        try await Blocking.run { try self.fileHolders(files) }
+    }
+
     public func recordJobs(_ jobs: [NewJob], films: [NewFilm], stillThere: (@Sendable (NewJob) -> Bool)?) async throws -> [StoredJob] {
         try await Blocking.run { try self.insertJobs(jobs, films: films, stillThere: stillThere) }
     }

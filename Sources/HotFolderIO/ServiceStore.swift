@@ -56,8 +56,14 @@ public protocol InputHolding: Sendable {
     /// Whether a job holds an input with this identity.
     func isInputHeld(_ identity: InputIdentity) async throws -> Bool
 
-    /// The job's inputs that another job not finished yet also holds (they stay in the inbox for it).
+    /// The job's inputs that another job not finished yet also holds (they stay in the inbox for it): the same path,
+    /// size and modification time, as every node sees the file (the device and inode differ between machines).
     func inputsSharedWithLiveJobs(besides jobID: UUID) async throws -> [String]
+
+    /// The jobs that hold (have not given back) an input with one of `files`' path, size and modification time, and
+    /// whether each is still live (not finished): another node's jobs for files this node sees, whatever their
+    /// device and inode are here.
+    func holders(of files: [DropKey.File]) async throws -> [FileHolder]
 
     /// Inserts jobs (and the films their clips belong to) with their inputs and `created` events in one transaction.
     ///
@@ -150,4 +156,21 @@ public protocol StallWatching: Sendable {
 public protocol ServiceStore: StateStore, JobQueries, InputHolding, BudgetRecords, FilmRecords, DashboardQueries, StallWatching {
     /// Ends the store's use (SQLite closes its file; PostgreSQL's client ends with its service).
     func shutDown() async
+}
+
+/// A job holding an input: which file (inbox-relative path) and whether the job is still live.
+public struct FileHolder: Sendable, Hashable {
+    /// The input's path relative to the inbox.
+    public var path: String
+    /// The job that holds it.
+    public var job: UUID
+    /// Whether the job has not finished yet.
+    public var live: Bool
+
+    /// Creates a holder.
+    public init(path: String, job: UUID, live: Bool) {
+        self.path = path
+        self.job = job
+        self.live = live
+    }
 }

@@ -32,7 +32,7 @@ struct PostgresSchemaUpgradeTests {
             }
         }
         try await PostgresStateStore.withStore(try StoreMigrationTests.endpoint(database)) { store in
-            #expect(try await store.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"])
+            #expect(try await store.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls", "pg-v4-input-path"])
             let found = try await store.jobListPage(JobListFilter(query: "lighthouse"), cursor: nil, limit: 10)
             #expect(found.rows.map(\.job.id) == [fox] && found.rows.first?.model == "fast")
             #expect(try await store.jobListPage(JobListFilter(query: "json"), cursor: nil, limit: 10).rows.isEmpty,

@@ -113,6 +113,14 @@ struct PostgresStoreConformanceTests {
         try await withTwoNodes { try await StoreConformance.checkHeldAndSharedInputs($0, $1) }
     }
 
+    @Test func dropKeysOfJobsSharingAFileLastUntilTheLastLetsGo() async throws {
+        try await withTwoNodes { try await StoreConformance.checkDropKeysOfJobsSharingAFileLastUntilTheLastLetsGo($0, $1) }
+    }
+
+    @Test func filesAreHeldByPathSizeAndTimeWhateverTheirInode() async throws {
+        try await withTwoNodes { try await StoreConformance.checkFilesAreHeldByPathSizeAndTimeWhateverTheirInode($0, $1) }
+    }
+
     @Test func budgetRecords() async throws {
         try await withTwoNodes { try await StoreConformance.checkBudgetRecords($0, $1) }
     }
@@ -155,9 +163,9 @@ struct PostgresStoreConformanceTests {
 
     @Test func migrationsAreRecordedAndASecondStartAppliesNothing() async throws {
         try await withTwoNodes { a, b in
-            #expect(try await a.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"])
+            #expect(try await a.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls", "pg-v4-input-path"])
             try await b.migrate()
-            #expect(try await b.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"])
+            #expect(try await b.appliedMigrations() == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls", "pg-v4-input-path"])
         }
     }
 
@@ -177,7 +185,7 @@ struct PostgresStoreConformanceTests {
         async let first = start()
         async let second = start()
         let (one, two) = try await (first, second)
-        #expect(one == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"] && two == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"], "both see the schema, made once")
+        #expect(one == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls", "pg-v4-input-path"] && two == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls", "pg-v4-input-path"], "both see the schema, made once")
     }
 
     @Test func aDropInsertedTwiceMakesOneJob() async throws {
@@ -227,7 +235,7 @@ struct PostgresStoreConformanceTests {
             #expect(store.target == endpoint.description)
             return try await store.appliedMigrations()
         }
-        #expect(applied == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls"])
+        #expect(applied == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls", "pg-v4-input-path"])
     }
 
     @Test func anInsertedDropWakesAWaitingNodeAndARefusedOneDoesNot() async throws {

@@ -29,7 +29,7 @@ import Testing
         #expect(settings["journal_mode"] == "wal")
         #expect(settings["foreign_keys"] == "1")
         #expect(settings["busy_timeout"] == "5000")
-        #expect(try store.appliedMigrations() == ["v1", "v2-lifecycle", "v3-budget", "v3-notifications", "v4-films", "v4-scale", "v4-dashboard", "v5-search", "v5-moved-inputs", "v5-spend-by-job", "v5-lease", "v5-queue-pause"])
+        #expect(try store.appliedMigrations() == ["v1", "v2-lifecycle", "v3-budget", "v3-notifications", "v4-films", "v4-scale", "v4-dashboard", "v5-search", "v5-moved-inputs", "v5-spend-by-job", "v5-lease", "v5-queue-pause", "v6-input-path"])
         #expect(FileManager.default.fileExists(atPath: directory.file("state/hotfolder.sqlite")))
         #expect(FileManager.default.fileExists(atPath: directory.file("state/hotfolder.sqlite-wal")))
     }
@@ -313,7 +313,7 @@ import Testing
         #expect(throws: StateStoreError.self) { try store.job(job.id) }
 
         let reopened = try SQLiteStateStore(directory: directory.file("state"), clock: clock.closure)
-        #expect(try reopened.appliedMigrations() == ["v1", "v2-lifecycle", "v3-budget", "v3-notifications", "v4-films", "v4-scale", "v4-dashboard", "v5-search", "v5-moved-inputs", "v5-spend-by-job", "v5-lease", "v5-queue-pause"])
+        #expect(try reopened.appliedMigrations() == ["v1", "v2-lifecycle", "v3-budget", "v3-notifications", "v4-films", "v4-scale", "v4-dashboard", "v5-search", "v5-moved-inputs", "v5-spend-by-job", "v5-lease", "v5-queue-pause", "v6-input-path"])
         #expect(try reopened.job(job.id) == before.0)
         #expect(try reopened.events(job.id) == before.1)
         #expect(try reopened.inFlightTasks() == before.2)

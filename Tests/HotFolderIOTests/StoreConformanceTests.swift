@@ -133,6 +133,14 @@ import Testing
         try await StoreConformance.checkHeldAndSharedInputs(a, b)
     }
 
+    @Test func dropKeysOfJobsSharingAFileLastUntilTheLastLetsGo() async throws {
+        try await StoreConformance.checkDropKeysOfJobsSharingAFileLastUntilTheLastLetsGo(a, b)
+    }
+
+    @Test func filesAreHeldByPathSizeAndTimeWhateverTheirInode() async throws {
+        try await StoreConformance.checkFilesAreHeldByPathSizeAndTimeWhateverTheirInode(a, b)
+    }
+
     @Test func budgetRecords() async throws {
         try await StoreConformance.checkBudgetRecords(a, b)
     }

@@ -55,7 +55,6 @@ class Postgres:
         self.root = root
         self.port = free_port()
         self.user = None
-        os.makedirs(root, mode=0o700)
         if os.getuid() == 0:  # CI runs as root; PostgreSQL refuses to: run it as nobody
             self.user = "nobody"
             entry = pwd.getpwnam("nobody")
@@ -118,7 +117,8 @@ def count_lines(path, text):
 def main():
     print("cluster: 3 nodes, %d waves, %d kills of n1, SIGSTOP of n2 past its %d s lease, one PostgreSQL restart; "
           "seed %d; work %s" % (a.waves, a.kills, a.lease, a.seed, work), flush=True)
-    pg = Postgres(os.path.join(work, "pg"))
+    # Its own short folder under /tmp: the socket's path must stay under 108 bytes, and `nobody` must reach it.
+    pg = Postgres(tempfile.mkdtemp(prefix="hfpg-", dir="/tmp"))
     faults = ["server_error=0.05", "rate_limit=0.05", "stall=0.01", "moderation=0.02", "created_then_502=0.01",
               "created_then_reset=0.01", "slow_task=0.03", "cdn_flaky=0.03"]
     emu = Emulator(a.binary, work, KEY, queue=0.2, run=1.0, faults=faults, seed=a.seed, stall=4, record_limit=1000000)
@@ -269,6 +269,8 @@ def main():
     print()
     print(table(rows, ["invariant", "result", "detail"]))
     pg.stop()
+    if not a.keep:
+        shutil.rmtree(pg.root, ignore_errors=True)
     if a.keep:
         print("work folder kept: %s" % work)
     else:
