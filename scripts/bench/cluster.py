@@ -264,7 +264,7 @@ def main():
     per_node = [[name, count_lines(logs[name], ": done \u2192"), count_lines(logs[name], "taken over from node"),
                  count_lines(logs[name], "lost its lease")] for name in NODES]
     print()
-    print(table(per_node, ["node", "jobs done", "take-overs", "leases lost"]))
+    print(table(per_node, ["node", "jobs done (its log lines)", "take-overs", "leases lost"]))
     print("emulator faults: %s" % json.dumps(stats.get("faults_injected", {}), sort_keys=True))
     print()
     print(table(rows, ["invariant", "result", "detail"]))
@@ -282,6 +282,6 @@ def main():
 if __name__ == "__main__":
     try:
         main()
-    except BaseException:
+    except Exception:
         print("work folder kept for inspection: %s" % work, file=sys.stderr)
         raise
