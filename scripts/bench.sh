@@ -4,6 +4,7 @@
 #   scripts/bench.sh                          # everything (about 10 minutes on a 2-core machine)
 #   scripts/bench.sh --only burst,latency     # some sections: burst latency idle pollscan polling restart bigimages
 #                                             # pollscan100k start100k folders10k history1m dashboard burst-dashboard
+#                                             # nodes (1 node on SQLite, 1 and 3 nodes on PostgreSQL)
 #   scripts/bench.sh --burst-n 2000 --idle-seconds 10 ...   (see scripts/bench/bench.py --help)
 # HOTFOLDER_BIN=/path/to/hotfolder skips the release build.
 set -euo pipefail

@@ -10,18 +10,20 @@ import argparse, json, os, random, shutil, signal, struct, subprocess, sys, temp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dashboard  # noqa: E402
+import nodes  # noqa: E402
 import scale  # noqa: E402
 from hflib import Emulator, Service, write_config, wait_until, wait_progress, percentile, proc_cpu, proc_mem, table  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEY = "bench-key-%d" % os.getpid()
 SECTIONS = ["burst", "latency", "idle", "pollscan", "polling", "restart", "bigimages",
-            "pollscan100k", "start100k", "folders10k", "history1m", "dashboard", "burst-dashboard"]
+            "pollscan100k", "start100k", "folders10k", "history1m", "dashboard", "burst-dashboard", "nodes"]
 
 ap = argparse.ArgumentParser()
 ap.add_argument("binary")
 ap.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections: " + ",".join(SECTIONS))
 ap.add_argument("--burst-n", type=int, default=10000)
+ap.add_argument("--nodes-n", type=int, default=5000, help="drops per run of the nodes section (1 node SQLite, 1 and 3 on PostgreSQL)")
 ap.add_argument("--baseline-n", type=int, default=0, help="drops for the burst baseline (default: --burst-n)")
 ap.add_argument("--latency-n", type=int, default=1000)
 ap.add_argument("--latency-gap-ms", type=float, default=20)
@@ -131,6 +133,7 @@ def proc_io(pid):
 
 scale.B = sys.modules[__name__]
 dashboard.B = sys.modules[__name__]
+nodes.B = sys.modules[__name__]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -475,13 +478,15 @@ try:
                   "pollscan100k": "Poll mode, 100000 files every 5 s", "start100k": "Start with 100000 known files",
                   "folders10k": "Idle with 10000 folders", "history1m": "History of 1000000 jobs",
                   "dashboard": "Dashboard pages with 100000 jobs",
-                  "burst-dashboard": "Burst with and without a connected dashboard"}[name]
+                  "burst-dashboard": "Burst with and without a connected dashboard",
+                  "nodes": "Several nodes (1 SQLite, 1 and 3 on PostgreSQL)"}[name]
         if name not in only:
             not_measured(figure, "not selected")
             continue
         try:
             function = "bench_" + name.replace("-", "_")
-            (getattr(scale, function, None) or getattr(dashboard, function, None) or globals()[function])()
+            (getattr(scale, function, None) or getattr(dashboard, function, None) or getattr(nodes, function, None)
+             or globals()[function])()
         except SystemExit as e:
             row(figure, "error: %s" % e, ok=False)
 finally:

@@ -10,10 +10,10 @@ for the queue to drain and checks: 0 jobs lost, one job per drop, every video ex
 outside jobs that were uncertain, nothing left in the inbox, the nodes alive, no API call once drained. Prints jobs
 done per node and take-overs. Exits 1 if an invariant breaks.
 Usage: cluster.py HOTFOLDER_BINARY [--waves 7] [--kills 5] [--seed N] [--lease 5] [--keep]"""
-import argparse, glob, json, os, pwd, random, shutil, signal, subprocess, sys, tempfile, time, uuid
+import argparse, json, os, random, shutil, signal, sys, tempfile, time, uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hflib import Emulator, Service, free_port, write_config, wait_until, table  # noqa: E402
+from hflib import Emulator, Postgres, Service, write_config, wait_until, table  # noqa: E402
 import corpus  # noqa: E402
 
 ap = argparse.ArgumentParser()
@@ -42,59 +42,6 @@ def check(name, ok, detail=""):
     print("  %s: %s %s" % (name, "ok" if ok else "BROKEN", detail), flush=True)
     if not ok:
         broken.append(name)
-
-
-class Postgres:
-    """A private cluster: data and socket in a folder of its own, a free port, trust logins for `hotfolder`."""
-
-    def __init__(self, root):
-        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-        if not bins:
-            raise SystemExit("cluster: PostgreSQL's server programs are missing; run scripts/setup.sh")
-        self.bin = os.path.dirname(bins[-1])
-        self.root = root
-        self.port = free_port()
-        self.user = None
-        if os.getuid() == 0:  # CI runs as root; PostgreSQL refuses to: run it as nobody
-            self.user = "nobody"
-            entry = pwd.getpwnam("nobody")
-            os.chown(root, entry.pw_uid, entry.pw_gid)
-        self.run("initdb", "-D", root + "/data", "-U", "hotfolder", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
-        self.start()
-        self.psql("CREATE DATABASE hotfolder", database="postgres")
-
-    def run(self, program, *args):
-        with open(self.root + "/commands.log", "a") as log:
-            subprocess.run([os.path.join(self.bin, program)] + list(args), check=True, stdout=log, stderr=log,
-                           user=self.user, cwd=self.root)
-
-    def options(self):
-        return "-p %d -k %s -c listen_addresses='' -c fsync=off -c max_connections=200" % (self.port, self.root)
-
-    def start(self):
-        self.run("pg_ctl", "-D", self.root + "/data", "-o", self.options(), "-l", self.root + "/server.log", "-w", "start")
-
-    def restart(self):
-        self.run("pg_ctl", "-D", self.root + "/data", "-o", self.options(), "-l", self.root + "/server.log", "-m", "fast",
-                 "-w", "restart")
-
-    def stop(self):
-        try:
-            self.run("pg_ctl", "-D", self.root + "/data", "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass
-
-    @property
-    def url(self):
-        return "postgres://hotfolder@localhost:%d/hotfolder?host=%s" % (self.port, self.root)
-
-    def psql(self, sql, database="hotfolder"):
-        """Rows of `sql` as lists of strings (tab-separated, unaligned)."""
-        out = subprocess.run([os.path.join(self.bin, "psql"), "-h", self.root, "-p", str(self.port), "-U", "hotfolder",
-                              "-d", database, "-AtX", "-F", "\t", "-c", sql], capture_output=True, text=True)
-        if out.returncode != 0:
-            raise RuntimeError("psql: %s" % out.stderr.strip())
-        return [line.split("\t") for line in out.stdout.splitlines() if line]
 
 
 def all_files(root):

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Shared helpers for scripts/bench.sh and scripts/chaos.sh: start the emulator and the service,
 read their counters, and sample CPU and memory from /proc. Standard library only."""
-import json, os, re, shlex, signal, socket, subprocess, sys, time, urllib.request
+import glob, json, os, pwd, re, shlex, signal, socket, subprocess, sys, time, urllib.request
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -237,3 +237,56 @@ def table(rows, headers):
     for r in rows:
         out.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
     return "\n".join(out)
+
+
+class Postgres:
+    """A private cluster: data and socket in a folder of its own, a free port, trust logins for `hotfolder`."""
+
+    def __init__(self, root):
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+        if not bins:
+            raise SystemExit("PostgreSQL's server programs are missing; run scripts/setup.sh")
+        self.bin = os.path.dirname(bins[-1])
+        self.root = root
+        self.port = free_port()
+        self.user = None
+        if os.getuid() == 0:  # CI runs as root; PostgreSQL refuses to: run it as nobody
+            self.user = "nobody"
+            entry = pwd.getpwnam("nobody")
+            os.chown(root, entry.pw_uid, entry.pw_gid)
+        self.run("initdb", "-D", root + "/data", "-U", "hotfolder", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+        self.start()
+        self.psql("CREATE DATABASE hotfolder", database="postgres")
+
+    def run(self, program, *args):
+        with open(self.root + "/commands.log", "a") as log:
+            subprocess.run([os.path.join(self.bin, program)] + list(args), check=True, stdout=log, stderr=log,
+                           user=self.user, cwd=self.root)
+
+    def options(self):
+        return "-p %d -k %s -c listen_addresses='' -c fsync=off -c max_connections=200" % (self.port, self.root)
+
+    def start(self):
+        self.run("pg_ctl", "-D", self.root + "/data", "-o", self.options(), "-l", self.root + "/server.log", "-w", "start")
+
+    def restart(self):
+        self.run("pg_ctl", "-D", self.root + "/data", "-o", self.options(), "-l", self.root + "/server.log", "-m", "fast",
+                 "-w", "restart")
+
+    def stop(self):
+        try:
+            self.run("pg_ctl", "-D", self.root + "/data", "-m", "immediate", "-w", "stop")
+        except subprocess.CalledProcessError:
+            pass
+
+    @property
+    def url(self):
+        return "postgres://hotfolder@localhost:%d/hotfolder?host=%s" % (self.port, self.root)
+
+    def psql(self, sql, database="hotfolder"):
+        """Rows of `sql` as lists of strings (tab-separated, unaligned)."""
+        out = subprocess.run([os.path.join(self.bin, "psql"), "-h", self.root, "-p", str(self.port), "-U", "hotfolder",
+                              "-d", database, "-AtX", "-F", "\t", "-c", sql], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError("psql: %s" % out.stderr.strip())
+        return [line.split("\t") for line in out.stdout.splitlines() if line]
