@@ -59,6 +59,8 @@ def bench_nodes():
                 shutil.rmtree(pg.root, ignore_errors=True)
         results[label] = rate
         print("    %s: %.0f jobs/s, %d create calls for %d drops, %.0f us of CPU per job (all nodes)" % (label, rate, creates, n, us), flush=True)
-        B.row("Several nodes: %s (%d drops)" % (label, n), "%.0f jobs/s" % rate, "-", "-", "%d creates, %.0f us/job" % (n, us),
-              creates == n)
+        sqlite = results["1 node, SQLite"]
+        B.row("Several nodes: %s (%d drops)" % (label, n), "%.0f jobs/s, %.0f us/job" % (rate, us),
+              "-" if not shared else "%.0f jobs/s (1 node, SQLite)" % sqlite,
+              "-" if not shared else "%.2fx" % (rate / sqlite if sqlite else 0), "one create call per drop", creates == n)
     print("    note: the nodes, PostgreSQL and the emulator share this machine's cores", flush=True)
