@@ -203,7 +203,11 @@ public struct HotFolderService: Service {
         OutboxCleaner.removeTemporaryFiles(under: context.outbox.outbox)
         try? FileManager.default.removeItem(atPath: context.preparedImagesDirectory)
         // A name reserved (an empty log) by a job stopped before it recorded the name belongs to nobody.
-        await OutboxCleaner.removeUnrecordedReservations(under: context.outbox.outbox) { stem in
+        // With several nodes on one outbox, a name another node reserved a moment ago is not recorded yet either:
+        // only one older than a lease is left over from a node that died.
+        let shared = context.configuration.store != nil
+        let olderThan = shared ? Date().addingTimeInterval(-context.configuration.lease.seconds) : nil
+        await OutboxCleaner.removeUnrecordedReservations(under: context.outbox.outbox, olderThan: olderThan) { stem in
             (try? await store.knowsOutput(stem: stem)) ?? true
         }
         // Each job the stop caught between two steps is told so; its lifecycle says what that means (an upload
@@ -236,10 +240,12 @@ public struct HotFolderService: Service {
 /// Removes what a crash left in the outbox: hidden temporary files, and names reserved but never recorded.
 enum OutboxCleaner {
     /// Removes empty `<stem>.log` files with no video or metadata beside them that no job has recorded.
-    static func removeUnrecordedReservations(under root: String, isRecorded: (String) async -> Bool) async {
+    /// Removes the empty logs (reserved names) no job recorded; with `olderThan`, only those last changed before it.
+    static func removeUnrecordedReservations(under root: String, olderThan: Date? = nil, isRecorded: (String) async -> Bool) async {
         guard let enumerator = FileManager.default.enumerator(atPath: root) else { return }
         while let relative = enumerator.nextObject() as? String {
-            guard relative.hasSuffix(".log"), FileSystemProbe.lstat(root + "/" + relative)?.size == 0 else { continue }
+            guard relative.hasSuffix(".log"), let stat = FileSystemProbe.lstat(root + "/" + relative), stat.size == 0 else { continue }
+            if let olderThan, Double(stat.mtimeNanoseconds) / 1e9 > olderThan.timeIntervalSince1970 { continue }
             let stem = root + "/" + String(relative.dropLast(4))
             let hasOutput = ["mp4", "json"].contains { FileSystemProbe.lstat(stem + "." + $0) != nil }
             if !hasOutput, await !isRecorded(stem) { unlink(stem + ".log") }

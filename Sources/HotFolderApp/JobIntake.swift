@@ -356,6 +356,7 @@ actor JobIntake {
                 inputs: stored, message: message)
             (job.filmID, job.reuseKey, job.reusedOutput) = (film?.id, film?.key, film?.reused)
             if film == nil {
+                // (A storyboard's clips get their film's key once the pass is planned: keyStoryboards.)
                 // The same on every node that sees these files (paths, sizes, times and contents; not the inode):
                 // the first node to record it makes the job, the others skip it.
                 var key = DropKey(job: spec.lane + "/" + spec.name, files: stored.map {
@@ -374,7 +375,31 @@ actor JobIntake {
             }
         }
         result.films = films.values.sorted { $0.folder < $1.folder }
+        Self.keyStoryboards(&result)
         return result
+    }
+
+    /// Gives the clips of each storyboard one drop key, its film's (the storyboard folder and every file of its
+    /// clips): the node that records a storyboard first makes its film and all its clips, another node none.
+    private static func keyStoryboards(_ result: inout PassResult) {
+        var files: [UUID: [String: StoredInput]] = [:]
+        for (job, _) in result.newJobs + result.reused + result.invalid {
+            guard let film = job.filmID else { continue }
+            for input in job.inputs { files[film, default: [:]][input.path] = input }
+        }
+        var keys: [UUID: DropKey] = [:]
+        for film in result.films {
+            let inputs = (files[film.id] ?? [:]).values
+            keys[film.id] = DropKey(job: "storyboard:" + film.lane + "/" + film.folder, files: inputs.map {
+                DropKey.File(relativePath: $0.path, size: $0.identity.size, mtimeNs: $0.identity.mtimeNs, sha256: $0.sha256)
+            })
+        }
+        func key(_ jobs: inout [(NewJob, JobSpec)]) {
+            for index in jobs.indices { if let film = jobs[index].0.filmID { jobs[index].0.dropKey = keys[film] } }
+        }
+        key(&result.newJobs)
+        key(&result.reused)
+        key(&result.invalid)
     }
 
     /// Records the jobs a pass made (all or none); drops another node recorded first are left out of `result`.

@@ -223,7 +223,28 @@ extension PostgresStateStore: ServiceStore {
         let seconds = now.timeIntervalSince1970
         let routing = notificationRouting.current
         let (stored, after) = try await transaction("insert jobs") { connection in
+            // A drop key is registered once per call: the clips of a storyboard share one (their film's), so the node
+            // that records a storyboard first makes its film and every clip, and another node none of them.
+            var registered: Set<String> = []
+            var refused: Set<String> = []
+            func register(_ key: DropKey) async throws -> Bool {
+                if registered.contains(key.value) { return true }
+                if refused.contains(key.value) { return false }
+                let inserted = try await self.execute(
+                    connection,
+                    """
+                    INSERT INTO drop_key (key, inserted_at) VALUES (\(key.value), \(seconds))
+                    ON CONFLICT (key) DO NOTHING RETURNING key
+                    """)
+                if inserted == 0 {
+                    refused.insert(key.value)
+                    return false
+                }
+                registered.insert(key.value)
+                return true
+            }
             for film in films {
+                if let key = jobs.first(where: { $0.filmID == film.id })?.dropKey, try await !register(key) { continue }
                 try await connection.query(
                     """
                     INSERT INTO film (id, name, lane, folder, clips, state, created_at, updated_at)
@@ -232,23 +253,20 @@ extension PostgresStateStore: ServiceStore {
             }
             var stored: [StoredJob] = []
             var after = AfterCommit()
+            var keysUsed: Set<String> = []
             for job in jobs {
                 if let key = job.dropKey {
-                    let registered = try await self.execute(
-                        connection,
-                        """
-                        INSERT INTO drop_key (key, inserted_at) VALUES (\(key.value), \(seconds))
-                        ON CONFLICT (key) DO NOTHING RETURNING key
-                        """)
                     // Another node (or an earlier pass) made this drop's job: nothing of it is written here.
-                    if registered == 0 { continue }
-                    if let stillThere, !stillThere(job) {
-                        try await connection.query("DELETE FROM drop_key WHERE key = \(key.value)", logger: self.logger)
-                        continue
-                    }
+                    if try await !register(key) { continue }
+                    if let stillThere, !stillThere(job) { continue }
+                    keysUsed.insert(key.value)
                 }
                 stored.append(
                     try await self.insertJob(connection, job, dropKey: job.dropKey?.value, now: now, routing: routing, into: &after))
+            }
+            // A key none of whose jobs was written (their files went meanwhile) is given back.
+            for key in registered.subtracting(keysUsed) {
+                try await connection.query("DELETE FROM drop_key WHERE key = \(key)", logger: self.logger)
             }
             if stored.contains(where: { $0.state == .ready }) { try await self.announceWork(connection) }
             return (stored, after)

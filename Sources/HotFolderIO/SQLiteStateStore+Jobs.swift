@@ -31,7 +31,26 @@ extension SQLiteStateStore {
     func insertJobRows(
         _ db: Database, _ jobs: [NewJob], films: [NewFilm], now: Date, stillThere: ((NewJob) -> Bool)? = nil
     ) throws -> [StoredJob] {
-        for film in films { try Self.insertFilm(db, film, now: now) }
+        // A drop key is registered once per call: the clips of a storyboard share one (their film's), so the node
+        // that records a storyboard first makes its film and every clip, and another node none of them.
+        var registered: Set<String> = []
+        var refused: Set<String> = []
+        func register(_ key: DropKey) throws -> Bool {
+            if registered.contains(key.value) { return true }
+            if refused.contains(key.value) { return false }
+            try db.cachedStatement(sql: "INSERT INTO drop_key (key, inserted_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+                .execute(arguments: [key.value, now.timeIntervalSince1970])
+            if db.changesCount == 0 {
+                refused.insert(key.value)
+                return false
+            }
+            registered.insert(key.value)
+            return true
+        }
+        for film in films {
+            if let key = jobs.first(where: { $0.filmID == film.id })?.dropKey, try !register(key) { continue }
+            try Self.insertFilm(db, film, now: now)
+        }
         let insertJob = try db.cachedStatement(
             sql: """
                 INSERT INTO job (id, name, lane, state, priority, createdAt, updatedAt, specJSON, attempts, failureMessage,
@@ -45,16 +64,13 @@ extension SQLiteStateStore {
                 """)
         var stored: [StoredJob] = []
         stored.reserveCapacity(jobs.count)
+        var keysUsed: Set<String> = []
         for job in jobs {
             if let key = job.dropKey {
                 // Another node (or an earlier pass) made this drop's job: nothing of it is written here.
-                try db.cachedStatement(sql: "INSERT INTO drop_key (key, inserted_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
-                    .execute(arguments: [key.value, now.timeIntervalSince1970])
-                if db.changesCount == 0 { continue }
-                if let stillThere, !stillThere(job) {
-                    try db.cachedStatement(sql: "DELETE FROM drop_key WHERE key = ?").execute(arguments: [key.value])
-                    continue
-                }
+                if try !register(key) { continue }
+                if let stillThere, !stillThere(job) { continue }
+                keysUsed.insert(key.value)
             }
             let id = job.id.lowercasedString
             let message = job.state == .invalid || job.state == .failed ? job.message : nil
@@ -87,6 +103,10 @@ extension SQLiteStateStore {
             if job.state == .invalid { try enqueueJobNotification(db, new, to: .invalid, now: now) }
             publishJobChange(db, new)
             stored.append(new)
+        }
+        // A key none of whose jobs was written (their files went meanwhile) is given back.
+        for key in registered.subtracting(keysUsed) {
+            try db.cachedStatement(sql: "DELETE FROM drop_key WHERE key = ?").execute(arguments: [key])
         }
         return stored
     }

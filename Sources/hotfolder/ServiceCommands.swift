@@ -69,6 +69,10 @@ struct RunCommand: AsyncParsableCommand {
             Logs go to stderr, one line per event (journald-friendly); each job also gets <name>.log in the
             outbox. SIGTERM or SIGINT stops taking new jobs, lets requests under way finish (at most
             shutdown_grace seconds) and exits 0. The API key comes from SEEDANCE_API_KEY or api_key_file.
+
+            The state lives in state_dir (SQLite), or, with `store: postgres://USER@HOST:5432/DATABASE`, in the
+            PostgreSQL database several machines share: run the same configuration on each (its own node_name),
+            the password in store_password_file or PGPASSWORD. See the README, "Several machines".
             """)
 
     @OptionGroup var options: ConfigOptions

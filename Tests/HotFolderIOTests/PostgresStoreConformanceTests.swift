@@ -121,6 +121,10 @@ struct PostgresStoreConformanceTests {
         try await withTwoNodes { try await StoreConformance.checkFilesAreHeldByPathSizeAndTimeWhateverTheirInode($0, $1) }
     }
 
+    @Test func aStoryboardRecordedByTwoNodesMakesOneFilm() async throws {
+        try await withTwoNodes { try await StoreConformance.checkAStoryboardRecordedByTwoNodesMakesOneFilm($0, $1) }
+    }
+
     @Test func budgetRecords() async throws {
         try await withTwoNodes { try await StoreConformance.checkBudgetRecords($0, $1) }
     }

@@ -62,4 +62,38 @@ extension StoreConformance {
         try await b.finishDisposal(onB.id, folder: "/failed/row-b", release: true, movedInputs: [:], lease: nil)
         #expect(try await a.holders(of: [manifest]).map(\.job) == [onA.id], "given back")
     }
+
+    /// A storyboard's clips share one drop key, their film's: two nodes recording the same storyboard (each with its
+    /// own film and clip ids) make one film with all its clips, and the second node makes nothing, not even a film.
+    static func checkAStoryboardRecordedByTwoNodesMakesOneFilm(_ a: some ServiceStore, _ b: some ServiceStore) async throws {
+        let key = DropKey(job: "storyboard:boards/boards/tale", files: [
+            DropKey.File(relativePath: "boards/tale/1.png", size: 10, mtimeNs: 20, sha256: "cd"),
+            DropKey.File(relativePath: "boards/tale/2.png", size: 10, mtimeNs: 20, sha256: "cd"),
+        ])
+        func storyboard() -> (NewFilm, [NewJob]) {
+            let film = NewFilm(name: "tale", lane: "boards", folder: "boards/tale", clips: 2)
+            let clips = (1...2).map { index -> NewJob in
+                var clip = serviceJob("tale-\(index)", lane: "boards", inode: 500 + UInt64(index), path: "boards/tale/\(index).png")
+                (clip.filmID, clip.reuseKey, clip.dropKey) = (film.id, "reuse-\(index)", key)
+                return clip
+            }
+            return (film, clips)
+        }
+        let (filmA, clipsA) = storyboard()
+        let (filmB, clipsB) = storyboard()
+        #expect(try await a.recordJobs(clipsA, films: [filmA], stillThere: nil).map(\.id) == clipsA.map(\.id), "one key for both clips")
+        #expect(try await b.recordJobs(clipsB, films: [filmB], stillThere: nil).isEmpty, "the storyboard is a's")
+        let (kept, second) = (try await b.film(id: filmA.id), try await b.film(id: filmB.id))
+        #expect(kept != nil && second == nil, "no second film")
+        #expect(try await b.clips(ofFilm: filmA.id).map(\.id) == clipsA.map(\.id))
+
+        // Its files gone before the transaction (stillThere): nothing of it, and its key is free again.
+        let other = DropKey(job: "storyboard:boards/boards/fable", files: [DropKey.File(relativePath: "boards/fable/1.png", size: 1, mtimeNs: 2, sha256: "ef")])
+        var gone = serviceJob("fable-1", lane: "boards", inode: 601, path: "boards/fable/1.png")
+        gone.dropKey = other
+        #expect(try await a.recordJobs([gone], films: [], stillThere: { _ in false }).isEmpty)
+        var back = serviceJob("fable-1", lane: "boards", inode: 602, path: "boards/fable/1.png")
+        back.dropKey = other
+        #expect(try await b.recordJobs([back], films: [], stillThere: nil).map(\.id) == [back.id], "the key was given back")
+    }
 }

@@ -141,6 +141,10 @@ import Testing
         try await StoreConformance.checkFilesAreHeldByPathSizeAndTimeWhateverTheirInode(a, b)
     }
 
+    @Test func aStoryboardRecordedByTwoNodesMakesOneFilm() async throws {
+        try await StoreConformance.checkAStoryboardRecordedByTwoNodesMakesOneFilm(a, b)
+    }
+
     @Test func budgetRecords() async throws {
         try await StoreConformance.checkBudgetRecords(a, b)
     }

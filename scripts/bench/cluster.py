@@ -4,7 +4,7 @@
 
 Starts a private PostgreSQL cluster in a temporary folder (initdb/pg_ctl, as `nobody` when run as root), an emulator
 with transport and money faults, and 3 `hotfolder run` nodes (own state folders, one inbox, `store:` the cluster).
-Drops ~100 mixed jobs every 3 s (every mode, manifests, variants) while node n1 is killed with SIGKILL 5 times (and
+Drops ~100 mixed jobs every 3 s (every mode, manifests, variants, a storyboard) while node n1 is killed with SIGKILL 5 times (and
 restarted), node n2 is frozen with SIGSTOP for longer than its lease, and PostgreSQL is restarted once. Then waits
 for the queue to drain and checks: 0 jobs lost, one job per drop, every video exactly once, 0 duplicate creates
 outside jobs that were uncertain, nothing left in the inbox, the nodes alive, no API call once drained. Prints jobs
@@ -81,6 +81,18 @@ def main():
         services[name] = Service(a.binary, configs[name], KEY, logs[name])
 
     waves = corpus.mixed_jobs(inbox, a.waves, "tok:")
+    # A storyboard per wave: 3 keyframes, a prompt per clip, 2 clips joined into a film. Every node sees it; one
+    # must make its film and clips.
+    films = []
+    for w, (files, jobs) in enumerate(waves):
+        name = "sb%d" % w
+        for index, seed in ((1, 900 + w * 3), (2, 901 + w * 3), (3, 902 + w * 3)):
+            files.append(("%s/%02d.png" % (name, index), corpus.png(400, 300, seed)))
+        files.append(("%s/01.txt" % name, ("A glide over hills tok:%s-01-02" % name).encode()))
+        files.append(("%s/02.txt" % name, ("A glide over hills tok:%s-02-03" % name).encode()))
+        files.append(("%s/storyboard.yaml" % name, b"duration: 2\n"))
+        jobs += ["%s-01-02" % name, "%s-02-03" % name]
+        films.append(name)
     staging = os.path.join(work, "staging")
     span = a.waves * 3 + 10
     events = [(i * 3.0, "drop", wave) for i, wave in enumerate(waves)]
@@ -173,7 +185,14 @@ def main():
           "%d done, %d failed, %d uncertain, other %s" % (len(done), len(failed), len(uncertain),
                                                          ["%s:%s" % (j["name"], j["state"]) for j in other][:5]))
     outbox = v["outbox"]
-    videos = [p for p in all_files(outbox) if p.endswith(".mp4")]
+    film_rows = pg.psql("SELECT name, state FROM film")
+    joined = sorted(name for name, state in film_rows if state == "joined")
+    film_names = [name for name, _ in film_rows]
+    check("cluster: one film per storyboard, joined",
+          sorted(film_names) == sorted(films) and joined == sorted(films),
+          "%d storyboards, %d films %s, joined %s" % (len(films), len(film_rows), sorted(film_names), joined))
+    film_videos = {os.path.join(outbox, name + ".mp4") for name in films}
+    videos = [p for p in all_files(outbox) if p.endswith(".mp4") and p not in film_videos]
     bad_files = [p for p in all_files(outbox) if os.path.getsize(p) == 0 or os.path.basename(p).startswith(".")
                  or (p.endswith(".mp4") and not valid_mp4(p))]
     no_video = [j["name"] for j in done if not (j["output"] and os.path.exists(j["output"] + ".mp4"))]
