@@ -244,7 +244,9 @@ extension PostgresStateStore: ServiceStore {
                 return true
             }
             for film in films {
-                if let key = jobs.first(where: { $0.filmID == film.id })?.dropKey, try await !register(key) { continue }
+                // A film comes with its clips: none here (another node holds them), no film.
+                guard let clip = jobs.first(where: { $0.filmID == film.id }) else { continue }
+                if let key = clip.dropKey, try await !register(key) { continue }
                 try await connection.query(
                     """
                     INSERT INTO film (id, name, lane, folder, clips, state, created_at, updated_at)

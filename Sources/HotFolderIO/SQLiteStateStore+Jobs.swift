@@ -48,7 +48,9 @@ extension SQLiteStateStore {
             return true
         }
         for film in films {
-            if let key = jobs.first(where: { $0.filmID == film.id })?.dropKey, try !register(key) { continue }
+            // A film comes with its clips: none here (another node holds them), no film.
+            guard let clip = jobs.first(where: { $0.filmID == film.id }) else { continue }
+            if let key = clip.dropKey, try !register(key) { continue }
             try Self.insertFilm(db, film, now: now)
         }
         let insertJob = try db.cachedStatement(

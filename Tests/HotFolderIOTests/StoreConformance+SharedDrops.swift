@@ -86,6 +86,10 @@ extension StoreConformance {
         let (kept, second) = (try await b.film(id: filmA.id), try await b.film(id: filmB.id))
         #expect(kept != nil && second == nil, "no second film")
         #expect(try await b.clips(ofFilm: filmA.id).map(\.id) == clipsA.map(\.id))
+        // A film whose clips are not in the call (another node holds their files) is not made on its own.
+        let lone = NewFilm(name: "tale", lane: "boards", folder: "boards/tale", clips: 2)
+        #expect(try await b.recordJobs([], films: [lone], stillThere: nil).isEmpty)
+        #expect(try await a.film(id: lone.id) == nil, "no film without its clips")
 
         // Its files gone before the transaction (stillThere): nothing of it, and its key is free again.
         let other = DropKey(job: "storyboard:boards/boards/fable", files: [DropKey.File(relativePath: "boards/fable/1.png", size: 1, mtimeNs: 2, sha256: "ef")])
