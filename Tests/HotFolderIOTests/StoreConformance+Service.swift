@@ -123,8 +123,11 @@ extension StoreConformance {
         for index in clips.indices { clips[index].filmID = film.id }
         var lone = newJob("lone")
         lone.filmID = open.id
-        _ = try await a.recordJobs(clips + [lone], films: [film, stale, open], stillThere: nil)
-        #expect(try await b.filmsToSettle().map(\.id) == [stale.id], "a film without clips left, not those waiting")
+        // A film comes with its clips; the stale one's only clip is finished already (invalid).
+        var staleClip = newJob("stale-clip")
+        (staleClip.state, staleClip.filmID) = (.invalid, stale.id)
+        _ = try await a.recordJobs(clips + [lone, staleClip], films: [film, stale, open], stillThere: nil)
+        #expect(try await b.filmsToSettle().map(\.id) == [stale.id], "a film whose clips all finished, not those waiting")
 
         try await finish(a, clips[0].id, output: "/outbox/boards/c1")
         #expect(try await b.filmsToSettle().map(\.id) == [stale.id], "one clip still runs")
