@@ -200,13 +200,16 @@ public struct HotFolderService: Service {
         let store = context.store
         let logger = context.logger
         // Leftover temporary downloads from a crash, and images prepared for create calls that never came.
-        OutboxCleaner.removeTemporaryFiles(under: context.outbox.outbox)
+        // With several nodes on one outbox, another node's download under way is left alone: only one older than a
+        // lease is from a node that died.
+        let sharedOutbox = context.configuration.store != nil
+        OutboxCleaner.removeTemporaryFiles(
+            under: context.outbox.outbox, olderThan: sharedOutbox ? Date().addingTimeInterval(-context.configuration.lease.seconds) : nil)
         try? FileManager.default.removeItem(atPath: context.preparedImagesDirectory)
         // A name reserved (an empty log) by a job stopped before it recorded the name belongs to nobody.
         // With several nodes on one outbox, a name another node reserved a moment ago is not recorded yet either:
         // only one older than a lease is left over from a node that died.
-        let shared = context.configuration.store != nil
-        let olderThan = shared ? Date().addingTimeInterval(-context.configuration.lease.seconds) : nil
+        let olderThan = sharedOutbox ? Date().addingTimeInterval(-context.configuration.lease.seconds) : nil
         await OutboxCleaner.removeUnrecordedReservations(under: context.outbox.outbox, olderThan: olderThan) { stem in
             (try? await store.knowsOutput(stem: stem)) ?? true
         }
@@ -252,10 +255,16 @@ enum OutboxCleaner {
         }
     }
 
-    static func removeTemporaryFiles(under root: String) {
+    /// Removes hidden partial files (downloads, temporary writes); with `olderThan`, only those last changed before it.
+    static func removeTemporaryFiles(under root: String, olderThan: Date? = nil) {
         guard let enumerator = FileManager.default.enumerator(atPath: root) else { return }
         while let relative = enumerator.nextObject() as? String {
             let name = (relative as NSString).lastPathComponent
+            if let olderThan, let stat = FileSystemProbe.lstat(root + "/" + relative),
+                Double(stat.mtimeNanoseconds) / 1e9 > olderThan.timeIntervalSince1970
+            {
+                continue
+            }
             if name.hasPrefix("."), name.contains(".tmp") || name.contains(".part") || name.contains(".download") {
                 try? FileManager.default.removeItem(atPath: root + "/" + relative)
             }

@@ -239,6 +239,16 @@ actor JobIntake {
         return result
     }
 
+    /// A store lookup from the planning pass (a thread of the blocking pool): SQLite's synchronous call on this very
+    /// thread, another store's async call waited for. Never SQLite's async call: it needs a second thread of the
+    /// pool, which on a one-core machine is this one, and the pass would wait for itself forever.
+    private static func ask<T: Sendable>(
+        _ store: any ServiceStore, _ sqlite: (SQLiteStateStore) throws -> T, _ other: @escaping @Sendable () async throws -> T
+    ) throws -> T {
+        if let local = store as? SQLiteStateStore { return try sqlite(local) }
+        return try Blocking.wait(for: other)
+    }
+
     /// One planning pass over `scopes`: plans, skips groups already held or still arriving, hashes the inputs
     /// of new jobs and records them (all or none).
     private static func pass(
@@ -272,7 +282,7 @@ actor JobIntake {
                     if heldNow.isHeld(identity), !released.contains(identity) {
                         // Reported again after it became a job (moved back from failed/, renamed): the database
                         // says whether some job still holds it. Otherwise the memory is enough.
-                        if completeNow[path] == identity, (try? Blocking.wait { try await store.isInputHeld(InputIdentity(identity)) }) == false {
+                        if completeNow[path] == identity, (try? Self.ask(store, { try $0.isHeld(InputIdentity(identity)) }, { try await store.isInputHeld(InputIdentity(identity)) })) == false {
                             released.insert(identity)
                         } else {
                             holders.formUnion(heldNow.jobs(holding: identity))
@@ -289,7 +299,7 @@ actor JobIntake {
                     // (`archive_policy: keep` leaves them in the inbox), a group with a new or re-exported file is a new
                     // drop: an image exported again beside its unchanged prompt must not be lost. (An edited manifest
                     // alone does not run again the rows already made.)
-                    guard changed, holders.allSatisfy({ holder in (try? Blocking.wait { try await store.job(id: holder) })??.state.isTerminal ?? false }) else { return true }
+                    guard changed, holders.allSatisfy({ holder in (try? Self.ask(store, { try $0.job(holder) }, { try await store.job(id: holder) }))??.state.isTerminal ?? false }) else { return true }
                     unchangedInputs.formUnion(held)
                 }
                 if arriving { incomplete.append(files) }
@@ -342,7 +352,7 @@ actor JobIntake {
                 let new = films[clip.folder] ?? NewFilm(name: clip.film, lane: spec.lane, folder: clip.folder, clips: clip.count)
                 films[clip.folder] = new
                 let key = Self.reuseKey(spec, digests: digests)
-                let earlier = ((try? Blocking.wait { try await store.clipsMade(reuseKey: key) }) ?? []).first { FileSystemProbe.lstat($0.outputPath + ".mp4") != nil }
+                let earlier = ((try? Self.ask(store, { try $0.clipsMadeBefore(reuseKey: key) }, { try await store.clipsMade(reuseKey: key) })) ?? []).first { FileSystemProbe.lstat($0.outputPath + ".mp4") != nil }
                 spec.storyboard?.reusedFrom = earlier?.id
                 film = (new.id, key, earlier?.outputPath)
             }

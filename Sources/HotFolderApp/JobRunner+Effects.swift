@@ -23,17 +23,33 @@ struct JobWork: Sendable {
     var lease: JobLease?
     /// Set when a write found the lease taken over: the work was dropped.
     var leaseLost = false
+    /// Set when the job's task could not be read (the database away until the service stopped): nothing is done
+    /// with it here, rather than take a task that exists for one that does not.
+    var unreadable = false
 }
 
 extension JobRunner {
     /// Builds the work for a stored job: its description and its lifecycle from the stored state and task.
     nonisolated func work(for job: StoredJob) async -> JobWork {
         let spec = job.spec
-        // Only a job that has had a create call can have a task: a queued job costs no read.
-        let task = job.state == .ready ? nil : try? await context.store.activeTask(ofJob: job.id)
-        return JobWork(
+        // Only a job that has had a create call can have a task: a queued job costs no read. A read that fails is
+        // never taken for "no task" (that would fail a job whose paid task runs): it is tried until the database
+        // answers, and when it cannot be (the service stops), the work is marked unreadable and left alone.
+        var task: StoredTask?
+        var unreadable = false
+        if job.state != .ready {
+            let (store, id) = (context.store, job.id)
+            do {
+                task = try await untilTheStoreAnswers("job \(job.displayName): its task") { try await store.activeTask(ofJob: id) }
+            } catch {
+                unreadable = true
+            }
+        }
+        var work = JobWork(
             job: job, spec: spec, lifecycle: job.lifecycle(spec: spec, task: task, policy: context.lifecyclePolicy),
             reservation: job.outputPath.flatMap { $0.hasPrefix(context.outbox.outbox) ? context.outbox.reservation(stemPath: $0) : nil })
+        work.unreadable = unreadable
+        return work
     }
 
     /// Tells the job's lifecycle about `event` and performs what it returns, feeding outcomes back as events.
@@ -41,6 +57,12 @@ extension JobRunner {
     /// When a commit finds the job moved on (another process cancelled or retried it), the job is read again
     /// and the same event is told to its fresh lifecycle once: a task created after a cancel is then cancelled.
     nonisolated func drive(_ work: inout JobWork, _ first: JobLifecycle.Event) async {
+        if work.unreadable {
+            // Its lease ends and it is taken over (here or elsewhere) once the database answers.
+            context.logger.warning("job \(work.job.displayName): its task could not be read; it resumes once its lease ends")
+            work.lease = nil
+            return
+        }
         var events = [first]
         var reread = false
         let wasFinished = work.lifecycle.state.isTerminal
@@ -233,7 +255,12 @@ extension JobRunner {
             _ = try? await context.store.recordAlert(hold.alert)
             return .refused(.gateClosed(.budget, reason: hold.reason, until: hold.until))
         } catch StateStoreError.unexpectedState {
-            return .movedOn
+            // An earlier try may have been written with its answer lost (the connection dropped after COMMIT): the
+            // job is where this commit moves it, under this node's lease, so the step is done.
+            guard commit.from != commit.to, let fresh = try? await context.store.job(id: work.job.id), fresh.state == commit.to,
+                await leaseStillMine(work)
+            else { return .movedOn }
+            work.job = fresh
         } catch {
             if output != nil, let reservation = work.reservation {
                 context.outbox.release(reservation)
@@ -271,7 +298,7 @@ extension JobRunner {
             // The task exists and may be billed: its id is recorded however long the database is away (a take-over
             // meanwhile makes this write fail with leaseLost, and the id goes into the history below).
             let (store, id, lease, provider) = (context.store, work.job.id, work.lease, context.api.providerName)
-            _ = try await untilTheStoreAnswers("job \(work.job.displayName): task \(taskID)") {
+            _ = try await untilTheStoreAnswers("job \(work.job.displayName): task \(taskID)", evenWhenStopping: true) {
                 try await store.recordTask(
                     id, lease: lease, provider: provider, taskID: taskID, status: "queued", nextPollAt: firstPoll, from: from,
                     message: nil)
@@ -293,8 +320,13 @@ extension JobRunner {
                 return .movedOn
             }
         } catch {
-            context.logger.error("job \(work.job.displayName): task \(taskID) was created but could not be recorded: \(error)")
-            return .movedOn
+            // The id is kept where a person finds it (the job's log and the service's), and the lease ends: the job
+            // is taken over as uncertain, its history pointing at this line.
+            let line = "task \(taskID) was created (it may be billed) but could not be recorded: \(error)"
+            if let reservation = work.reservation { log(reservation, line) }
+            context.logger.error("job \(work.job.displayName): \(line)")
+            work.orphanTaskID = taskID
+            return .storeFailed
         }
         if let reservation = work.reservation { log(reservation, "task \(taskID) created") }
         context.logger.info("job \(work.job.displayName): submitted as task \(taskID)", metadata: ["job": "\(work.job.id)"])
@@ -302,20 +334,34 @@ extension JobRunner {
         return .done
     }
 
+    /// Whether the job's lease in the store is still the one this work holds (always true for unfenced work).
+    nonisolated func leaseStillMine(_ work: JobWork) async -> Bool {
+        guard let lease = work.lease else { return true }
+        guard let stored = try? await context.store.lease(ofJob: work.job.id) else { return false }
+        return stored.owner == lease.owner && stored.generation == lease.generation
+    }
+
     /// Runs a write of the job's steps, trying again while the database is away (PostgreSQL restarting, the network
     /// down) or locked by another process (SQLite busy past its timeout): every 0.5 s at first, then up to every 10 s, said once. It ends when the database answers (the write's
     /// own outcome, a lost lease included) or when the service stops (the last error: the job resumes at the next start,
     /// or on another node once its lease ends).
-    nonisolated func untilTheStoreAnswers<T: Sendable>(_ what: String, _ write: () async throws -> T) async throws -> T {
+    ///
+    /// With `evenWhenStopping` (a created task's id) it goes on after ``stop()`` until the shutdown's grace period
+    /// cancels it. A cancelled task never loops.
+    nonisolated func untilTheStoreAnswers<T: Sendable>(
+        _ what: String, evenWhenStopping: Bool = false, _ write: () async throws -> T
+    ) async throws -> T {
         var delay = 0.5
         var said = false
         while true {
+            try Task.checkCancellation()
             do {
                 let value = try await write()
                 if said { context.logger.notice("\(what) is recorded: the state database answers again") }
                 return value
             } catch let error as StateStoreError where error.isTransient {
-                if await isStopping { throw error }
+                if Task.isCancelled { throw CancellationError() }
+                if !evenWhenStopping, await isStopping { throw error }
                 let reason = error.transientReason
                 if !said {
                     context.logger.warning("\(what) waits for the state database, which does not answer (\(reason)); trying again until it does")

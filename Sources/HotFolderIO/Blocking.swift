@@ -12,7 +12,9 @@ public enum Blocking {
     }
 
     /// Runs async `body` (a store's call) from blocking work and waits for its answer: only on a thread of the pool
-    /// (inside ``run(_:)``), never on a cooperative thread, which would starve the tasks `body` waits for.
+    /// (inside ``run(_:)``), never on a cooperative thread, which would starve the tasks `body` waits for; and only
+    /// for work that needs no thread of the pool itself (PostgreSQL's calls, not SQLite's ``run(_:)``), or a pool of
+    /// one thread waits for itself.
     public static func wait<T: Sendable>(for body: @escaping @Sendable () async throws -> T) throws -> T {
         let answer = Mutex<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)

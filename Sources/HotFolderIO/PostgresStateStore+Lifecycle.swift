@@ -158,18 +158,26 @@ extension PostgresStateStore {
                 // The drop keys of this job and of the jobs sharing a file with it (a manifest's rows, a prompt's
                 // variants) are forgotten once no job holds any of their files: until then a shared file is still in
                 // the inbox, and a node planning it again must find every key taken.
+                // Two nodes releasing jobs that share a file at the same moment would each still see the other as
+                // a holder and both keep their keys: these forgets take turns (a lock that ends with the
+                // transaction, unlike a session advisory lock, so PgBouncer's transaction mode keeps working), and
+                // the second sees the first's release.
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.forgetLock))", logger: self.logger)
                 try await connection.query(
                     """
                     DELETE FROM drop_key WHERE key IN (
                         SELECT sharer.drop_key FROM job AS sharer
                         WHERE sharer.drop_key IS NOT NULL
+                            AND EXISTS (SELECT 1 FROM drop_key AS kept WHERE kept.key = sharer.drop_key)
                             AND sharer.id IN (
                                 SELECT other.job_id FROM input_file AS mine
-                                JOIN input_file AS other ON other.path = mine.path
+                                JOIN input_file AS other ON other.path = mine.path AND other.size = mine.size
+                                    AND other.mtime_ns = mine.mtime_ns
                                 WHERE mine.job_id = \(id))
                             AND NOT EXISTS (
                                 SELECT 1 FROM input_file AS its
-                                JOIN input_file AS holder ON holder.path = its.path
+                                JOIN input_file AS holder ON holder.path = its.path AND holder.size = its.size
+                                    AND holder.mtime_ns = its.mtime_ns
                                 WHERE its.job_id = sharer.id AND holder.device <> -1)
                             AND NOT EXISTS (
                                 SELECT 1 FROM job AS same JOIN input_file ON input_file.job_id = same.id
@@ -216,4 +224,7 @@ extension PostgresStateStore {
             """, logger: logger)
         return task
     }
+
+    /// The transaction lock the forgetting of drop keys takes turns under ("hotf").
+    static let forgetLock: Int64 = 0x686F_7466
 }

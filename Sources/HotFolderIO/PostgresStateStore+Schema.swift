@@ -250,7 +250,7 @@ extension PostgresStateStore {
             [
                 // Which jobs share a file (a manifest's rows, a prompt's variants): their drop keys last until the
                 // last of them lets it go (finishDisposal).
-                "CREATE INDEX input_file_path ON input_file (path)"
+                "CREATE INDEX input_file_path ON input_file (path, size, mtime_ns)"
             ]
         ),
     ]

@@ -54,13 +54,16 @@ extension SQLiteStateStore {
                 DELETE FROM drop_key WHERE key IN (
                     SELECT sharer.drop_key FROM job AS sharer
                     WHERE sharer.drop_key IS NOT NULL
+                        AND EXISTS (SELECT 1 FROM drop_key AS kept WHERE kept.key = sharer.drop_key)
                         AND sharer.id IN (
                             SELECT other.jobId FROM inputFile AS mine
-                            JOIN inputFile AS other INDEXED BY inputFile_path ON other.path = mine.path
+                            JOIN inputFile AS other INDEXED BY inputFile_path
+                                ON other.path = mine.path AND other.size = mine.size AND other.mtimeNs = mine.mtimeNs
                             WHERE mine.jobId = ?)
                         AND NOT EXISTS (
                             SELECT 1 FROM inputFile AS its
-                            JOIN inputFile AS holder INDEXED BY inputFile_path ON holder.path = its.path
+                            JOIN inputFile AS holder INDEXED BY inputFile_path
+                                ON holder.path = its.path AND holder.size = its.size AND holder.mtimeNs = its.mtimeNs
                             WHERE its.jobId = sharer.id AND holder.device != -1)
                         AND NOT EXISTS (
                             SELECT 1 FROM job AS same JOIN inputFile ON inputFile.jobId = same.id

@@ -216,7 +216,7 @@ extension SQLiteStateStore {
         migrator.registerMigration("v6-input-path") { db in
             // Which jobs share a file (a manifest's rows, a prompt's variants): their drop keys last until the last
             // of them lets it go (``forgetReleasedDrop``).
-            try db.execute(sql: "CREATE INDEX inputFile_path ON inputFile(path)")
+            try db.execute(sql: "CREATE INDEX inputFile_path ON inputFile(path, size, mtimeNs)")
         }
         return migrator
     }

@@ -81,7 +81,9 @@ extension StateStoreError {
     public var isTransient: Bool {
         switch self {
         case .unavailable: true
-        case .database(_, _, let reason): reason.contains("database is locked") || reason.contains("SQLITE_BUSY")
+        // SQLite locked by another process; PostgreSQL's deadlock and serialization failures (try again, says the server).
+        case .database(_, _, let reason):
+            reason.contains("database is locked") || reason.contains("SQLITE_BUSY") || reason.contains("40P01") || reason.contains("40001")
         default: false
         }
     }
