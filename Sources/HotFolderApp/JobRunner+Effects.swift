@@ -177,8 +177,14 @@ extension JobRunner {
             return .next(await download(&work))
         case .writeOutbox:
             let snapshot = work
-            let store = context.store
-            let task = try? await store.activeTask(ofJob: snapshot.job.id)
+            let (store, id) = (context.store, snapshot.job.id)
+            // Not read is not "no task" (that would fail the job with its video downloaded).
+            let task: StoredTask?
+            do {
+                task = try await untilTheStoreAnswers("job \(snapshot.job.displayName): its task") { try await store.activeTask(ofJob: id) }
+            } catch {
+                return .storeFailed
+            }
             let events = (try? await store.events(ofJob: snapshot.job.id)) ?? []
             let inputs = (try? await store.inputFiles(ofJob: snapshot.job.id)) ?? []
             return .next(
