@@ -49,6 +49,8 @@ public struct HotFolderService: Service {
             },
             clock: clock, gates: GateSettings(configuration), metrics: metrics)
         self.context = context
+        // Several nodes on one outbox: this process's temporary files carry its node's name.
+        if configuration.store != nil { TemporaryFiles.claim(for: configuration.node) }
         reports = configuration.report.enabled ? ReportScheduler(
             writer: MorningReportWriter(configuration: configuration, store: store), configuration: configuration,
             clock: reportClock, logger: logger,
@@ -200,11 +202,12 @@ public struct HotFolderService: Service {
         let store = context.store
         let logger = context.logger
         // Leftover temporary downloads from a crash, and images prepared for create calls that never came.
-        // With several nodes on one outbox, another node's download under way is left alone: only one older than a
-        // lease is from a node that died.
+        // With several nodes on one outbox, another node's download under way is left alone: only this node's own
+        // leftovers (their names carry its mark) go at once, another node's once older than a lease (it died).
         let sharedOutbox = context.configuration.store != nil
         OutboxCleaner.removeTemporaryFiles(
-            under: context.outbox.outbox, olderThan: sharedOutbox ? Date().addingTimeInterval(-context.configuration.lease.seconds) : nil)
+            under: context.outbox.outbox, olderThan: sharedOutbox ? Date().addingTimeInterval(-context.configuration.lease.seconds) : nil,
+            own: TemporaryFiles.mark)
         try? FileManager.default.removeItem(atPath: context.preparedImagesDirectory)
         // A name reserved (an empty log) by a job stopped before it recorded the name belongs to nobody.
         // With several nodes on one outbox, a name another node reserved a moment ago is not recorded yet either:
@@ -256,11 +259,11 @@ enum OutboxCleaner {
     }
 
     /// Removes hidden partial files (downloads, temporary writes); with `olderThan`, only those last changed before it.
-    static func removeTemporaryFiles(under root: String, olderThan: Date? = nil) {
+    static func removeTemporaryFiles(under root: String, olderThan: Date? = nil, own mark: String = "") {
         guard let enumerator = FileManager.default.enumerator(atPath: root) else { return }
         while let relative = enumerator.nextObject() as? String {
             let name = (relative as NSString).lastPathComponent
-            if let olderThan, let stat = FileSystemProbe.lstat(root + "/" + relative),
+            if let olderThan, mark.isEmpty || !name.contains(mark), let stat = FileSystemProbe.lstat(root + "/" + relative),
                 Double(stat.mtimeNanoseconds) / 1e9 > olderThan.timeIntervalSince1970
             {
                 continue

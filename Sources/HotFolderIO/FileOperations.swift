@@ -16,7 +16,7 @@ enum FileOperations {
         let name = (destination as NSString).lastPathComponent
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
         let random = String((0..<6).map { _ in alphabet.randomElement()! })
-        return (directory as NSString).appendingPathComponent(".\(name).tmp-\(random)")
+        return (directory as NSString).appendingPathComponent(".\(name).tmp-\(TemporaryFiles.mark)\(random)")
     }
 
     /// Creates `path` and its parents (mode 0755) when missing.

@@ -119,7 +119,7 @@ public struct PosterMaker: Sendable {
         guard let ffmpegPath else { throw Failure.noFFmpeg }
         let directory = (output as NSString).deletingLastPathComponent
         let ext = (output as NSString).pathExtension.isEmpty ? "jpg" : (output as NSString).pathExtension
-        let temporary = directory + "/." + (output as NSString).lastPathComponent + ".tmp-\(UUID().uuidString.prefix(6)).\(ext)"
+        let temporary = directory + "/." + (output as NSString).lastPathComponent + ".tmp-\(TemporaryFiles.mark)\(UUID().uuidString.prefix(6)).\(ext)"
         defer { unlink(temporary) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ffmpegPath)

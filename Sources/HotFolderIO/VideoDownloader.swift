@@ -24,7 +24,7 @@ struct VideoDownloader: Sendable {
         let shownURL = VideoDownloader.withoutQuery(url)
         let destinationPath = FilePath(destination)
         let directory = destinationPath.removingLastComponent()
-        let temporary = directory.appending(".\(destinationPath.lastComponent?.string ?? "video").\(UUID().uuidString.prefix(8)).part")
+        let temporary = directory.appending(".\(destinationPath.lastComponent?.string ?? "video").\(TemporaryFiles.mark)\(UUID().uuidString.prefix(8)).part")
         // Result URLs are pre-signed CDN links: they get no Authorization header, so the key never leaves for them.
         let request = HTTPClientRequest(url: url)
         do {
