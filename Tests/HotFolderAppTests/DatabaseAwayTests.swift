@@ -3,8 +3,6 @@ import Foundation
 import HotFolderApp
 import HotFolderCore
 import HotFolderIO
-import Logging
-import ServiceLifecycle
 import Testing
 
 /// Runs the service with a scripted API on a `FlakyStore` (SQLite whose calls can be made to fail as a database
@@ -13,20 +11,8 @@ func withFlakyService(
     _ folders: ServiceFolders, api: FakeVideoAPI, configure: (inout ServiceConfiguration) -> Void = { _ in },
     _ body: (ServiceEvents, FlakyStore) async throws -> Void
 ) async throws {
-    var configuration = folders.configuration(baseURL: "http://127.0.0.1:9")
-    configure(&configuration)
-    let store = FlakyStore(try SQLiteStateStore(directory: configuration.stateDirectory))
-    let events = ServiceEvents()
-    var logger = Logger(label: "hotfolder-test")
-    logger.logLevel = .warning
-    let service = HotFolderService(configuration: configuration, api: api, store: store, logger: logger, observer: events.record)
-    let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: logger))
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        try await body(events, store)
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-    }
+    try await runScriptedService(
+        folders, api: api, configure: configure, open: { FlakyStore(try SQLiteStateStore(directory: $0.stateDirectory)) }, body)
 }
 
 /// The database going away under jobs in flight (issue 12): what is paid for is still delivered, nothing is paid

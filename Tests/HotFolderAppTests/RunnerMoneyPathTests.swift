@@ -13,9 +13,19 @@ func withScriptedService(
     configure: (inout ServiceConfiguration) -> Void = { _ in }, clock: ShiftedClock? = nil,
     _ body: (ServiceEvents, SQLiteStateStore) async throws -> Void
 ) async throws {
+    try await runScriptedService(
+        folders, api: api, configure: configure, clock: clock,
+        open: { try SQLiteStateStore(directory: $0.stateDirectory, busyTimeout: busyTimeout) }, body)
+}
+
+/// Runs the service with a scripted API on the store `open` makes for the configuration, until `body` returns.
+func runScriptedService<Store: ServiceStore>(
+    _ folders: ServiceFolders, api: FakeVideoAPI, configure: (inout ServiceConfiguration) -> Void = { _ in },
+    clock: ShiftedClock? = nil, open: (ServiceConfiguration) throws -> Store, _ body: (ServiceEvents, Store) async throws -> Void
+) async throws {
     var configuration = folders.configuration(baseURL: "http://127.0.0.1:9")
     configure(&configuration)
-    let store = try SQLiteStateStore(directory: configuration.stateDirectory, busyTimeout: busyTimeout)
+    let store = try open(configuration)
     let events = ServiceEvents()
     var logger = Logger(label: "hotfolder-test")
     logger.logLevel = .warning
