@@ -209,6 +209,7 @@ actor JobIntake {
             }
         }
         for (job, spec) in newJobs {
+            context.plannedSpecs.add(job.id, json: job.specJSON, spec: spec)
             context.observer(.queued(name: spec.name, id: job.id))
             context.logger.info("job \(spec.lane.isEmpty ? "" : spec.lane + "/")\(spec.name): queued (\(spec.mode.rawValue), \(spec.estimate.map { "\($0.tokens) tokens" } ?? "no estimate"))", metadata: ["job": "\(job.id)"])
         }

@@ -31,7 +31,7 @@ struct JobWork: Sendable {
 extension JobRunner {
     /// Builds the work for a stored job: its description and its lifecycle from the stored state and task.
     nonisolated func work(for job: StoredJob) async -> JobWork {
-        let spec = job.spec
+        let spec = context.plannedSpecs.take(job) ?? job.spec
         // Only a job that has had a create call can have a task: a queued job costs no read. A read that fails is
         // never taken for "no task" (that would fail a job whose paid task runs): it is tried until the database
         // answers, and when it cannot be (the service stops), the work is marked unreadable and left alone.

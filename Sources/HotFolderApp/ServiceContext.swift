@@ -37,6 +37,8 @@ struct ServiceContext: Sendable {
     let metrics: ServiceMetrics
     /// How the inbox watcher is doing (the dashboard and `/readyz` show it).
     let watchHealth = WatchHealth()
+    /// The descriptions of jobs just queued here, for their first work (no JSON decoding).
+    let plannedSpecs = PlannedSpecs()
 
     /// Tells the dispatcher (and listeners) that jobs were queued.
     func jobsQueued() {

@@ -215,6 +215,19 @@ public struct LiveProgress: Sendable, Hashable, Encodable {
     }
 }
 
+extension LiveFeed {
+    /// How many events wait for the current transaction's commit (a mark for ``dropUncommitted(from:)``).
+    var uncommittedCount: Int { uncommitted.withLock { $0.count } }
+
+    /// Forgets the events staged since `mark`: the savepoint that staged them was rolled back (a group commit's
+    /// write that failed alone).
+    func dropUncommitted(from mark: Int) {
+        uncommitted.withLock { events in
+            if events.count > mark { events.removeSubrange(mark...) }
+        }
+    }
+}
+
 extension SQLiteStateStore {
     /// Publishes `body`'s event once the current transaction commits (nothing when it rolls back), so a client that
     /// reads the job after the event sees the change. ``LiveFeedCommitObserver`` publishes them.

@@ -148,7 +148,7 @@ extension SQLiteStateStore {
             job.createdAt = original.createdAt
             job.state = to
             job.updatedAt = now
-            try Self.saveJob(db, job, expectedState: from)
+            try Self.saveJob(db, job, original: original)
             if let task {
                 try updateActiveTask(db, jobID: id, now: now, task)
             }
@@ -179,7 +179,7 @@ extension SQLiteStateStore {
             job.createdAt = original.createdAt
             job.state = state
             job.updatedAt = now
-            try Self.saveJob(db, job, expectedState: state)
+            try Self.saveJob(db, job, original: original)
             if let message {
                 try appendEvent(db, jobID: id.lowercasedString, at: now, kind: .update, from: nil, to: nil, message: message)
             }
@@ -206,22 +206,50 @@ extension SQLiteStateStore {
 
     /// The compare-and-set write of a job's row (`saveJob`). A job leaving the working states gives its lease back
     /// (its generation stays, so the lease's holder may still finish what it was doing, fenced as before).
-    static let saveJobSQL = """
-        UPDATE job SET name = ?, lane = ?, state = ?, failureCategory = ?, failureMessage = ?, priority = ?,
-            updatedAt = ?, specJSON = ?, attempts = ?, nextAttemptAt = ?, outputPath = ?, counters = ?,
-            pendingDisposal = ?, lease_owner = CASE WHEN ? THEN lease_owner END,
-            lease_until = CASE WHEN ? THEN lease_until END
-        WHERE id = ? AND state = ?
-        """
+    /// Writes `job`'s fields that differ from `original` (the row as read in this transaction), if the job is still in
+    /// `original`'s state.
+    ///
+    /// Only the changed columns are named: SQLite rewrites every index over a column an UPDATE names, changed or not,
+    /// and the job table has fifteen. A state change touches the state's indexes and `updatedAt`'s; the description,
+    /// name, lane and creation time stay put (a burst's two steps per job wrote 40 % fewer pages; issue 14).
+    static func saveJobSQL(setting columns: [String]) -> String {
+        "UPDATE job SET " + columns.joined(separator: ", ") + " WHERE id = ? AND state = ?"
+    }
 
-    static func saveJob(_ db: Database, _ job: StoredJob, expectedState: JobState) throws {
-        try db.cachedStatement(sql: saveJobSQL).execute(arguments: [
-            job.name, job.lane, job.state.rawValue, job.failureCategory, job.failureMessage, job.priority,
-            job.updatedAt.timeIntervalSince1970, job.specJSON, job.attempts, seconds(job.nextAttemptAt),
-            job.outputPath, encodeCounters(job.counters), job.pendingDisposal?.rawValue,
-            LeaseStates.keepsLease(job), LeaseStates.keepsLease(job), job.id.lowercasedString,
-            expectedState.rawValue,
-        ])
+    static func saveJob(_ db: Database, _ job: StoredJob, original: StoredJob) throws {
+        var columns: [String] = []
+        var values: [(any DatabaseValueConvertible)?] = []
+        func set(_ column: String, _ changed: Bool, _ value: (any DatabaseValueConvertible)?) {
+            guard changed else { return }
+            columns.append(column + " = ?")
+            values.append(value)
+        }
+        set("name", job.name != original.name, job.name)
+        set("lane", job.lane != original.lane, job.lane)
+        set("state", job.state != original.state, job.state.rawValue)
+        set("failureCategory", job.failureCategory != original.failureCategory, job.failureCategory)
+        set("failureMessage", job.failureMessage != original.failureMessage, job.failureMessage)
+        set("priority", job.priority != original.priority, job.priority)
+        set("updatedAt", job.updatedAt != original.updatedAt, job.updatedAt.timeIntervalSince1970)
+        set("specJSON", job.specJSON != original.specJSON, job.specJSON)
+        set("attempts", job.attempts != original.attempts, job.attempts)
+        set("nextAttemptAt", job.nextAttemptAt != original.nextAttemptAt, seconds(job.nextAttemptAt))
+        set("outputPath", job.outputPath != original.outputPath, job.outputPath)
+        set("counters", job.counters != original.counters, encodeCounters(job.counters))
+        set("pendingDisposal", job.pendingDisposal != original.pendingDisposal, job.pendingDisposal?.rawValue)
+        // A job leaving the working states gives its lease back in the same write.
+        if !LeaseStates.keepsLease(job) { columns.append("lease_owner = NULL, lease_until = NULL") }
+        guard !columns.isEmpty else {
+            // Nothing changed: still the compare-and-set on the state.
+            guard try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM job WHERE id = ? AND state = ?"),
+                arguments: [job.id.lowercasedString, original.state.rawValue]) != nil
+            else { throw StateStoreError.jobNotFound(job.id) }
+            return
+        }
+        values.append(job.id.lowercasedString)
+        values.append(original.state.rawValue)
+        try db.cachedStatement(sql: saveJobSQL(setting: columns)).execute(arguments: StatementArguments(values))
         // The row was read in this same immediate transaction, so this only trips if the schema misbehaves.
         guard db.changesCount == 1 else { throw StateStoreError.jobNotFound(job.id) }
     }

@@ -57,8 +57,9 @@ extension SQLiteStateStore {
         if let spend = commit.spend {
             try applySpend(db, jobID: id.lowercasedString, lane: job.lane, spend, budget: budget, now: now)
         }
+        let original = job
         job.apply(commit, outputPath: outputPath, now: now)
-        try Self.saveJob(db, job, expectedState: commit.from)
+        try Self.saveJob(db, job, original: original)
         let touchesTask = task != nil || commit.nextPoll != nil || commit.video != nil || commit.forgetVideoURL
         if touchesTask, try Self.fetchActiveTask(db, id) != nil {
             try updateActiveTask(db, jobID: id, now: now) { stored in
@@ -103,11 +104,11 @@ extension SQLiteStateStore {
     /// ``finishDisposal(_:folder:release:movedInputs:)`` inside the caller's transaction.
     func disposalRows(_ db: Database, _ id: UUID, folder: String?, release: Bool, movedInputs: [String: String], now: Date) throws {
         guard var job = try Self.fetchJob(db, id) else { throw StateStoreError.jobNotFound(id) }
-        let state = job.state
+        let original = job
         job.pendingDisposal = nil
         if let folder { job.outputPath = folder }
         job.updatedAt = now
-        try Self.saveJob(db, job, expectedState: state)
+        try Self.saveJob(db, job, original: original)
         if release {
             try db.cachedStatement(sql: "UPDATE inputFile SET device = -1, inode = -1 WHERE jobId = ?")
                 .execute(arguments: [id.lowercasedString])

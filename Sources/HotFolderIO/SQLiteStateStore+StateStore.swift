@@ -42,7 +42,7 @@ extension SQLiteStateStore: StateStore {
     }
 
     public func claimQueued(node: String, limit: Int, leaseFor: TimeInterval, now: Date, maxInFlight: Int?) async throws -> [LeasedJob] {
-        try await writeAsync("claim jobs") { db in
+        try await writeGrouped("claim jobs") { db in
             try self.claimRows(db, node: node, limit: limit, leaseFor: leaseFor, now: now, maxInFlight: maxInFlight)
         }
     }
@@ -87,8 +87,9 @@ extension SQLiteStateStore: StateStore {
     ) async throws -> StoredJob {
         try Self.checkLegal(id, commit)
         let now = clock()
-        // On the database's own writer queue: the caller's thread never waits for the lock.
-        return try await writeAsync("move a job from \(commit.from) to \(commit.to)") { db in
+        // On the database's own writer queue, in a group commit with the other jobs' steps of the moment: the
+        // caller's thread never waits for the lock, and a burst costs one transaction per group, not per job.
+        return try await writeGrouped("move a job from \(commit.from) to \(commit.to)") { db in
             // The lease first: a node that lost the job must not learn (or change) anything else about it.
             try Self.checkLease(db, id, lease)
             return try self.apply(db, id, commit, outputPath: outputPath, task: task, budget: budget, now: now)
@@ -104,7 +105,7 @@ extension SQLiteStateStore: StateStore {
             throw StateStoreError.illegalTransition(job: jobID, from: from, to: .submitted)
         }
         let now = clock()
-        return try await writeAsync("record a task") { db in
+        return try await writeGrouped("record a task") { db in
             try Self.checkLease(db, jobID, lease)
             return try self.insertTask(
                 db, jobID, provider: provider, taskID: taskID, status: status, nextPollAt: nextPollAt, from: from,
@@ -117,7 +118,7 @@ extension SQLiteStateStore: StateStore {
         forJob jobID: UUID, lease: JobLease?, update: @escaping @Sendable (inout StoredTask) -> Void
     ) async throws -> StoredTask {
         let now = clock()
-        return try await writeAsync("update a task") { db in
+        return try await writeGrouped("update a task") { db in
             try Self.checkLease(db, jobID, lease)
             return try self.updateActiveTask(db, jobID: jobID, now: now, update)
         }

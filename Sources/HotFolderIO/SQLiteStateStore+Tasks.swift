@@ -64,9 +64,10 @@ extension SQLiteStateStore {
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StateStoreError.duplicateTask(provider: provider, taskID: taskID)
         }
+        let original = job
         job.state = .submitted
         job.updatedAt = now
-        try Self.saveJob(db, job, expectedState: from)
+        try Self.saveJob(db, job, original: original)
         try appendEvent(
             db, jobID: id, at: now, kind: .task, from: from, to: .submitted,
             message: message ?? "\(provider) task \(taskID) created")

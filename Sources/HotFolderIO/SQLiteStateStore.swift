@@ -23,6 +23,8 @@ public final class SQLiteStateStore: Sendable {
     let notificationRouting = NotificationRouting()
     /// Job changes and events for the dashboard's connected clients (published after each commit).
     public let liveFeed = LiveFeed()
+    /// The runner's writes waiting for the next group commit (``writeGrouped(_:_:)``).
+    let groupCommit = GroupCommitQueue()
 
     /// The database file name inside the state directory.
     public static let defaultFileName = "hotfolder.sqlite"
@@ -52,6 +54,9 @@ public final class SQLiteStateStore: Sendable {
                 // WAL + NORMAL is durable across application crashes (kill -9); only an OS crash can lose the last
                 // commits, never corrupt the file.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // Statement journals and the savepoints of a group commit in memory: on disk, each that outgrew
+                // 64 KB became a new file in /var/tmp, written and deleted (100 a second in a burst; issue 14).
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
             }
             pool = try DatabasePool(path: path, configuration: configuration)
             // Two processes opening a new or older database at once (the service starting, `hotfolder status`)

@@ -25,7 +25,7 @@ import Testing
     @Test func aConnectedClientDoesNotMakeTheWriterCompileItsStatementsAgain() async throws {
         var iterator = store.liveFeed.subscribe().makeAsyncIterator()
         func cached() throws -> Statement {
-            try store.pool.write { db in try db.cachedStatement(sql: SQLiteStateStore.saveJobSQL) }
+            try store.pool.write { db in try db.cachedStatement(sql: SQLiteStateStore.saveJobSQL(setting: ["state = ?"])) }
         }
         try await store.commit(jobs[0].id, Self.submitting)
         var before: Statement? = try cached()
