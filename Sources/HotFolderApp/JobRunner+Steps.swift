@@ -87,6 +87,11 @@ extension JobRunner {
 
     nonisolated func upload(_ work: inout JobWork) async -> JobLifecycle.Event {
         guard let spec = work.spec else { return .brokenLocally(message: unreadable) }
+        // The hashes taken when the drop was planned: an image sent as dropped is then read once, hashed as it is sent
+        // (none when the store does not answer: hashed first, then sent, as before).
+        let planned = Dictionary(
+            ((try? await context.store.inputFiles(ofJob: work.job.id)) ?? []).map { ($0.path, $0.sha256) },
+            uniquingKeysWith: { first, _ in first })
         do {
             for image in spec.images {
                 var path = context.inbox + "/" + image.path
@@ -102,7 +107,8 @@ extension JobRunner {
                     if let reservation = work.reservation { log(reservation, "image \(image.path): \(made.description)") }
                 }
                 let send = path
-                let prepared = try await uploads.run { try await self.context.api.prepareImage(at: send) }
+                let expected = image.preparation == nil ? planned[image.path] : nil
+                let prepared = try await uploads.run { try await self.context.api.prepareImage(at: send, expectedSHA256: expected) }
                 work.urls[image.path] = prepared.url
                 if let reservation = work.reservation {
                     log(reservation, "image \(image.path) (\(image.role.rawValue)): \(prepared.reused ? "reused earlier upload" : "prepared")")

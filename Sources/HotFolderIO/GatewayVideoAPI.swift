@@ -38,24 +38,65 @@ public struct GatewayVideoAPI: VideoAPI {
                 transport.logger.debug("reusing upload", metadata: ["sha256": "\(image.sha256)"])
                 return PreparedImage(url: cached.url, sha256: image.sha256, reused: true, expiresAt: cached.expiresAt)
             }
-            let boundary = "hotfolder-\(UUID().uuidString)"
-            let fileName = "\(image.sha256.prefix(16)).\(image.format.fileExtension)"
             // The same open file that was checked and hashed is streamed.
-            let body = MultipartFileBody(
-                boundary: boundary, fileName: fileName, contentType: image.format.mimeType,
-                chunks: handle.readChunks(in: 0..<image.size, chunkLength: .kibibytes(256)))
-            let answer = try await transport.send(
-                .upload, method: .POST, path: "/v1/uploads/images",
-                body: .stream(body, length: .known(body.length(fileSize: image.size))),
-                contentType: "multipart/form-data; boundary=\(boundary)", timeout: configuration.uploadTimeout)
-            let uploaded = try decode(GatewayResponses.Uploaded.self, answer, .upload)
-            guard let url = uploaded.url, !url.isEmpty else {
-                throw VideoAPIError.malformedResponse(operation: .upload, reason: "the answer has no url.")
-            }
-            let expiresAt = uploaded.expiresAt ?? now().addingTimeInterval(configuration.uploadLifetime)
+            let (url, expiresAt) = try await upload(handle, image, fileName: image.sha256, digest: nil)
             await uploadCache.store(CachedUpload(sha256: image.sha256, url: url, expiresAt: expiresAt))
             return PreparedImage(url: url, sha256: image.sha256, reused: false, expiresAt: expiresAt)
         }
+    }
+
+    /// Like ``prepareImage(at:)``, reading the file once when `expectedSHA256` (the hash taken when the drop was
+    /// planned) is still its content: the bytes are hashed as they are streamed, and the upload is cached under the hash
+    /// of what was sent. A still-valid upload of that content is reused once the file is hashed and found to be it.
+    /// Content that is not the planned one (rewritten in place, keeping its size and time) is sent and cached as what
+    /// it is, as ``prepareImage(at:)`` would: never under the planned hash. Nil or empty: ``prepareImage(at:)``.
+    public func prepareImage(at path: String, expectedSHA256: String?) async throws -> PreparedImage {
+        guard let expected = expectedSHA256, !expected.isEmpty else { return try await prepareImage(at: path) }
+        let configuration = transport.configuration
+        return try await LocalImage.withChecked(path: path, maxBytes: configuration.maxImageBytes, hashing: false) { image, handle in
+            let margin = now().addingTimeInterval(configuration.uploadReuseMargin)
+            if let cached = await uploadCache.upload(sha256: expected, validAt: margin) {
+                let actual = try await LocalImage.sha256(of: handle, size: image.size)
+                if actual == expected {
+                    transport.logger.debug("reusing upload", metadata: ["sha256": "\(expected)"])
+                    return PreparedImage(url: cached.url, sha256: expected, reused: true, expiresAt: cached.expiresAt)
+                }
+                if let other = await uploadCache.upload(sha256: actual, validAt: margin) {
+                    return PreparedImage(url: other.url, sha256: actual, reused: true, expiresAt: other.expiresAt)
+                }
+            }
+            let digest = SentDigest(size: image.size)
+            let (url, expiresAt) = try await upload(handle, image, fileName: expected, digest: digest)
+            // Set once the whole file went into the body (always before a success answer); else hashed again.
+            let sent: String
+            if let streamed = digest.sha256 { sent = streamed } else { sent = try await LocalImage.sha256(of: handle, size: image.size) }
+            if sent != expected {
+                transport.logger.warning("\(path): its content changed after the job was planned (same size and time); the content sent is the new one", metadata: ["sha256": "\(sent)"])
+            }
+            await uploadCache.store(CachedUpload(sha256: sent, url: url, expiresAt: expiresAt))
+            return PreparedImage(url: url, sha256: sent, reused: false, expiresAt: expiresAt)
+        }
+    }
+
+    /// Streams the open file to `POST /v1/uploads/images` (multipart field `file`); returns the URL and its expiry.
+    private func upload(
+        _ handle: ReadFileHandle, _ image: LocalImage, fileName: String, digest: SentDigest?
+    ) async throws -> (url: String, expiresAt: Date) {
+        let configuration = transport.configuration
+        let boundary = "hotfolder-\(UUID().uuidString)"
+        let body = MultipartFileBody(
+            boundary: boundary, fileName: "\(fileName.prefix(16)).\(image.format.fileExtension)",
+            contentType: image.format.mimeType, chunks: handle.readChunks(in: 0..<image.size, chunkLength: .kibibytes(256)),
+            digest: digest)
+        let answer = try await transport.send(
+            .upload, method: .POST, path: "/v1/uploads/images",
+            body: .stream(body, length: .known(body.length(fileSize: image.size))),
+            contentType: "multipart/form-data; boundary=\(boundary)", timeout: configuration.uploadTimeout)
+        let uploaded = try decode(GatewayResponses.Uploaded.self, answer, .upload)
+        guard let url = uploaded.url, !url.isEmpty else {
+            throw VideoAPIError.malformedResponse(operation: .upload, reason: "the answer has no url.")
+        }
+        return (url, uploaded.expiresAt ?? now().addingTimeInterval(configuration.uploadLifetime))
     }
 
     /// `POST /v1/videos/generations`; returns `data[0].task_id`.

@@ -14,6 +14,11 @@ public protocol VideoAPI: Sendable {
     /// (an upload URL on the gateway, reused for the same content until it expires; a data URL on Ark).
     func prepareImage(at path: String) async throws -> PreparedImage
 
+    /// ``prepareImage(at:)`` for an image whose SHA-256 was taken when its drop was planned: a provider may then read
+    /// the file only once, hashing the bytes as it sends them. The result is the same as ``prepareImage(at:)``'s,
+    /// for whatever content the file has when it is sent.
+    func prepareImage(at path: String, expectedSHA256: String?) async throws -> PreparedImage
+
     /// Submits a generation and returns the provider's task id.
     ///
     /// A `timedOut` or `connectionFailed` error here leaves the outcome unknown: the task may exist and be billed,
@@ -45,6 +50,11 @@ public protocol VideoAPI: Sendable {
 }
 
 extension VideoAPI {
+    /// By default the planned hash is not used: the file is checked and hashed, then sent.
+    public func prepareImage(at path: String, expectedSHA256: String?) async throws -> PreparedImage {
+        try await prepareImage(at: path)
+    }
+
     /// The request itself (the gateway's shape) by default.
     public func recordedBody(for request: GenerationRequest) -> Data? {
         let encoder = JSONEncoder()

@@ -58,6 +58,14 @@ final class FakeVideoAPI: VideoAPI, Sendable {
 
     var calls: Script { script.withLock { $0 } }
 
+    /// The hashes the runner passed with its uploads (nil: none planned), in order.
+    let plannedHashes = Mutex<[String?]>([])
+
+    func prepareImage(at path: String, expectedSHA256: String?) async throws -> PreparedImage {
+        plannedHashes.withLock { $0.append(expectedSHA256) }
+        return try await prepareImage(at: path)
+    }
+
     func prepareImage(at path: String) async throws -> PreparedImage {
         startedContinuation.yield("upload")
         while !uploadGate.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }

@@ -51,6 +51,51 @@ import Testing
         }
     }
 
+    /// With the hash taken when the drop was planned, the file is read once: hashed as it is sent (issue 14: big
+    /// images were read three times), and its upload is reused for the same content afterwards.
+    @Test func aPlannedHashSendsTheFileOnceAndItsUploadIsReused() async throws {
+        try await Fixture.with { fixture in
+            let api = fixture.gateway()
+            let path = try fixture.pngFile("a.png")
+            let planned = try FileDigest.sha256(ofFile: path)
+            let first = try await api.prepareImage(at: path, expectedSHA256: planned)
+            #expect(!first.reused && first.sha256 == planned)
+            let again = try await api.prepareImage(at: try fixture.pngFile("copy-of-a.png"), expectedSHA256: planned)
+            #expect(again.reused && again.url == first.url)
+            // Cached under the content's hash, so the unplanned path finds it too.
+            let unplanned = try await api.prepareImage(at: path)
+            #expect(unplanned.reused && unplanned.url == first.url)
+            #expect(fixture.emulator.stats.requests("gateway.upload") == 1)
+            // No planned hash (the store did not answer): checked and hashed, then sent, as before.
+            let other = try await api.prepareImage(at: try fixture.pngFile("b.png", seed: 7), expectedSHA256: "")
+            #expect(!other.reused)
+            #expect(fixture.emulator.stats.imagesUploaded == 2)
+        }
+    }
+
+    /// A file rewritten in place since it was planned (same size and time) is sent as what it is now, as without a
+    /// planned hash: cached under its own hash, never under the planned one, and never answered with the planned
+    /// content's upload.
+    @Test func contentThatIsNotThePlannedOneIsSentAsWhatItIsAndNeverCachedUnderThePlannedHash() async throws {
+        try await Fixture.with { fixture in
+            let api = fixture.gateway()
+            let plannedPath = try fixture.pngFile("b.png", seed: 7)
+            let planned = try FileDigest.sha256(ofFile: plannedPath)
+            let rewritten = try fixture.pngFile("a.png")
+            let actual = try FileDigest.sha256(ofFile: rewritten)
+            let a = try await api.prepareImage(at: rewritten, expectedSHA256: planned)
+            #expect(!a.reused && a.sha256 == actual)
+            // The planned content has no upload yet: it is sent, not answered with a's.
+            let b = try await api.prepareImage(at: plannedPath, expectedSHA256: planned)
+            #expect(!b.reused && b.sha256 == planned && b.url != a.url)
+            // a's upload was cached under a's hash; with b's upload cached, a file planned as b but holding a's bytes
+            // gets a's upload.
+            let again = try await api.prepareImage(at: rewritten, expectedSHA256: planned)
+            #expect(again.reused && again.url == a.url && again.sha256 == actual)
+            #expect(fixture.emulator.stats.requests("gateway.upload") == 2)
+        }
+    }
+
     @Test func expiringUploadIsNotReused() async throws {
         try await Fixture.with { fixture in
             let cache = InMemoryUploadCache()

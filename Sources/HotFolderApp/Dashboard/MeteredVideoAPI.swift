@@ -15,6 +15,10 @@ struct MeteredVideoAPI: VideoAPI {
         try await measure("upload") { try await base.prepareImage(at: path) }
     }
 
+    func prepareImage(at path: String, expectedSHA256: String?) async throws -> PreparedImage {
+        try await measure("upload") { try await base.prepareImage(at: path, expectedSHA256: expectedSHA256) }
+    }
+
     func createTask(_ request: GenerationRequest) async throws -> String {
         try await measure("create") { try await base.createTask(request) }
     }
