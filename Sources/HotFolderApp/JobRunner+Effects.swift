@@ -23,6 +23,8 @@ struct JobWork: Sendable {
     var lease: JobLease?
     /// Set when a write found the lease taken over: the work was dropped.
     var leaseLost = false
+    /// The job's inputs as the check before leaving the queue read them (their planned hashes serve the upload).
+    var inputs: [StoredInput]?
     /// Set when the job's task could not be read (the database away until the service stopped): nothing is done
     /// with it here, rather than take a task that exists for one that does not.
     var unreadable = false
@@ -148,7 +150,7 @@ extension JobRunner {
             return await performCommit(commit, &work)
         case .verifyInputs:
             // An indexed read and an lstat per input: cheap, and WAL readers never wait for a lock.
-            return .next(await verifyInputs(work))
+            return .next(await verifyInputs(&work))
         case .upload:
             return .next(await upload(&work))
         case .create:

@@ -76,9 +76,10 @@ extension JobRunner {
 
     /// Whether the job may leave the queue now: its time window first, then that every input is still the file
     /// that was planned.
-    nonisolated func verifyInputs(_ work: JobWork) async -> JobLifecycle.Event {
+    nonisolated func verifyInputs(_ work: inout JobWork) async -> JobLifecycle.Event {
         if let spec = work.spec, let hold = context.windowHold(for: spec) { return hold }
         let inputs = (try? await context.store.inputFiles(ofJob: work.job.id)) ?? []
+        work.inputs = inputs
         let changed = inputs.filter { input in
             FileSystemProbe.lstat(context.inbox + "/" + input.path).map { InputIdentity($0.identity) } != input.identity
         }
@@ -87,11 +88,12 @@ extension JobRunner {
 
     nonisolated func upload(_ work: inout JobWork) async -> JobLifecycle.Event {
         guard let spec = work.spec else { return .brokenLocally(message: unreadable) }
-        // The hashes taken when the drop was planned: an image sent as dropped is then read once, hashed as it is sent
-        // (none when the store does not answer: hashed first, then sent, as before).
-        let planned = Dictionary(
-            ((try? await context.store.inputFiles(ofJob: work.job.id)) ?? []).map { ($0.path, $0.sha256) },
-            uniquingKeysWith: { first, _ in first })
+        // The hashes taken when the drop was planned (read by the check just before, or now for an upload resumed
+        // after a restart): an image sent as dropped is then read once, hashed as it is sent (none when the store does
+        // not answer: hashed first, then sent, as before).
+        let inputs: [StoredInput]
+        if let checked = work.inputs { inputs = checked } else { inputs = (try? await context.store.inputFiles(ofJob: work.job.id)) ?? [] }
+        let planned = Dictionary(inputs.map { ($0.path, $0.sha256) }, uniquingKeysWith: { first, _ in first })
         do {
             for image in spec.images {
                 var path = context.inbox + "/" + image.path

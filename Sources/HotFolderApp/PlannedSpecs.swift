@@ -10,20 +10,27 @@ import Synchronization
 /// Each is taken once, by the first work on its job, and only when the stored bytes are still the ones it was
 /// encoded to (a description changed since is decoded from the store). At most `capacity` wait: beyond that the
 /// intake stops adding (the runner takes the oldest first, and a burst's later jobs decode as before), so memory
-/// stays bounded however long the queue.
+/// stays bounded however long the queue. A job that never runs here (cancelled while queued, taken by another node)
+/// would keep its place for good: when full, those kept longer than `maxAge` are let go first.
 final class PlannedSpecs: Sendable {
-    private let entries = Mutex<[UUID: (json: Data, spec: JobSpec)]>([:])
+    private let entries = Mutex<[UUID: (json: Data, spec: JobSpec, added: Date)]>([:])
     let capacity: Int
+    let maxAge: TimeInterval
+    private let clock: @Sendable () -> Date
 
-    init(capacity: Int = 2_048) {
-        self.capacity = capacity
+    init(capacity: Int = 2_048, maxAge: TimeInterval = 600, clock: @escaping @Sendable () -> Date = { Date() }) {
+        (self.capacity, self.maxAge, self.clock) = (capacity, maxAge, clock)
     }
 
-    /// Keeps `spec` (stored as `json`) for `id`'s first work; nothing when full.
+    /// Keeps `spec` (stored as `json`) for `id`'s first work; nothing when full of descriptions younger than `maxAge`.
     func add(_ id: UUID, json: Data, spec: JobSpec) {
+        let now = clock()
         entries.withLock { entries in
-            guard entries.count < capacity else { return }
-            entries[id] = (json, spec)
+            if entries.count >= capacity {
+                entries = entries.filter { now.timeIntervalSince($0.value.added) < maxAge }
+                guard entries.count < capacity else { return }
+            }
+            entries[id] = (json, spec, now)
         }
     }
 

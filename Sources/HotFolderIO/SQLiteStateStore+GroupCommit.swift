@@ -14,7 +14,7 @@ final class GroupCommitQueue: Sendable {
     }
 
     let pending = Mutex<(next: Int, entries: [Entry])>((0, []))
-    /// How many group commits ran, and how many writes they held (for tests and `doctor`).
+    /// How many group commits ran, and how many writes they held (for tests).
     let counts = Mutex<(commits: Int, writes: Int)>((0, 0))
 
     func take() -> [Entry] {
@@ -113,7 +113,7 @@ extension SQLiteStateStore {
     }
 
     /// How many group commits ran since the store opened, and how many writes they held.
-    public var groupCommitCounts: (commits: Int, writes: Int) {
+    var groupCommitCounts: (commits: Int, writes: Int) {
         groupCommit.counts.withLock { $0 }
     }
 

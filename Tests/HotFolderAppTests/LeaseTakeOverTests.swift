@@ -171,7 +171,7 @@ extension ServiceSuites {
                 try await StatusReport.read(store: store, stateDirectory: folders.state).paused?.contains("HTTP 401") == true
             }
             try folders.drop("waits.txt", "A kettle on a stove")
-            await events.wait(for: "the job") { $0.contains { if case .queued = $0 { true } else { false } } }
+            await events.wait(for: "the job") { $0.contains(where: \.isQueued) }
             // Nothing is to happen: three of a's turns are given to get it wrong.
             try await Task.sleep(for: .seconds(1.5))
             #expect(api.calls.createCalls == 0, "paused by b: a sends nothing")
@@ -202,7 +202,7 @@ extension ServiceSuites {
                 await eventsB.wait(for: "node b to start", watching)
                 for i in 0..<12 { try folders.drop("boats/boat-\(i).txt", "A paper boat on a puddle, take \(i)") }
                 try await waitUntil("every drop done", timeout: 60) { try store.countsByState()[.done] == 12 }
-                let queued = { (events: [ServiceEvent]) in events.filter { if case .queued = $0 { true } else { false } }.count }
+                let queued = { (events: [ServiceEvent]) in events.filter(\.isQueued).count }
                 #expect(queued(await eventsA.events) + queued(await eventsB.events) == 12, "each drop queued by one node")
             }
         }

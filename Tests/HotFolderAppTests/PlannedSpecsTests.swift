@@ -3,6 +3,7 @@ import Foundation
 @testable import HotFolderApp
 import HotFolderCore
 import HotFolderIO
+import Synchronization
 import Testing
 
 /// The intake hands the descriptions it just queued to the runner (no JSON decoding per job in a burst), each once,
@@ -54,5 +55,24 @@ import Testing
         // The oldest are kept (the runner takes them first); the later ones decode as before.
         #expect(specs.take(try stored(ids[0], json)) != nil)
         #expect(specs.take(try stored(ids[4], json)) == nil)
+    }
+
+    /// A job that never runs here (cancelled while queued) must not keep its place for good: once full, descriptions
+    /// older than the age limit make way; younger ones are kept.
+    @Test func descriptionsNeverTakenMakeWayOnceOld() throws {
+        let time = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        let specs = PlannedSpecs(capacity: 2, maxAge: 600, clock: { time.withLock { $0 } })
+        let (a, json) = try Self.planned("a")
+        let (old, young, late, later) = (UUID(), UUID(), UUID(), UUID())
+        specs.add(old, json: json, spec: a)
+        time.withLock { $0 += 500 }
+        specs.add(young, json: json, spec: a)
+        specs.add(late, json: json, spec: a)
+        #expect(specs.count == 2, "full of descriptions younger than 600 s: nothing is let go")
+        time.withLock { $0 += 200 }
+        specs.add(later, json: json, spec: a)
+        #expect(try specs.take(stored(old, json)) == nil, "700 s old: let go")
+        #expect(try specs.take(stored(young, json)) != nil)
+        #expect(try specs.take(stored(later, json)) != nil)
     }
 }

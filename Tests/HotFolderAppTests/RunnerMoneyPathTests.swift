@@ -44,6 +44,7 @@ func runScriptedService<Store: ServiceStore>(
 
 extension ServiceEvent {
     var isCancelled: Bool { if case .cancelled = self { true } else { false } }
+    var isQueued: Bool { if case .queued = self { true } else { false } }
     var isResolved: Bool { if case .resolved = self { true } else { false } }
 }
 
@@ -149,22 +150,24 @@ extension ServiceSuites {
         api.gate.withLock { $0 = false }
         try await withScriptedService(folders, api: api, configure: { $0.maxInFlight = 1 }) { events, store in
             try folders.drop("first.txt", "Occupies the only slot")
-            await events.wait(for: "first queued") { $0.contains { if case .queued = $0 { true } else { false } } }
+            await events.wait(for: "first queued") { $0.contains(where: \.isQueued) }
             try folders.drop("pair.png", Data(PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255))))
             try folders.drop("pair.txt", "A slow zoom into the picture")
-            await events.wait(for: "pair queued") { $0.filter { if case .queued = $0 { true } else { false } }.count >= 2 }
+            await events.wait(for: "pair queued") { $0.filter(\.isQueued).count >= 2 }
             try folders.drop("pair.png", Data(PNGWriter.gradient(width: 480, height: 300, from: (9, 9, 9), to: (200, 200, 200))))
             api.gate.withLock { $0 = true }
             await events.wait(for: "the old pair cancelled") { $0.contains(where: \.isCancelled) }
-            #expect(try store.countsByState()[.cancelled] == 1)
+            let cancelled = try #require(try store.jobs(inStates: [.cancelled]).first)
+            #expect(try !store.events(cancelled.id).contains { $0.kind == .task }, "the old pair was never sent")
             await withKnownIssue("a re-exported image beside its queued prompt is not planned again") { () async throws in
                 await events.wait(for: "the new pair's video", timeout: 10) { $0.filter(\.isDone).count >= 2 }
                 #expect(try store.countsByState() == [.done: 2, .cancelled: 1])
             }
         }
-        #expect(api.calls.createCalls >= 1, "the old pair was never sent")
-        #expect(FileManager.default.fileExists(atPath: folders.inbox + "/pair.png"), "the new image stays in the inbox")
-        #expect(FileManager.default.fileExists(atPath: folders.inbox + "/pair.txt"), "its prompt stays in the inbox")
+        #expect(api.calls.createCalls <= 2, "the first job and at most the new pair")
+        // Nothing lost: the new pair is still in the inbox (the defect) or made into its video.
+        let kept = ["pair.png", "pair.txt"].allSatisfy { FileManager.default.fileExists(atPath: folders.inbox + "/" + $0) }
+        #expect(kept || FileManager.default.fileExists(atPath: folders.outbox + "/pair.mp4"))
     }
 
     /// Path 4: a prompt rewritten while its job waits in the queue is never sent with the old or new text by the
@@ -175,11 +178,11 @@ extension ServiceSuites {
         api.gate.withLock { $0 = false }
         try await withScriptedService(folders, api: api, configure: { $0.maxInFlight = 1 }) { events, store in
             try folders.drop("first.txt", "Occupies the only slot")
-            await events.wait(for: "first queued") { $0.contains { if case .queued = $0 { true } else { false } } }
+            await events.wait(for: "first queued") { $0.contains(where: \.isQueued) }
             try folders.drop("second.txt", "The old text")
-            await events.wait(for: "second queued") { $0.filter { if case .queued = $0 { true } else { false } }.count >= 2 }
+            await events.wait(for: "second queued") { $0.filter(\.isQueued).count >= 2 }
             try folders.drop("second.txt", "The new text, longer than the old one")
-            await events.wait(for: "the new content queued") { $0.filter { if case .queued = $0 { true } else { false } }.count >= 3 }
+            await events.wait(for: "the new content queued") { $0.filter(\.isQueued).count >= 3 }
             api.gate.withLock { $0 = true }
             await events.wait(for: "two videos") { $0.filter(\.isDone).count >= 2 }
             #expect(await events.count(\.isCancelled) == 1)
@@ -247,7 +250,7 @@ extension ServiceSuites {
         configuration.maxInFlight = 1
         try await withScriptedService(folders, api: api) { events, store in
             try folders.drop("late.txt", "Cancelled during its create call")
-            await events.wait(for: "queued") { $0.contains { if case .queued = $0 { true } else { false } } }
+            await events.wait(for: "queued") { $0.contains(where: \.isQueued) }
             var job = try #require(try store.findJobs("late").first)
             for _ in 0..<200 where job.state != .submitting {
                 try await Task.sleep(for: .milliseconds(10))

@@ -171,8 +171,9 @@ struct SeveralNodesEndToEndTests {
             #expect(fixture.emulator.stats.tasksCreated == 12, "no task created again: \(fixture.emulator.stats.tasksCreated)")
             #expect(Self.videos(in: directory).count == 12, "one video per drop: \(Self.videos(in: directory))")
             let takenOver = b.log.components(separatedBy: "taken over from node a").count - 1
-            // One of them may have finished between the status read and the kill.
-            #expect(takenOver >= 1 && takenOver <= inFlight, "b took a's jobs in flight over (\(inFlight) at the last look): \(takenOver)\n\(b.log.suffix(3000))")
+            // Some may have finished between the status read and the kill; a finished job whose inputs a had not moved
+            // yet is taken over too (to move them), though `status` no longer lists it as active: at most the six.
+            #expect(takenOver >= 1 && takenOver <= 6, "b took a's jobs over (\(inFlight) in flight at the last look): \(takenOver)\n\(b.log.suffix(3000))")
             let after = try Self.status(b)
             #expect((after["counts"] as? [String: Any])?["done"] as? Int == 12, "\(after["counts"] ?? "")\n\(b.log.suffix(3000))")
             b.stop()
