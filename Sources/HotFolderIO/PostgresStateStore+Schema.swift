@@ -286,11 +286,16 @@ extension PostgresStateStore {
         }
     }
 
-    /// The names of the migrations applied so far, oldest first.
+    /// The names of the migrations applied so far, in the order they apply: this version's in its order (they are
+    /// applied one after the other under the table's lock), then any of a newer version by the time written. The
+    /// times alone cannot order them: when nodes start at once, each writes its own clock's time, and nodes' clocks
+    /// are not in step.
     public func appliedMigrations() async throws -> [String] {
-        try await call("read the migrations") { connection in
+        let applied = try await call("read the migrations") { connection in
             try await self.rows(connection, "SELECT name FROM hotfolder_migration ORDER BY applied_at, name")
                 .map { try $0[0].decode(String.self) }
         }
+        let known = Self.migrations.map(\.name)
+        return known.filter(applied.contains) + applied.filter { !known.contains($0) }
     }
 }

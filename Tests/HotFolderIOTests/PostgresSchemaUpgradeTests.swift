@@ -41,4 +41,22 @@ struct PostgresSchemaUpgradeTests {
             #expect(try await store.filmsToSettle().isEmpty)
         }
     }
+
+    /// Nodes' clocks are not ordered: when two start at once, one may apply a later migration with an earlier time
+    /// than the other gave an earlier one (CI saw `twoNodesStartingAtOnceMigrateOnce` list them out of order). The
+    /// list follows the migrations' order, not the times the nodes wrote.
+    @Test func migrationsAreListedInTheirOrderWhateverTheNodesClocks() async throws {
+        let database = try await StoreMigrationTests.makeDatabase()
+        try await PostgresStateStore.withStore(try StoreMigrationTests.endpoint(database)) { _ in }
+        try await StoreMigrationTests.withClient(database) { client in
+            // pg-v4 applied by a node whose clock runs ten seconds behind the one that applied the others.
+            try await client.query("UPDATE hotfolder_migration SET applied_at = applied_at - 10 WHERE name = 'pg-v4-input-path'")
+            // A migration of a newer version this one does not know comes after its own.
+            try await client.query("INSERT INTO hotfolder_migration (name, applied_at) VALUES ('pg-v9-future', 0)")
+        }
+        let listed = try await PostgresStateStore.withStore(try StoreMigrationTests.endpoint(database)) { store in
+            try await store.appliedMigrations()
+        }
+        #expect(listed == ["pg-v1", "pg-v2-queue-pause", "pg-v3-films-stalls", "pg-v4-input-path", "pg-v9-future"])
+    }
 }
