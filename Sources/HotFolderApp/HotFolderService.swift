@@ -77,6 +77,7 @@ public struct HotFolderService: Service {
         watcherConfiguration.mode = context.configuration.watchMode
         watcherConfiguration.pollInterval = context.configuration.pollInterval.seconds
         watcherConfiguration.folderReading = context.configuration.pollFolders
+        watcherConfiguration.settledEvery = context.configuration.pollSettledEvery
         watcherConfiguration.rescanInterval = context.configuration.rescanInterval.seconds
         watcherConfiguration.excluded = context.excludedRelative.map { context.inbox + "/" + $0 }
         let watcher = InboxWatcher(configuration: watcherConfiguration)

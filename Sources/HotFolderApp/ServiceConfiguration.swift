@@ -83,6 +83,8 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var pollInterval: Duration = .seconds(5)
     /// Whether poll mode reads folders whose mtime has not changed.
     public var pollFolders: FolderReading = .auto
+    /// Poll mode: a file unchanged for a minute is examined on one scan in this many (1: every scan).
+    public var pollSettledEvery = PollScanner.defaultSettledEvery
     /// How often the whole inbox is rescanned in inotify mode, to catch anything inotify missed.
     public var rescanInterval: Duration = .seconds(60)
     /// How long an incomplete group (an image without a prompt) waits before it fails.

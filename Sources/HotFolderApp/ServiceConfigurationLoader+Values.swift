@@ -31,6 +31,7 @@ extension ServiceConfigurationLoader {
         try values.set(&configuration.watchMode, "watch_mode", Self.choice(WatchMode.self))
         try values.set(&configuration.pollInterval, "poll_interval", Self.duration(allowZero: false))
         try values.set(&configuration.pollFolders, "poll_folders", Self.choice(FolderReading.self))
+        try values.set(&configuration.pollSettledEvery, "poll_settled_every", Self.count)
         try values.set(&configuration.rescanInterval, "rescan_interval", Self.duration(allowZero: false))
         try values.set(&configuration.orphanTimeout, "orphan_timeout", Self.duration(allowZero: false))
         try values.set(&configuration.maxInFlight, "max_in_flight", Self.count)
@@ -172,7 +173,10 @@ extension ServiceConfigurationLoader {
                 "prices.fast": "a number of US dollars per million tokens, 0 or more, such as 0.6",
                 "prices.quality": "a number of US dollars per million tokens, 0 or more, such as 2.2",
             ]
-            for key in ["max_in_flight", "max_uploads", "max_downloads", "max_submits", "max_attempts", "max_task_failures"] {
+            for key in [
+                "max_in_flight", "max_uploads", "max_downloads", "max_submits", "max_attempts", "max_task_failures",
+                "poll_settled_every",
+            ] {
                 table[key] = "a whole number of 1 or more"
             }
             for key in ["settle", "poll_first_delay", "shutdown_grace"] {

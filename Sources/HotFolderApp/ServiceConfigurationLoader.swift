@@ -31,7 +31,8 @@ public struct ServiceConfigurationLoader: Sendable {
     /// Every top-level setting of the file, in the order the example file documents them.
     public static let settingKeys: [String] = [
         "inbox", "outbox", "failed", "archive", "archive_policy", "provider", "base_url", "api_key_file",
-        "state_dir", "defaults", "prices", "settle", "watch_mode", "poll_interval", "poll_folders", "rescan_interval",
+        "state_dir", "defaults", "prices", "settle", "watch_mode", "poll_interval", "poll_folders", "poll_settled_every",
+        "rescan_interval",
         "orphan_timeout", "max_in_flight", "max_uploads", "max_downloads", "max_submits",
         "poll_first_delay", "poll_min_interval",
         "poll_max_interval", "max_status_calls_per_second", "max_attempts", "max_task_failures", "backoff_base", "backoff_max",

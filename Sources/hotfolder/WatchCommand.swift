@@ -42,6 +42,13 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Poll mode: auto, skip-unchanged (read a folder again only when its mtime changed) or read-all.")
     var pollFolders: FolderReading = .auto
 
+    @Option(help: """
+        Poll mode: a file unchanged for a minute is examined on one scan in this many, so a settled file rewritten \
+        in place is seen up to this many scans later (added, removed and renamed files are seen at the next scan). \
+        1 examines every file on every scan.
+        """)
+    var pollSettledEvery: Int = PollScanner.defaultSettledEvery
+
     @Option(help: "Seconds between safety rescans in inotify mode.")
     var rescanInterval: Double = 60
 
@@ -51,6 +58,7 @@ struct WatchCommand: AsyncParsableCommand {
     func validate() throws {
         guard settle >= 0, settle <= 86_400 else { throw ValidationError("--settle must be between 0 and 86400 seconds, not \(settle)") }
         guard pollInterval >= 0.1 else { throw ValidationError("--poll-interval must be at least 0.1 seconds, not \(pollInterval)") }
+        guard pollSettledEvery >= 1 else { throw ValidationError("--poll-settled-every must be 1 or more, not \(pollSettledEvery)") }
         guard rescanInterval >= 1 else { throw ValidationError("--rescan-interval must be at least 1 second, not \(rescanInterval)") }
     }
 
@@ -60,6 +68,7 @@ struct WatchCommand: AsyncParsableCommand {
         configuration.mode = mode
         configuration.pollInterval = pollInterval
         configuration.folderReading = pollFolders
+        configuration.settledEvery = pollSettledEvery
         configuration.rescanInterval = rescanInterval
         let watcher = InboxWatcher(configuration: configuration)
         do {

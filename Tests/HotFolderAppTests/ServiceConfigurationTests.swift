@@ -66,6 +66,7 @@ import Testing
             settle: 500ms
             watch_mode: poll
             poll_interval: 2s
+            poll_settled_every: 1
             rescan_interval: 5m
             orphan_timeout: 1h
             max_in_flight: 8
@@ -92,6 +93,7 @@ import Testing
         #expect(config.defaults == ["model": "quality", "duration": "8", "aspect_ratio": "9:16"])
         #expect(config.prices == ServiceConfiguration.Prices(fast: 1.5, quality: 3))
         #expect(config.settle == .milliseconds(500) && config.watchMode == .poll && config.pollInterval == .seconds(2))
+        #expect(config.pollSettledEvery == 1)
         #expect(config.rescanInterval == .seconds(300) && config.orphanTimeout == .seconds(3600))
         #expect(config.maxInFlight == 8 && config.maxUploads == 3 && config.maxDownloads == 1 && config.maxSubmits == 16)
         #expect(config.pollFirstDelay == .zero && config.pollMinInterval == .milliseconds(1500))
@@ -211,6 +213,7 @@ import Testing
         ("settle: soon", "settle", "soon", "a duration of 0 or more"),
         ("poll_interval: 0", "poll_interval", "0", "a duration above 0"),
         ("max_in_flight: 0", "max_in_flight", "0", "a whole number of 1 or more"),
+        ("poll_settled_every: 0", "poll_settled_every", "0", "a whole number of 1 or more"),
         ("max_uploads: two", "max_uploads", "two", "a whole number"),
         ("provider: openai", "provider", "openai", "gateway or ark"),
         ("archive_policy: shred", "archive_policy", "shred", "move, keep or delete"),

@@ -2,7 +2,7 @@
 import Foundation
 import Glibc
 import HotFolderCore
-import HotFolderIO
+@testable import HotFolderIO
 import Testing
 
 /// The poll scanner on real temp folders: it reports each file once and then only changes, in both listing
@@ -24,14 +24,20 @@ import Testing
         /// The consumer's view: every file reported and not reported gone since.
         var model: [String: FileStat] = [:]
 
-        init(skip: Bool, margin: Double = 0.05, excluded: [String] = []) throws {
+        init(
+            skip: Bool, margin: Double = 0.05, excluded: [String] = [], settledEvery: Int = PollScanner.defaultSettledEvery,
+            clock: TestClock? = nil
+        ) throws {
             temp = try TemporaryDirectory("pollscan")
             let inbox = temp.file("inbox")
             self.inbox = inbox
             try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: temp.file("outside"), withIntermediateDirectories: true)
+            let seconds: @Sendable () -> Double
+            if let clock { seconds = { clock.now.timeIntervalSince1970 } } else { seconds = monotonicSeconds }
             scanner = PollScanner(
-                root: inbox, excluded: Set(excluded.map { inbox + "/" + $0 }), skipUnchangedFolders: skip, mtimeMargin: margin)
+                root: inbox, excluded: Set(excluded.map { inbox + "/" + $0 }), skipUnchangedFolders: skip, mtimeMargin: margin,
+                settledEvery: settledEvery, clock: seconds)
         }
 
         func scan() -> Scan {
@@ -204,5 +210,57 @@ import Testing
             #expect(h.model == h.truth(), "round \(round)")
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...70, using: &random)))
         }
+    }
+
+    /// A file unchanged for a minute is examined on one scan in four (by its inode), so 40 settled files cost 40
+    /// stats over four scans, not 160; a settled file rewritten in place is still seen within four scans, and one
+    /// added or removed at the next (its folder changed). With `settledEvery: 1` every file is examined every scan.
+    @Test(arguments: modes) func settledFilesAreExaminedInTurnAndStillSeenWhenRewritten(skip: Bool) async throws {
+        let clock = TestClock()
+        let h = try Harness(skip: skip, settledEvery: 4, clock: clock)
+        let every = try Harness(skip: skip, settledEvery: 1, clock: clock)
+        for harness in [h, every] {
+            for index in 0..<40 { try write(harness.path("lane/f\(index).txt"), "\(index)") }
+        }
+        #expect(h.scan().scanned.count == 40 && every.scan().scanned.count == 40)
+        clock.advance(30)
+        #expect(h.scan().summary.examined == 40, "not settled yet: every file examined")
+        clock.advance(40)
+        var examined: [Int] = []
+        for _ in 0..<4 {
+            let scan = h.scan()
+            #expect(scan.scanned.isEmpty && scan.removed.isEmpty)
+            examined.append(scan.summary.examined)
+            #expect(every.scan().summary.examined == 40, "settledEvery 1: every file every scan")
+            clock.advance(5)
+        }
+        #expect(examined.reduce(0, +) == 40 && examined.allSatisfy { $0 < 40 }, "each settled file once in four scans: \(examined)")
+
+        // Same size, same inode, the folder's mtime unchanged: only the file's own mtime says it changed.
+        let folderBefore = FileSystemProbe.lstat(h.path("lane"))
+        try write(h.path("lane/f7.txt"), "X")
+        var times = [timespec(tv_sec: 1_900_000_000, tv_nsec: 0), timespec(tv_sec: 1_900_000_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, h.path("lane/f7.txt"), &times, 0) == 0)
+        #expect(FileSystemProbe.lstat(h.path("lane"))?.mtimeNanoseconds == folderBefore?.mtimeNanoseconds)
+        var seenAfter: Int?
+        for scanIndex in 1...4 where seenAfter == nil {
+            if h.scan().scanned.keys.contains(h.path("lane/f7.txt")) { seenAfter = scanIndex }
+            clock.advance(5)
+        }
+        #expect(seenAfter != nil, "a settled file rewritten in place is seen within four scans")
+
+        // Added and removed files change the folder: seen at the next scan, settled neighbours still wait.
+        try write(h.path("lane/new.txt"), "n")
+        unlink(h.path("lane/f3.txt"))
+        clock.advance(5)
+        let next = h.scan()
+        #expect(Array(next.scanned.keys) == [h.path("lane/new.txt")] && next.removed == [h.path("lane/f3.txt")])
+        #expect(next.summary.examined < 40, "a folder read again still lets its settled files wait: \(next.summary.examined)")
+
+        // A settled file the consumer forgot is examined and reported at the next scan.
+        h.scanner.forget([h.path("lane/f11.txt")])
+        clock.advance(5)
+        #expect(Array(h.scan().scanned.keys) == [h.path("lane/f11.txt")])
+        #expect(h.model == h.truth())
     }
 }

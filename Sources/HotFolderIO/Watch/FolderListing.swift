@@ -19,6 +19,8 @@ struct FolderListing: Sendable {
         var reported: Bool
         /// An excluded folder, or a name that is not UTF-8: kept so the listing stays complete, never entered or reported.
         var skipped: Bool
+        /// Scanner-clock seconds when ``stat`` was first seen as it is (the file settles once it stays so).
+        var changedAt: Double = 0
     }
 
     /// Every name, each followed by a NUL.
@@ -55,7 +57,7 @@ struct FolderListing: Sendable {
     /// Reads the names of the open folder `fd` (which it closes), sorted bytewise; `.`/`..` left out.
     ///
     /// Returns nil and leaves `errno` set when the folder cannot be read.
-    static func read(_ fd: Int32) -> (names: [UInt8], records: [Record], types: [UInt8])? {
+    static func read(_ fd: Int32) -> (names: [UInt8], records: [Record], types: [UInt8], inodes: [UInt64])? {
         guard let dir = fdopendir(fd) else {
             close(fd)
             return nil
@@ -64,6 +66,7 @@ struct FolderListing: Sendable {
         var names: [UInt8] = []
         var records: [Record] = []
         var types: [UInt8] = []
+        var inodes: [UInt64] = []
         errno = 0
         while let entry = readdir(dir) {
             let type = entry.pointee.d_type
@@ -76,13 +79,16 @@ struct FolderListing: Sendable {
                 names.append(0)
                 return true
             }
-            if appended { types.append(type) }
+            if appended {
+                types.append(type)
+                inodes.append(UInt64(entry.pointee.d_ino))
+            }
         }
-        // Sort records (and their d_types) by name bytes, so two listings merge in one pass.
+        // Sort records (and their d_types and d_inos) by name bytes, so two listings merge in one pass.
         let order = names.withUnsafeBufferPointer { buffer in
             records.indices.sorted { compare(buffer, records[$0], buffer, records[$1]) < 0 }
         }
-        return (names, order.map { records[$0] }, order.map { types[$0] })
+        return (names, order.map { records[$0] }, order.map { types[$0] }, order.map { inodes[$0] })
     }
 
     /// Bytewise order of two names (possibly from different buffers).

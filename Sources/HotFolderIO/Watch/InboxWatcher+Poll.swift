@@ -11,7 +11,9 @@ extension InboxWatcher {
         case .skipUnchanged: skip = true
         case .readAll: skip = false
         }
-        return PollScanner(root: root, excluded: Set(configuration.excluded.map(Self.absolute)), skipUnchangedFolders: skip)
+        return PollScanner(
+            root: root, excluded: Set(configuration.excluded.map(Self.absolute)), skipUnchangedFolders: skip,
+            settledEvery: configuration.settledEvery)
     }
 
     /// Poll mode: scans the tree every `interval` seconds, passing on only what changed since the last scan.

@@ -42,6 +42,9 @@ public struct WatcherConfiguration: Sendable {
     public var openWriteTimeout: Double = 60
     /// Poll mode: whether a folder whose mtime has not changed is read again (its files are examined either way).
     public var folderReading: FolderReading = .auto
+    /// Poll mode: a file unchanged for ``PollScanner/defaultSettledAfter`` seconds is examined on one scan in this
+    /// many (1: every file on every scan); see ``PollScanner``.
+    public var settledEvery = PollScanner.defaultSettledEvery
 
     /// Creates a configuration with the defaults.
     public init(root: String) {

@@ -322,6 +322,7 @@ final class InotifyEventSource: Sendable {
 }
 
 /// Seconds on a monotonic clock.
+@usableFromInline
 func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)

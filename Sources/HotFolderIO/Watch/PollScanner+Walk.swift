@@ -9,7 +9,17 @@ extension PollScanner {
         var folders: [String: FolderListing]
         let emit: (WatchSignal) -> Void
         let problem: (DirectoryWalker.Problem) -> Void
+        /// The scanner's clock at the start of this scan, and the scan's number (which settled files take their turn).
+        let now: Double
+        let number: UInt64
         var summary = Summary()
+
+        /// Whether a file need not be examined this scan: settled, reported, and not its turn.
+        func waits(_ record: FolderListing.Record) -> Bool {
+            let every = UInt64(scanner.settledEvery)
+            return every > 1 && record.reported && now - record.changedAt >= scanner.settledAfter
+                && (record.stat.inode &+ number) % every != 0
+        }
 
         /// Where a folder's entries live: `root/relative/`.
         func prefix(_ relative: String) -> String {
@@ -23,8 +33,9 @@ extension PollScanner {
             guard fstat(fd, &info) == 0 else { return }
             let current = FileStat(info)
             var listing = folders.removeValue(forKey: relative) ?? FolderListing()
-            let now = monotonicSeconds()
-            if current.mtimeNanoseconds != listing.mtime || current.inode != listing.inode { listing.mtimeFirstSeen = now }
+            // The folder's own times are taken when it is visited: its listing must start `mtimeMargin` after its mtime was first seen.
+            let visitedAt = scanner.clock()
+            if current.mtimeNanoseconds != listing.mtime || current.inode != listing.inode { listing.mtimeFirstSeen = visitedAt }
             let prefix = prefix(relative)
             if !(scanner.skipUnchangedFolders && listing.isUnchanged(current, margin: scanner.mtimeMargin)
                 && restat(&listing, fd: fd, prefix: prefix))
@@ -33,7 +44,7 @@ extension PollScanner {
                     folders[relative] = listing
                     return
                 }
-                listing.listedAt = now
+                listing.listedAt = visitedAt
                 summary.foldersRead += 1
             } else {
                 summary.foldersReused += 1
@@ -65,12 +76,14 @@ extension PollScanner {
             var info = stat()
             for index in listing.records.indices {
                 let record = listing.records[index]
-                if record.skipped || record.stat.kind == .directory { continue }
+                if record.skipped || record.stat.kind == .directory || waits(record) { continue }
+                summary.examined += 1
                 guard listing.withName(record, { fstatat(fd, $0, &info, AT_SYMLINK_NOFOLLOW) }) == 0 else { return false }
-                let now = FileStat(info)
-                if now.kind != record.stat.kind && (now.kind == .directory || record.stat.kind == .directory) { return false }
-                if now != record.stat || !record.reported {
-                    listing.records[index].stat = now
+                let found = FileStat(info)
+                if found.kind != record.stat.kind && (found.kind == .directory || record.stat.kind == .directory) { return false }
+                if found != record.stat { listing.records[index].changedAt = now }
+                if found != record.stat || !record.reported {
+                    listing.records[index].stat = found
                     listing.records[index].reported = true
                     report(listing, listing.records[index], prefix: prefix)
                 }
@@ -105,11 +118,17 @@ extension PollScanner {
                 }
                 if Int(read.types[index]) == Int(DT_DIR) {
                     record.stat = FileStat(kind: .directory, device: 0, inode: 0, size: 0, mtimeNanoseconds: 0)
+                } else if let previous, previous.stat.kind != .directory, previous.stat.inode == read.inodes[index],
+                    !previous.skipped, waits(previous)
+                {
+                    record.stat = previous.stat  // the same settled file (same inode), not its turn
                 } else {
+                    summary.examined += 1
                     guard fresh.withName(record, { fstatat(fd, $0, &info, AT_SYMLINK_NOFOLLOW) }) == 0 else { continue }  // gone meanwhile
                     record.stat = FileStat(info)
                     if record.stat.kind == .directory { record.stat = FileStat(kind: .directory, device: 0, inode: 0, size: 0, mtimeNanoseconds: 0) }
                 }
+                record.changedAt = previous.map { $0.stat == record.stat ? $0.changedAt : now } ?? now
                 let kindChanged = previous.map { ($0.stat.kind == .directory) != (record.stat.kind == .directory) } ?? false
                 if let previous, kindChanged {
                     gone(listing, previous, prefix: prefix, relative: relative)  // a file became a folder or back

@@ -7,10 +7,16 @@ import Synchronization
 /// only what changed since the previous scan (new or changed entries, entries and folders gone).
 ///
 /// Between scans it keeps each folder's names (raw bytes) and each entry's last `lstat`, so an unchanged tree
-/// costs one `fstatat` per file and no allocation per file. Every file is still examined on every scan: a file
-/// rewritten in place changes its own mtime, not its folder's. With ``skipUnchangedFolders`` a folder whose
+/// costs at most one `fstatat` per file and no allocation per file. With ``skipUnchangedFolders`` a folder whose
 /// mtime has not changed is not read again (its names are reused); see ``FolderMtimeTrust`` for where a
 /// folder's mtime can be trusted to change with its names.
+///
+/// New, changed and young files are examined on every scan. A file that has stayed as it is for
+/// ``settledAfter`` seconds is *settled* and examined on one scan in ``settledEvery`` (which one follows from its
+/// inode, so the work is spread evenly over the scans): a file added, removed or renamed changes its folder, and
+/// its folder is then read with every file in it examined, but a settled file rewritten in place changes only
+/// its own mtime, so it is seen up to `settledEvery` scans later instead of at the next one. A settled file whose
+/// consumer forgot it is examined at the next scan.
 ///
 /// Symlinks are never followed: every entry is examined with `AT_SYMLINK_NOFOLLOW` and folders are opened with
 /// `O_NOFOLLOW | O_DIRECTORY` relative to their parent's descriptor, so a folder swapped for a symlink between
@@ -29,6 +35,8 @@ public final class PollScanner: Sendable {
         public var changed = 0
         /// Entries or folders reported gone.
         public var removed = 0
+        /// Files examined with `fstatat` (settled files wait for their turn; folders and new files are not counted).
+        public var examined = 0
 
         /// An empty summary.
         public init() {}
@@ -42,12 +50,28 @@ public final class PollScanner: Sendable {
     public let mtimeMargin: Double
     /// Deepest folder level entered (the inbox is level 0); one descriptor is open per level during a scan.
     public let maxDepth: Int
+    /// A settled file is examined on one scan in this many (1: every file on every scan).
+    public let settledEvery: Int
+    /// Seconds a file must stay unchanged to be settled.
+    public let settledAfter: Double
+    /// Monotonic seconds (injected by tests).
+    let clock: @Sendable () -> Double
     private let excluded: Set<String>
     private let state = Mutex<[String: FolderListing]>([:])
+    private let scans = Mutex<UInt64>(0)
     private let forgotten = Mutex<[String]>([])
 
+    /// A settled file is examined on one scan in this many, by default.
+    public static let defaultSettledEvery = 4
+    /// Seconds a file must stay unchanged to be settled, by default.
+    public static let defaultSettledAfter = 60.0
+
     /// Creates a scanner for `root`; folders in `excluded` (absolute) are neither entered nor reported.
-    public init(root: String, excluded: Set<String> = [], skipUnchangedFolders: Bool, mtimeMargin: Double = 2, maxDepth: Int = 64) {
+    public init(
+        root: String, excluded: Set<String> = [], skipUnchangedFolders: Bool, mtimeMargin: Double = 2, maxDepth: Int = 64,
+        settledEvery: Int = PollScanner.defaultSettledEvery, settledAfter: Double = PollScanner.defaultSettledAfter,
+        clock: @escaping @Sendable () -> Double = monotonicSeconds
+    ) {
         var root = root
         while root.count > 1, root.hasSuffix("/") { root.removeLast() }
         self.root = root
@@ -55,6 +79,9 @@ public final class PollScanner: Sendable {
         self.skipUnchangedFolders = skipUnchangedFolders
         self.mtimeMargin = mtimeMargin
         self.maxDepth = maxDepth
+        self.settledEvery = max(1, settledEvery)
+        self.settledAfter = settledAfter
+        self.clock = clock
     }
 
     /// Makes the next scan report these files (absolute paths) again if they are there, even unchanged: the
@@ -78,11 +105,16 @@ public final class PollScanner: Sendable {
             defer { list = [] }
             return list
         }
+        let number = scans.withLock { count in
+            defer { count &+= 1 }
+            return count
+        }
+        let now = clock()
         return withoutActuallyEscaping(emit) { emit in
             withoutActuallyEscaping(problem) { problem in
                 state.withLock { folders in
                     for path in forget { Self.markForgotten(path, root: root, in: &folders) }
-                    var walk = Walk(scanner: self, folders: folders, emit: emit, problem: problem)
+                    var walk = Walk(scanner: self, folders: folders, emit: emit, problem: problem, now: now, number: number)
                     folders = [:]  // the walk owns the listings meanwhile (no copy on write)
                     walk.visit(relative: "", fd: rootFD, depth: 0)
                     folders = walk.folders
