@@ -90,9 +90,25 @@ actor JobIntake {
         held.release(jobID: jobID)
     }
 
-    /// Plans the groups of these inbox-relative paths again at the next pass (a job gave them back because
-    /// they changed: the new content is a new drop). Only files the watcher reported complete are read.
-    func replan(paths: [String]) {
+    /// Plans the groups of a job's inputs again at the next pass (the job gave them back because some changed: the
+    /// new content is a new drop). Only files the watcher reported complete are read: those still as they were when
+    /// the job was made count as complete again (the watcher reported them then and has no reason to again: a prompt
+    /// beside a re-exported image), the changed ones wait for the watcher.
+    func replan(inputs: [StoredInput]) {
+        for input in inputs {
+            // A released input's stored device and inode are cleared (it holds nothing any more): size and time say
+            // whether the file is still as it was.
+            guard let stat = FileSystemProbe.lstat(context.inbox + "/" + input.path), stat.kind == .regular,
+                stat.size == input.identity.size, stat.mtimeNanoseconds == input.identity.mtimeNs, !held.isHeld(stat.identity)
+            else { continue }
+            complete[input.path] = stat.identity
+        }
+        replan(paths: inputs.map(\.path))
+    }
+
+    /// Plans the groups of these inbox-relative paths again at the next pass. Only files the watcher reported
+    /// complete are read.
+    private func replan(paths: [String]) {
         for path in paths {
             let folder = FileNameRules.folder(of: path)
             let name = (path as NSString).lastPathComponent

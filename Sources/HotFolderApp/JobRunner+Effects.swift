@@ -202,7 +202,7 @@ extension JobRunner {
             return .next(await searchLostTask(work))
         case .replan:
             await intake.release(jobID: work.job.id)
-            await intake.replan(paths: ((try? await context.store.inputFiles(ofJob: work.job.id)) ?? []).map(\.path))
+            await intake.replan(inputs: (try? await context.store.inputFiles(ofJob: work.job.id)) ?? [])
             return .done
         case .pauseQueue(let category, let message):
             await pauseQueue(category: category, message: message)

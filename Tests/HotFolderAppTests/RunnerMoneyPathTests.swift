@@ -137,37 +137,37 @@ extension ServiceSuites {
     }
 
     /// An image exported again while its job waits in the queue, beside its unchanged prompt: the old job is cancelled
-    /// unsent, and the pair with the new image should become a new job.
+    /// unsent, and the pair with the new image becomes a new job.
     ///
-    /// Known defect (found 2026-12-07, issue 14's session; not fixed yet): the old job is cancelled ("the new content is
-    /// planned as a new job") but no new job comes. The prompt was reported complete once, before the first job, and is
-    /// not reported again; marking the cancelled job's unchanged files complete at its replan was not enough (tried).
-    /// The files stay in the inbox, nothing is sent or lost, until something else touches the pair. When this is fixed,
-    /// `withKnownIssue` fails: remove it.
+    /// A defect until 2026-12-07 (issue 14's second session): no new job came. The prompt had been reported complete
+    /// once, before the first job, and is not reported again; the replan compared the files with the cancelled job's
+    /// stored identities, whose device and inode a released input no longer keeps. It now compares size and time.
     @Test func anImageExportedAgainBesideItsQueuedPromptBecomesANewJob() async throws {
         let folders = try ServiceFolders("money-reexported")
         let api = FakeVideoAPI(FakeVideoAPI.Script())
         api.gate.withLock { $0 = false }
+        let newImage = Data(PNGWriter.gradient(width: 480, height: 300, from: (9, 9, 9), to: (200, 200, 200)))
         try await withScriptedService(folders, api: api, configure: { $0.maxInFlight = 1 }) { events, store in
             try folders.drop("first.txt", "Occupies the only slot")
             await events.wait(for: "first queued") { $0.contains(where: \.isQueued) }
             try folders.drop("pair.png", Data(PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255))))
             try folders.drop("pair.txt", "A slow zoom into the picture")
             await events.wait(for: "pair queued") { $0.filter(\.isQueued).count >= 2 }
-            try folders.drop("pair.png", Data(PNGWriter.gradient(width: 480, height: 300, from: (9, 9, 9), to: (200, 200, 200))))
+            try folders.drop("pair.png", newImage)
             api.gate.withLock { $0 = true }
             await events.wait(for: "the old pair cancelled") { $0.contains(where: \.isCancelled) }
             let cancelled = try #require(try store.jobs(inStates: [.cancelled]).first)
             #expect(try !store.events(cancelled.id).contains { $0.kind == .task }, "the old pair was never sent")
-            await withKnownIssue("a re-exported image beside its queued prompt is not planned again") { () async throws in
-                await events.wait(for: "the new pair's video", timeout: 10) { $0.filter(\.isDone).count >= 2 }
-                #expect(try store.countsByState() == [.done: 2, .cancelled: 1])
-            }
+            await events.wait(for: "the new pair's video") { $0.filter(\.isDone).count >= 2 }
+            #expect(try store.countsByState() == [.done: 2, .cancelled: 1])
+            let made = try #require(try store.jobs(inStates: [.done]).first { $0.name == "pair" })
+            let image = try #require(try await store.inputFiles(ofJob: made.id).first { $0.path == "pair.png" })
+            try newImage.write(to: URL(fileURLWithPath: folders.root + "/new.png"))
+            #expect(image.sha256 == (try FileDigest.sha256(ofFile: folders.root + "/new.png")), "the new pair is made of the new image")
         }
-        #expect(api.calls.createCalls <= 2, "the first job and at most the new pair")
-        // Nothing lost: the new pair is still in the inbox (the defect) or made into its video.
-        let kept = ["pair.png", "pair.txt"].allSatisfy { FileManager.default.fileExists(atPath: folders.inbox + "/" + $0) }
-        #expect(kept || FileManager.default.fileExists(atPath: folders.outbox + "/pair.mp4"))
+        #expect(api.calls.createCalls == 2, "the first job and the new pair, nothing for the old pair")
+        #expect(FileManager.default.fileExists(atPath: folders.outbox + "/pair.mp4"))
+        #expect(!["pair.png", "pair.txt"].contains { FileManager.default.fileExists(atPath: folders.inbox + "/" + $0) })
     }
 
     /// Path 4: a prompt rewritten while its job waits in the queue is never sent with the old or new text by the
