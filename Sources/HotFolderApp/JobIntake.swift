@@ -302,7 +302,11 @@ actor JobIntake {
                         if completeNow[path] == identity, (try? Self.ask(store, { try $0.isHeld(InputIdentity(identity)) }, { try await store.isInputHeld(InputIdentity(identity)) })) == false {
                             released.insert(identity)
                         } else {
-                            holders.formUnion(heldNow.jobs(holding: identity))
+                            // A manifest is held by the jobs of all its rows: only the row's own files say whether
+                            // this row is part of a job that may still run.
+                            if !FileNameRules.isManifest((path as NSString).lastPathComponent) {
+                                holders.formUnion(heldNow.jobs(holding: identity))
+                            }
                             held.append(identity)
                             continue
                         }
@@ -311,11 +315,12 @@ actor JobIntake {
                     }
                     if completeNow[path] != identity { arriving = true }
                 }
-                if !holders.isEmpty {
+                if !held.isEmpty {
                     // Part of a job: skipped while it may still run. Once every job holding these files has finished
                     // (`archive_policy: keep` leaves them in the inbox), a group with a new or re-exported file is a new
-                    // drop: an image exported again beside its unchanged prompt must not be lost. (An edited manifest
-                    // alone does not run again the rows already made.)
+                    // drop: an image exported again beside its unchanged prompt must not be lost. A manifest's row
+                    // whose image was exported again is one too, whatever its other rows' jobs are doing. (An edited
+                    // manifest alone does not run again the rows already made.)
                     guard changed, holders.allSatisfy({ holder in (try? Self.ask(store, { try $0.job(holder) }, { try await store.job(id: holder) }))??.state.isTerminal ?? false }) else { return true }
                     unchangedInputs.formUnion(held)
                 }
@@ -446,12 +451,20 @@ actor JobIntake {
         do {
             // A file another node's job still runs with (a manifest whose rows it made, a prompt with variants) is
             // that job's until it ends, as this node's own would be: a row planned again here, its image already
-            // archived there, must not become a second (invalid) job.
+            // archived there, must not become a second (invalid) job. A valid row with an image of its own that no
+            // live job holds (exported again while its old job waited, which was cancelled for it) is a new drop
+            // even while the manifest's other rows run: its drop key (new content) keeps it from being made twice.
             let candidates = result.newJobs + result.invalid + result.reused
             let live = Set(try await context.store.holders(of: candidates.flatMap { files($0.0) }).filter(\.live).map(\.path))
             if !live.isEmpty {
+                let isManifest = { (path: String) in FileNameRules.isManifest((path as NSString).lastPathComponent) }
                 var busy: Set<UUID> = []
-                for (job, _) in candidates where job.inputs.contains(where: { live.contains($0.path) }) { busy.insert(job.id) }
+                for (job, _) in result.newJobs {
+                    let ownFiles = job.inputs.filter { !isManifest($0.path) }
+                    let blocked = ownFiles.isEmpty ? job.inputs.contains { live.contains($0.path) } : ownFiles.contains { live.contains($0.path) }
+                    if blocked { busy.insert(job.id) }
+                }
+                for (job, _) in result.invalid + result.reused where job.inputs.contains(where: { live.contains($0.path) }) { busy.insert(job.id) }
                 let holders = try await context.store.holders(of: candidates.filter { busy.contains($0.0.id) }.flatMap { files($0.0) })
                 for (job, _) in candidates where busy.contains(job.id) { holdElsewhere(job, holders.filter(\.live)) }
                 result.newJobs.removeAll { busy.contains($0.0.id) }

@@ -28,7 +28,7 @@ func runScriptedService<Store: ServiceStore>(
     let store = try open(configuration)
     let events = ServiceEvents()
     var logger = Logger(label: "hotfolder-test")
-    logger.logLevel = .warning
+    logger.logLevel = ProcessInfo.processInfo.environment["HF_DEBUG"] != nil ? .debug : .warning
     var now: @Sendable () -> Date = { Date() }
     if let clock { now = clock.closure }
     let service = HotFolderService(
@@ -168,6 +168,30 @@ extension ServiceSuites {
         #expect(api.calls.createCalls == 2, "the first job and the new pair, nothing for the old pair")
         #expect(FileManager.default.fileExists(atPath: folders.outbox + "/pair.mp4"))
         #expect(!["pair.png", "pair.txt"].contains { FileManager.default.fileExists(atPath: folders.inbox + "/" + $0) })
+    }
+
+    /// A manifest's image exported again while its row waits in the queue, the other row still queued too: the old
+    /// row is cancelled unsent, and the row with the new image becomes a new job; nothing ends in `failed/`.
+    @Test func aManifestImageExportedAgainWhileItsRowIsQueuedBecomesANewJob() async throws {
+        let folders = try ServiceFolders("money-reexported-row")
+        let api = FakeVideoAPI(FakeVideoAPI.Script())
+        api.gate.withLock { $0 = false }
+        try await withScriptedService(folders, api: api, configure: { $0.maxInFlight = 1 }) { events, store in
+            try folders.drop("first.txt", "Occupies the only slot")
+            await events.wait(for: "first queued") { $0.contains(where: \.isQueued) }
+            try folders.drop("shots/a.png", Data(PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255))))
+            try folders.drop("shots/b.png", Data(PNGWriter.gradient(width: 400, height: 300, from: (9, 0, 0), to: (255, 255, 0))))
+            try folders.drop("shots/list.csv", "name,prompt,first_frame\na,A slow zoom,a.png\nb,A fast pan,b.png\n")
+            await events.wait(for: "both rows queued") { $0.filter(\.isQueued).count >= 3 }
+            try folders.drop("shots/a.png", Data(PNGWriter.gradient(width: 480, height: 300, from: (9, 9, 9), to: (200, 200, 200))))
+            api.gate.withLock { $0 = true }
+            await events.wait(for: "the old row cancelled") { $0.contains(where: \.isCancelled) }
+            await events.wait(for: "three videos", timeout: 15) { $0.filter(\.isDone).count >= 3 }
+            #expect(try store.countsByState() == [.done: 3, .cancelled: 1])
+        }
+        #expect(api.calls.createCalls == 3, "first, b and the new a; nothing for the old a")
+        #expect(folders.files(in: "failed").isEmpty)
+        #expect(folders.files(in: "inbox").isEmpty, "\(folders.files(in: "inbox"))")
     }
 
     /// Path 4: a prompt rewritten while its job waits in the queue is never sent with the old or new text by the
