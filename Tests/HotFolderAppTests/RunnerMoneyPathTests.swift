@@ -18,6 +18,23 @@ func withScriptedService(
         open: { try SQLiteStateStore(directory: $0.stateDirectory, busyTimeout: busyTimeout) }, body)
 }
 
+/// Runs the service with one slot (`max_in_flight: 1`) and the scripted API held back (`gate` closed), once a first job
+/// (`first.txt`) is queued to take that slot: what `body` drops waits in the queue until it opens the gate. Returns
+/// the folders and the API, for checks after the service stopped.
+func withTheOnlySlotTaken(
+    _ name: String, _ body: (ServiceFolders, FakeVideoAPI, ServiceEvents, SQLiteStateStore) async throws -> Void
+) async throws -> (ServiceFolders, FakeVideoAPI) {
+    let folders = try ServiceFolders(name)
+    let api = FakeVideoAPI(FakeVideoAPI.Script())
+    api.gate.withLock { $0 = false }
+    try await withScriptedService(folders, api: api, configure: { $0.maxInFlight = 1 }) { events, store in
+        try folders.drop("first.txt", "Occupies the only slot")
+        await events.wait(for: "first queued") { $0.contains(where: \.isQueued) }
+        try await body(folders, api, events, store)
+    }
+    return (folders, api)
+}
+
 /// Runs the service with a scripted API on the store `open` makes for the configuration, until `body` returns.
 func runScriptedService<Store: ServiceStore>(
     _ folders: ServiceFolders, api: FakeVideoAPI, configure: (inout ServiceConfiguration) -> Void = { _ in },
@@ -28,7 +45,7 @@ func runScriptedService<Store: ServiceStore>(
     let store = try open(configuration)
     let events = ServiceEvents()
     var logger = Logger(label: "hotfolder-test")
-    logger.logLevel = ProcessInfo.processInfo.environment["HF_DEBUG"] != nil ? .debug : .warning
+    logger.logLevel = .warning
     var now: @Sendable () -> Date = { Date() }
     if let clock { now = clock.closure }
     let service = HotFolderService(
@@ -143,13 +160,8 @@ extension ServiceSuites {
     /// once, before the first job, and is not reported again; the replan compared the files with the cancelled job's
     /// stored identities, whose device and inode a released input no longer keeps. It now compares size and time.
     @Test func anImageExportedAgainBesideItsQueuedPromptBecomesANewJob() async throws {
-        let folders = try ServiceFolders("money-reexported")
-        let api = FakeVideoAPI(FakeVideoAPI.Script())
-        api.gate.withLock { $0 = false }
         let newImage = Data(PNGWriter.gradient(width: 480, height: 300, from: (9, 9, 9), to: (200, 200, 200)))
-        try await withScriptedService(folders, api: api, configure: { $0.maxInFlight = 1 }) { events, store in
-            try folders.drop("first.txt", "Occupies the only slot")
-            await events.wait(for: "first queued") { $0.contains(where: \.isQueued) }
+        let (folders, api) = try await withTheOnlySlotTaken("money-reexported") { folders, api, events, store in
             try folders.drop("pair.png", Data(PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255))))
             try folders.drop("pair.txt", "A slow zoom into the picture")
             await events.wait(for: "pair queued") { $0.filter(\.isQueued).count >= 2 }
@@ -173,12 +185,7 @@ extension ServiceSuites {
     /// A manifest's image exported again while its row waits in the queue, the other row still queued too: the old
     /// row is cancelled unsent, and the row with the new image becomes a new job; nothing ends in `failed/`.
     @Test func aManifestImageExportedAgainWhileItsRowIsQueuedBecomesANewJob() async throws {
-        let folders = try ServiceFolders("money-reexported-row")
-        let api = FakeVideoAPI(FakeVideoAPI.Script())
-        api.gate.withLock { $0 = false }
-        try await withScriptedService(folders, api: api, configure: { $0.maxInFlight = 1 }) { events, store in
-            try folders.drop("first.txt", "Occupies the only slot")
-            await events.wait(for: "first queued") { $0.contains(where: \.isQueued) }
+        let (folders, api) = try await withTheOnlySlotTaken("money-reexported-row") { folders, api, events, store in
             try folders.drop("shots/a.png", Data(PNGWriter.gradient(width: 400, height: 300, from: (0, 0, 0), to: (255, 255, 255))))
             try folders.drop("shots/b.png", Data(PNGWriter.gradient(width: 400, height: 300, from: (9, 0, 0), to: (255, 255, 0))))
             try folders.drop("shots/list.csv", "name,prompt,first_frame\na,A slow zoom,a.png\nb,A fast pan,b.png\n")
@@ -197,12 +204,7 @@ extension ServiceSuites {
     /// Path 4: a prompt rewritten while its job waits in the queue is never sent with the old or new text by the
     /// old job; the new content becomes a new job.
     @Test func aPromptChangedWhileQueuedBecomesANewJob() async throws {
-        let folders = try ServiceFolders("money-changed")
-        let api = FakeVideoAPI(FakeVideoAPI.Script())
-        api.gate.withLock { $0 = false }
-        try await withScriptedService(folders, api: api, configure: { $0.maxInFlight = 1 }) { events, store in
-            try folders.drop("first.txt", "Occupies the only slot")
-            await events.wait(for: "first queued") { $0.contains(where: \.isQueued) }
+        let (folders, api) = try await withTheOnlySlotTaken("money-changed") { folders, api, events, store in
             try folders.drop("second.txt", "The old text")
             await events.wait(for: "second queued") { $0.filter(\.isQueued).count >= 2 }
             try folders.drop("second.txt", "The new text, longer than the old one")
