@@ -1,14 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Dispatch
+import Foundation
 import NIOPosix
 import Synchronization
 
 /// Runs blocking work (synchronous SQLite that may wait for a lock, file reads and hashes, fsync, folder walks)
-/// on NIO's shared thread pool, so the few cooperative threads that drive every network call never wait on disk.
+/// on a thread pool of its own, so the few cooperative threads that drive every network call never wait on disk.
+///
+/// Not NIO's shared pool: that one (one thread per core) also carries the file reads and writes of every upload and
+/// download, and two store calls waiting five seconds for a CLI's lock, or a walk of a slow share, stopped them all.
+/// This work mostly waits (locks, fsync, a NAS), so the pool has more threads than cores.
 public enum Blocking {
+    /// Threads of the pool: twice the cores, at least 4.
+    public static let threadCount = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Started on first use, never shut down (it lives as long as the process, like NIO's singletons).
+    private static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: threadCount)
+        pool.start()
+        return pool
+    }()
+
     /// Runs `body` on the thread pool and returns its result.
     public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await NIOThreadPool.singleton.runIfActive(body)
+        try await pool.runIfActive(body)
     }
 
     /// Runs async `body` (a store's call) from blocking work and waits for its answer: only on a thread of the pool
