@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Dispatch
-import Foundation
+import NIOCore
 import NIOPosix
 import Synchronization
 
@@ -11,8 +11,9 @@ import Synchronization
 /// download, and two store calls waiting five seconds for a CLI's lock, or a walk of a slow share, stopped them all.
 /// This work mostly waits (locks, fsync, a NAS), so the pool has more threads than cores.
 public enum Blocking {
-    /// Threads of the pool: twice the cores, at least 4.
-    public static let threadCount = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)
+    /// Threads of the pool: twice the cores, at least 4 (the cores as NIO counts them for its own pools: a container's
+    /// CPU quota or cpuset, not the host's).
+    public static let threadCount = max(4, 2 * System.coreCount)
 
     /// Started on first use, never shut down (it lives as long as the process, like NIO's singletons).
     private static let pool: NIOThreadPool = {
